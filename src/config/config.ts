@@ -1,0 +1,115 @@
+import path from 'node:path';
+
+/** How faults are written: the consumer form (`errors/v1`) or the provider form (`errors/serviceprovider/v1`). */
+export type FaultNamespace = 'consumer' | 'provider';
+
+/** Limits that bound memory and time for every request; each is answered by a SOA-03001 fault. */
+export interface RequestLimits {
+  /** Whole HTTP request body, attachments included. */
+  maxRequestBytes: number;
+  /** MIME parts, the envelope included. */
+  maxParts: number;
+  /** The SOAP envelope (root part or single-part body). */
+  maxEnvelopeBytes: number;
+  /** Element nesting depth of the envelope. */
+  maxXmlDepth: number;
+  /** Elements in the envelope. */
+  maxXmlElements: number;
+}
+
+export interface SecuritySettings {
+  /** Accept RSA-SHA1 signatures and SHA-1 digests (the published X509 policy's Basic256 suite). */
+  allowSha1: boolean;
+  /** How far a Timestamp's Created may lie in the future. */
+  clockSkewSeconds: number;
+  /** How old a Timestamp's Created may be. */
+  timestampMaxAgeSeconds: number;
+}
+
+/** The whole configuration: defaults that run with nothing set, overridden by environment variables. */
+export interface Config {
+  port: number;
+  host: string;
+  /** The address clients use (for `soap:address` behind a proxy); derived from the request when unset. */
+  publicUrl: string | undefined;
+  tls: { keyFile: string; certFile: string } | undefined;
+  dataDir: string;
+  /** Directory of PEM CA certificates trusted for senders; the dev CA when unset. */
+  trustDir: string | undefined;
+  /** Directory of PEM certificates of known senders: when set, the allowlist. */
+  senderCertsDir: string | undefined;
+  signer: { keyFile: string; certFile: string } | undefined;
+  /** PRD, ACC, INT, ...: when set, the sender certificate's environment OU must match. */
+  environment: string | undefined;
+  faultNamespace: FaultNamespace;
+  security: SecuritySettings;
+  limits: RequestLimits;
+  logLevel: string;
+}
+
+export class ConfigError extends Error {}
+
+const MiB = 1024 * 1024;
+
+function integer(env: NodeJS.ProcessEnv, name: string, fallback: number): number {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return fallback;
+  const value = Number(raw);
+  if (!Number.isSafeInteger(value) || value < 0)
+    throw new ConfigError(`${name} must be a non-negative integer`);
+  return value;
+}
+
+function flag(env: NodeJS.ProcessEnv, name: string): boolean {
+  const raw = env[name]?.toLowerCase();
+  if (raw === undefined || raw === '' || raw === 'false' || raw === '0') return false;
+  if (raw === 'true' || raw === '1') return true;
+  throw new ConfigError(`${name} must be true or false`);
+}
+
+function optional(env: NodeJS.ProcessEnv, name: string): string | undefined {
+  const raw = env[name];
+  return raw === undefined || raw === '' ? undefined : raw;
+}
+
+function pair(env: NodeJS.ProcessEnv, keyName: string, certName: string) {
+  const keyFile = optional(env, keyName);
+  const certFile = optional(env, certName);
+  if ((keyFile === undefined) !== (certFile === undefined)) {
+    throw new ConfigError(`${keyName} and ${certName} must be set together`);
+  }
+  return keyFile && certFile ? { keyFile, certFile } : undefined;
+}
+
+/** Reads the configuration from environment variables (see README, "Configuration"). */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+  const faultNamespace = (optional(env, 'RM_FAULT_NAMESPACE') ?? 'consumer').toLowerCase();
+  if (faultNamespace !== 'consumer' && faultNamespace !== 'provider') {
+    throw new ConfigError('RM_FAULT_NAMESPACE must be consumer or provider');
+  }
+  return {
+    port: integer(env, 'PORT', 8080),
+    host: optional(env, 'HOST') ?? '0.0.0.0',
+    publicUrl: optional(env, 'RM_PUBLIC_URL')?.replace(/\/+$/, ''),
+    tls: pair(env, 'RM_TLS_KEY', 'RM_TLS_CERT'),
+    dataDir: path.resolve(optional(env, 'RM_DATA_DIR') ?? 'data'),
+    trustDir: optional(env, 'RM_TRUST_DIR'),
+    senderCertsDir: optional(env, 'RM_SENDER_CERTS_DIR'),
+    signer: pair(env, 'RM_SIGNER_KEY', 'RM_SIGNER_CERT'),
+    environment: optional(env, 'RM_ENVIRONMENT')?.toUpperCase(),
+    faultNamespace,
+    security: {
+      allowSha1: flag(env, 'RM_ALLOW_SHA1'),
+      clockSkewSeconds: integer(env, 'RM_CLOCK_SKEW_SECONDS', 60),
+      timestampMaxAgeSeconds: integer(env, 'RM_TIMESTAMP_MAX_AGE_SECONDS', 300),
+    },
+    limits: {
+      maxRequestBytes: integer(env, 'RM_MAX_REQUEST_BYTES', 256 * MiB),
+      maxParts: integer(env, 'RM_MAX_PARTS', 16),
+      maxEnvelopeBytes: integer(env, 'RM_MAX_ENVELOPE_BYTES', 1 * MiB),
+      maxXmlDepth: integer(env, 'RM_MAX_XML_DEPTH', 64),
+      maxXmlElements: integer(env, 'RM_MAX_XML_ELEMENTS', 20_000),
+    },
+    logLevel: optional(env, 'RM_LOG_LEVEL') ?? 'info',
+  };
+}

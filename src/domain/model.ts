@@ -1,0 +1,95 @@
+/*
+ * The domain's vocabulary. It knows nothing of SOAP, XML or MIME: both ports map their messages to
+ * these types and back.
+ */
+
+export type DigestMethod = 'SHA-1' | 'SHA-256' | 'SHA-512';
+
+/** A digest as the sender declared it (or as we computed it). */
+export interface Digest {
+  method: DigestMethod;
+  value: Buffer;
+}
+
+export type QualityCode = string;
+
+export type Recipient =
+  | { kind: 'citizen'; inss: string; qualityCode: QualityCode }
+  | { kind: 'enterprise'; cbe: string; qualityCode: QualityCode };
+
+/** The authenticated sender: the CBE and the application id (CN) of its certificate. */
+export interface Sender {
+  cbe: string;
+  applicationId: string;
+}
+
+export type Language = 'fr' | 'nl' | 'de' | 'en' | 'bi';
+export type CheckEboxStatus = 'BYPASS' | 'ACTIVATED' | 'PREFERRED';
+export type ItemStatus = 'PENDING' | 'SENT' | 'ERROR';
+
+/** What the sender says about the main document. */
+export interface DocumentDescription {
+  title: string;
+  digest: Digest;
+  downloadFileName: string;
+  mime: string | undefined;
+  type: string;
+  language: Language | undefined;
+}
+
+/** What the sender says about an annex. */
+export interface AnnexDescription {
+  title: string;
+  digest: Digest;
+  downloadFileName: string;
+  mime: string | undefined;
+}
+
+export interface Meta {
+  type: string;
+  values: string[];
+}
+
+/** A send request as the domain sees it; the bytes travel separately as {@link StagedContent}. */
+export interface SendDocumentCommand {
+  /** The sender's own identifier of the item; may be empty (then never a retry of another item). */
+  token: string;
+  recipient: Recipient;
+  checkEboxStatus: CheckEboxStatus;
+  document: DocumentDescription;
+  annexes: AnnexDescription[];
+  meta: Meta[];
+}
+
+/**
+ * Bytes that arrived with a request, hashed while they were written to the staging area. They become
+ * part of an item only when the whole request succeeds (see `src/storage/staging-area.ts`).
+ */
+export interface StagedContent {
+  /** Path of the staged file; removed when the request ends, whatever its outcome. */
+  path: string;
+  size: number;
+  /** Always computed: the blob store's address. */
+  sha256: Buffer;
+  /** Computed when a description declared SHA-512. */
+  sha512: Buffer | undefined;
+}
+
+/** The receipt as issued: its bytes are kept and returned unchanged on retries. */
+export interface IssuedReceipt {
+  ticket: string;
+  token: string;
+  /** `Receipt.xml`: a `ReceiptContent`, exactly these bytes are signed. */
+  content: Buffer;
+  /** SHA-256 of {@link content}. */
+  contentSha256: Buffer;
+  /** DER of the detached CMS SignedData over {@link content}. */
+  signature: Buffer;
+  issuedAt: Date;
+}
+
+export interface ItemStatusView {
+  ticket: string;
+  token: string;
+  status: ItemStatus;
+}

@@ -1,0 +1,42 @@
+import winston from 'winston';
+
+/** The application's logger: JSON lines; per-request children carry `requestId` (the fault's `Id`) and `ticket`. */
+export type Logger = winston.Logger;
+
+const ELEVEN_DIGITS = /(?<!\d)(\d{6})\d{5}(?!\d)/g;
+
+/** Masks an INSS for the log: the birth date stays, the serial and check digits do not. */
+export function maskInss(inss: string): string {
+  return inss.replace(ELEVEN_DIGITS, '$1*****');
+}
+
+function maskDeep(value: unknown, depth = 0): unknown {
+  if (typeof value === 'string') return maskInss(value);
+  if (depth > 4 || value === null || typeof value !== 'object') return value;
+  if (Array.isArray(value)) return value.map((item) => maskDeep(item, depth + 1));
+  if (Buffer.isBuffer(value) || value instanceof Uint8Array) return `[${value.length} bytes]`;
+  const out: Record<string, unknown> = {};
+  for (const [key, item] of Object.entries(value)) out[key] = maskDeep(item, depth + 1);
+  return out;
+}
+
+/**
+ * Safety net under the explicit masking at call sites: any 11-digit run (an INSS) in a logged string
+ * is masked, and buffers are logged as their length only, never their bytes.
+ */
+const redact = winston.format((info) => {
+  for (const key of Object.keys(info)) {
+    (info as Record<string, unknown>)[key] = maskDeep((info as Record<string, unknown>)[key]);
+  }
+  return info;
+});
+
+/** Creates the root logger. `silent` is for tests that capture nothing. */
+export function createLogger(options: { level?: string; silent?: boolean } = {}): Logger {
+  return winston.createLogger({
+    level: options.level ?? 'info',
+    silent: options.silent ?? false,
+    format: winston.format.combine(redact(), winston.format.timestamp(), winston.format.json()),
+    transports: [new winston.transports.Console({ stderrLevels: ['error', 'warn'] })],
+  });
+}
