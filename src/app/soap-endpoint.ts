@@ -1,0 +1,121 @@
+import { randomUUID } from 'node:crypto';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Element } from '@xmldom/xmldom';
+import type { Clock } from '../clock/clock';
+import type { Config } from '../config/config';
+import type { OperationHandler } from '../contract/operation-handler';
+import type { RenderedResponse } from '../contract/rendered-response';
+import type { Sender } from '../domain/model';
+import { ServiceError } from '../errors/service-error';
+import { multipartSoapResponse, plainSoapResponse, type EncodedResponse } from '../http/mime/multipart-response';
+import { readSoapRequest } from '../http/mime/read-soap-request';
+import type { Logger } from '../logging/logger';
+import { buildFault } from '../soap/fault-envelope';
+import { selectOperation, type OperationBinding } from '../soap/operation-table';
+import { parseEnvelope, type ParsedEnvelope } from '../soap/parse-envelope';
+import { serializeResponseEnvelope } from '../soap/response-envelope';
+
+/** The result of WS-Security processing and policy enforcement. */
+export interface AuthenticatedRequest {
+  payload: Element;
+  sender: Sender;
+}
+
+/** One SOAP port: its operations (from the WSDL), their handlers, and how requests are authenticated. */
+export interface SoapPort {
+  operations: readonly OperationBinding[];
+  handlers: Record<string, OperationHandler>;
+  authenticate(envelope: ParsedEnvelope): Promise<AuthenticatedRequest>;
+  validatePayload(payload: Element): void;
+}
+
+export interface SoapEndpointDependencies {
+  config: Pick<Config, 'limits' | 'faultNamespace' | 'environment'>;
+  clock: Clock;
+  log: Logger;
+}
+
+function encode(rendered: RenderedResponse): EncodedResponse {
+  const envelope = serializeResponseEnvelope(rendered.payload);
+  return rendered.attachments.length > 0 ? multipartSoapResponse(envelope, rendered.attachments) : plainSoapResponse(envelope);
+}
+
+/**
+ * The request pipeline of a SOAP port, one way through the layers: HTTP/MIME (envelope only), SOAP
+ * envelope, WS-Security facts and policy (before any attachment is read), operation by payload element,
+ * XSD validation of the accepted payload, then the operation's adapter over the domain. Every failure
+ * becomes a fault through the one fault builder, with the request id as the fault's `Id`.
+ */
+export function createSoapEndpoint(port: SoapPort, dependencies: SoapEndpointDependencies) {
+  const { config, clock, log: rootLog } = dependencies;
+  const xmlLimits = { maxDepth: config.limits.maxXmlDepth, maxElements: config.limits.maxXmlElements };
+
+  return async function handleSoapRequest(request: IncomingMessage, response: ServerResponse): Promise<void> {
+    const requestId = randomUUID();
+    const started = performance.now();
+    let log = rootLog.child({ requestId });
+    let operationName: string | undefined;
+    let answer: { status: number; encoded: EncodedResponse; code?: string };
+    try {
+      const incoming = await readSoapRequest(request, config.limits);
+      const envelope = parseEnvelope(incoming.envelope, xmlLimits);
+      const authenticated = await port.authenticate(envelope);
+      log = log.child({ sender: `${authenticated.sender.cbe}/${authenticated.sender.applicationId}` });
+      const operation = selectOperation(port.operations, authenticated.payload, incoming.soapAction);
+      operationName = operation.name;
+      port.validatePayload(authenticated.payload);
+      const handler = port.handlers[operation.name];
+      const rendered = await handler({
+        payload: authenticated.payload,
+        sender: authenticated.sender,
+        attachments: incoming,
+        requestId,
+        log,
+      });
+      answer = { status: 200, encoded: encode(rendered) };
+    } catch (error) {
+      const fault = buildFault(error, {
+        requestId,
+        faultNamespace: config.faultNamespace,
+        environment: config.environment,
+        now: clock.now(),
+      });
+      if (!(error instanceof ServiceError)) log.error('unexpected failure', { error: describe(error) });
+      else if (error.cause !== undefined) log.warn('failure cause', { code: error.code, cause: describe(error.cause) });
+      // Authentication failures carry an internal reason: logged, never sent.
+      const reason = (error as { reason?: unknown }).reason;
+      if (typeof reason === 'string') log = log.child({ reason });
+      answer = { status: fault.status, encoded: plainSoapResponse(fault.body), code: fault.error.code };
+    }
+    log.info('soap request', {
+      operation: operationName,
+      outcome: answer.code ?? 'OK',
+      durationMs: Math.round(performance.now() - started),
+    });
+    writeResponse(request, response, answer.status, answer.encoded);
+  };
+}
+
+function describe(error: unknown): { name?: string; message: string; stack?: string } {
+  return error instanceof Error
+    ? { name: error.name, message: error.message, stack: error.stack }
+    : { message: String(error) };
+}
+
+/**
+ * Writes the answer. When the request body was not read to its end (a refusal before the attachments),
+ * the connection is closed after the answer rather than reading what is left.
+ */
+function writeResponse(request: IncomingMessage, response: ServerResponse, status: number, encoded: EncodedResponse): void {
+  const complete = request.readableEnded;
+  const headers: Record<string, string | number> = {
+    'Content-Type': encoded.contentType,
+    'Content-Length': encoded.body.length,
+  };
+  if (!complete) headers.Connection = 'close';
+  response.writeHead(status, headers).end(encoded.body);
+  if (!complete) {
+    request.unpipe();
+    request.resume();
+  }
+}

@@ -1,0 +1,188 @@
+import fs from 'node:fs/promises';
+import type { Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import os from 'node:os';
+import type { DataSource } from 'typeorm';
+import { systemClock, type Clock } from '../clock/clock';
+import { loadConfig, type Config } from '../config/config';
+import { createV1Handlers } from '../contract/v1/operations';
+import { monitoringEnvironment } from '../contract/v1/health-check';
+import { ContractPublisher, SERVICE_PATH } from '../contract/wsdl-publisher';
+import { PayloadValidator } from '../contract/xsd-validator';
+import { HealthCheckService } from '../domain/health-check-service';
+import { GetStatusService } from '../domain/get-status';
+import { assertDigestMethodsAccepted, assertRecipientValid, SendDocumentService } from '../domain/send-document';
+import { ReceiptIssuer } from '../evidence/receipt-issuer';
+import { createHttpServer } from '../http/server';
+import { createLogger, type Logger } from '../logging/logger';
+import { CertificateValidator } from '../pki/certificate-validator';
+import type { DevPki } from '../pki/dev-pki';
+import { senderIdentityFromCertificate } from '../pki/sender-identity';
+import { enforceV1Policy } from '../policy/enforce-v1-policy';
+import { buildFault } from '../soap/fault-envelope';
+import { loadOperationTable } from '../soap/operation-table';
+import { BlobStore } from '../storage/blob-store';
+import { openDatabase } from '../storage/data-source';
+import { StagingArea } from '../storage/staging-area';
+import { TypeormItemStore } from '../storage/typeorm-item-store';
+import { processSecurityHeader } from '../wssecurity/process-security-header';
+import { createSanityChecks } from './health-checks';
+import { loadKeyMaterial } from './key-material';
+import { contractDirectories, projectRoot } from './project-paths';
+import { createSoapEndpoint } from './soap-endpoint';
+import path from 'node:path';
+
+export interface StartOptions {
+  /** Environment variables to configure from (default: process.env). */
+  env?: NodeJS.ProcessEnv;
+  /** Overrides PORT (0 = any free port, for tests). */
+  port?: number;
+  clock?: Clock;
+  logger?: Logger;
+}
+
+/** A running service. */
+export interface RunningService {
+  /** The URL the service answers on (its public URL when RM_PUBLIC_URL is set). */
+  baseUrl: string;
+  config: Config;
+  /** The development PKI, when the service runs on one. */
+  pki: DevPki | undefined;
+  dataSource: DataSource;
+  server: Server;
+  close(): Promise<void>;
+}
+
+async function packageVersion(): Promise<string> {
+  const manifest = JSON.parse(await fs.readFile(path.join(projectRoot(), 'package.json'), 'utf8')) as { version: string };
+  return manifest.version;
+}
+
+/** Wires every layer and starts listening. */
+export async function startService(options: StartOptions = {}): Promise<RunningService> {
+  const config = loadConfig(options.env ?? process.env);
+  if (options.port !== undefined) config.port = options.port;
+  const clock = options.clock ?? systemClock;
+  const log = options.logger ?? createLogger({ level: config.logLevel });
+
+  await fs.mkdir(config.dataDir, { recursive: true });
+  const keys = await loadKeyMaterial(config, clock);
+  const dataSource = await openDatabase(config.dataDir);
+  const blobs = new BlobStore(config.dataDir);
+  const staging = new StagingArea(config.dataDir, clock);
+  await staging.cleanOnStartup();
+
+  const store = new TypeormItemStore(dataSource, blobs);
+  const sendService = new SendDocumentService({
+    store,
+    receiptIssuer: new ReceiptIssuer(keys.signer, clock),
+    clock,
+    logger: log,
+  });
+  const statusService = new GetStatusService(store);
+  const health = new HealthCheckService(createSanityChecks({ dataSource, blobs, signer: keys.signer, clock }), clock);
+
+  const { wsdlDir, xsdDir } = contractDirectories();
+  const publisher = await ContractPublisher.load({
+    wsdlDir,
+    xsdDir,
+    faultNamespace: config.faultNamespace,
+    allowSha1: config.security.allowSha1,
+  });
+  const validator = await PayloadValidator.load(xsdDir);
+  const operations = await loadOperationTable(path.join(wsdlDir, 'RegisteredMail_v1.wsdl'), 'RegisteredMailSOAPBinding');
+  const certificateValidator = new CertificateValidator(keys.trustAnchors, clock);
+  const version = await packageVersion();
+
+  let listeningPort = config.port;
+  const handlers = createV1Handlers({
+    precheck(command) {
+      assertDigestMethodsAccepted(command);
+      assertRecipientValid(command.recipient);
+    },
+    send: (input) => sendService.send(input),
+    status: (sender, ticket) => statusService.status(sender, ticket),
+    health,
+    openStaging: () => staging.openSession(),
+    component: { name: 'RegisteredMail', version },
+    location: () => ({
+      environment: monitoringEnvironment(config.environment),
+      host: os.hostname(),
+      port: listeningPort,
+      url: config.publicUrl ? `${config.publicUrl}${SERVICE_PATH}` : undefined,
+    }),
+  });
+
+  const endpoint = createSoapEndpoint(
+    {
+      operations,
+      handlers,
+      async authenticate(envelope) {
+        const facts = await processSecurityHeader(envelope);
+        return enforceV1Policy(envelope, facts, {
+          clock,
+          settings: config.security,
+          certificateValidator,
+          senderIdentity: senderIdentityFromCertificate,
+          allowedSenders: keys.allowedSenders,
+          environment: config.environment,
+        });
+      },
+      validatePayload: (payload) => validator.validateElement(payload),
+    },
+    { config, clock, log },
+  );
+
+  const server = createHttpServer(
+    [
+      {
+        path: SERVICE_PATH,
+        document(query, baseUrl) {
+          if (query.has('wsdl')) return { contentType: 'text/xml; charset=utf-8', body: publisher.wsdl(baseUrl) };
+          const name = query.get('xsd');
+          const xsd = name === null ? undefined : publisher.xsd(name, baseUrl);
+          return xsd === undefined ? undefined : { contentType: 'text/xml; charset=utf-8', body: xsd };
+        },
+        soap: (request, response) => endpoint(request, response),
+      },
+    ],
+    {
+      tls: config.tls,
+      publicUrl: config.publicUrl,
+      onUnhandled(error, response) {
+        log.error('unhandled failure', { error: error instanceof Error ? error.message : String(error) });
+        if (response.headersSent) return response.destroy();
+        const fault = buildFault(error, {
+          requestId: 'unhandled',
+          faultNamespace: config.faultNamespace,
+          environment: config.environment,
+          now: clock.now(),
+        });
+        response.writeHead(fault.status, { 'Content-Type': 'text/xml; charset=utf-8', Connection: 'close' }).end(fault.body);
+      },
+    },
+  );
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(config.port, config.host, () => resolve());
+  });
+  listeningPort = (server.address() as AddressInfo).port;
+  const scheme = config.tls ? 'https' : 'http';
+  const host = config.host === '0.0.0.0' || config.host === '::' ? 'localhost' : config.host;
+  const baseUrl = config.publicUrl ?? `${scheme}://${host}:${listeningPort}`;
+
+  return {
+    baseUrl,
+    config,
+    pki: keys.devPki,
+    dataSource,
+    server,
+    async close() {
+      await new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeAllConnections();
+      });
+      await dataSource.destroy();
+    },
+  };
+}

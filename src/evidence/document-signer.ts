@@ -1,0 +1,71 @@
+import { constants, createPublicKey, sign, X509Certificate, type KeyObject } from 'node:crypto';
+import { readCertificatesFromPemFile, readPrivateKeyFromPemFile } from '../pki/pem';
+
+/**
+ * The one way evidence gets signed. Callers see a certificate and a `sign` operation, never a key, so a
+ * PKCS#11 HSM can implement this later without changing them.
+ */
+export interface DocumentSigner {
+  /** DER of the signing certificate. */
+  readonly certificate: Buffer;
+  /** DER of the certificates above {@link certificate}, its issuer first (the signing certificate excluded). */
+  readonly chain: Buffer[];
+  /** RSASSA-PKCS1-v1_5 with SHA-256 over `data` (the signer hashes). */
+  sign(data: Buffer): Promise<Buffer>;
+}
+
+/** A {@link DocumentSigner} holding an RSA private key in memory (from PEM files, or given directly). */
+export class PemFileSigner implements DocumentSigner {
+  readonly certificate: Buffer;
+  readonly chain: Buffer[];
+
+  /**
+   * @throws Error when the key is not RSA or does not belong to the certificate
+   */
+  constructor(
+    private readonly privateKey: KeyObject,
+    certificate: Buffer,
+    chain: readonly Buffer[] = [],
+  ) {
+    if (privateKey.type !== 'private' || privateKey.asymmetricKeyType !== 'rsa') {
+      throw new Error('the signing key must be an RSA private key');
+    }
+    const certificatePublicKey = new X509Certificate(certificate).publicKey.export({
+      type: 'spki',
+      format: 'der',
+    });
+    const keyPublicKey = createPublicKey(privateKey).export({ type: 'spki', format: 'der' });
+    if (!certificatePublicKey.equals(keyPublicKey)) {
+      throw new Error('the signing key does not belong to the signing certificate');
+    }
+    this.certificate = Buffer.from(certificate);
+    this.chain = chain.map((der) => Buffer.from(der));
+  }
+
+  /**
+   * Reads the key and the certificate; a certificate file holding several certificates gives the
+   * signing certificate first and then its chain.
+   * @param chainFiles more PEM files whose certificates extend the chain
+   */
+  static async fromPemFiles(
+    keyFile: string,
+    certificateFile: string,
+    chainFiles: string[] = [],
+  ): Promise<PemFileSigner> {
+    const [certificate, ...chain] = await readCertificatesFromPemFile(certificateFile);
+    for (const file of chainFiles) chain.push(...(await readCertificatesFromPemFile(file)));
+    return new PemFileSigner(await readPrivateKeyFromPemFile(keyFile), certificate, chain);
+  }
+
+  sign(data: Buffer): Promise<Buffer> {
+    return new Promise((resolve, reject) => {
+      // The callback form runs in libuv's thread pool instead of blocking the event loop.
+      sign(
+        'sha256',
+        data,
+        { key: this.privateKey, padding: constants.RSA_PKCS1_PADDING },
+        (error, signature) => (error ? reject(error) : resolve(signature)),
+      );
+    });
+  }
+}

@@ -1,0 +1,130 @@
+import type { SecuritySettings } from '../config/config';
+import { NotAuthenticatedError } from '../errors/faults';
+import type { ParsedEnvelope } from '../soap/parse-envelope';
+import { DIGEST_ALGORITHM_URIS, SIGNATURE_ALGORITHM_URIS } from '../wssecurity/algorithms';
+import { BASE64_BINARY_ENCODING, X509V3_VALUE_TYPE } from '../wssecurity/namespaces';
+import type { SecurityHeaderFacts, SignatureFacts, TimestampFacts } from '../wssecurity/security-facts';
+
+/** The smallest RSA modulus accepted for a signing key. */
+export const MIN_RSA_MODULUS_BITS = 2048;
+
+/** The signature the policy accepted, and the certificate that made it. */
+export interface AcceptedSignature {
+  facts: SignatureFacts;
+  /** DER of the BinarySecurityToken's certificate, whose key verified the signature. */
+  certificateDer: Buffer;
+  signatureValue: Buffer;
+}
+
+function refuse(reason: string): never {
+  throw new NotAuthenticatedError(reason);
+}
+
+function checkAlgorithms(signature: SignatureFacts, settings: SecuritySettings): void {
+  const c14n = signature.canonicalizationMethod;
+  if (c14n?.supported !== 'exc-c14n') refuse(`canonicalization method ${c14n?.uri ?? '(none)'} is refused`);
+  if (c14n.problem !== undefined) refuse(c14n.problem);
+  const method = signature.signatureMethod.supported;
+  if (method === undefined)
+    refuse(`signature method ${signature.signatureMethod.uri ?? '(none)'} is refused`);
+  if (method === 'rsa-sha1' && !settings.allowSha1) {
+    refuse(`signature method ${SIGNATURE_ALGORITHM_URIS['rsa-sha1']} is refused (SHA-1 is not allowed)`);
+  }
+  for (const reference of signature.references) {
+    const digest = reference.digestMethod.supported;
+    if (digest === undefined) refuse(`digest method ${reference.digestMethod.uri ?? '(none)'} is refused`);
+    if (digest === 'sha1' && !settings.allowSha1) {
+      refuse(`digest method ${DIGEST_ALGORITHM_URIS.sha1} is refused (SHA-1 is not allowed)`);
+    }
+    for (const transform of reference.transforms) {
+      if (transform.supported !== 'exc-c14n') refuse(`transform ${transform.uri ?? '(none)'} is refused`);
+    }
+  }
+}
+
+/** The token's certificate, when the signature's key is a direct reference to an X509v3 token. */
+function checkKey(signature: SignatureFacts): Buffer {
+  const key = signature.key;
+  if (key.kind !== 'token-reference') {
+    refuse(
+      `the signature key is not a direct reference to a BinarySecurityToken (${key.form}: ${key.reason})`,
+    );
+  }
+  if (key.valueType !== undefined && key.valueType !== X509V3_VALUE_TYPE) {
+    refuse(`the token Reference has ValueType ${key.valueType}, not X509v3`);
+  }
+  const token = key.token;
+  if (token.valueType !== X509V3_VALUE_TYPE)
+    refuse(`the BinarySecurityToken ValueType ${token.valueType ?? '(none)'} is not X509v3`);
+  if (token.encodingType !== BASE64_BINARY_ENCODING) {
+    refuse(`the BinarySecurityToken EncodingType ${token.encodingType ?? '(none)'} is not Base64Binary`);
+  }
+  if (token.certificateDer === undefined)
+    refuse(`the BinarySecurityToken is unusable: ${token.contentProblem ?? 'no content'}`);
+  if (key.problem !== undefined) refuse(key.problem);
+  const bits = key.publicKey?.modulusBits;
+  if (bits === undefined || bits < MIN_RSA_MODULUS_BITS) {
+    refuse(
+      `the token's RSA key has ${bits ?? 'an unknown number of'} bits, fewer than ${MIN_RSA_MODULUS_BITS}`,
+    );
+  }
+  return token.certificateDer;
+}
+
+function checkReferences(
+  envelope: ParsedEnvelope,
+  signature: SignatureFacts,
+  timestamp: TimestampFacts,
+): void {
+  for (const reference of signature.references) {
+    if (reference.problems.length > 0)
+      refuse(`reference ${reference.uri ?? '(no URI)'}: ${reference.problems[0]}`);
+    if (reference.element === undefined) refuse(`reference ${reference.uri ?? '(no URI)'} is not resolved`);
+    if (reference.digest.outcome !== 'valid') {
+      refuse(`reference ${reference.uri ?? '(no URI)'}: ${reference.digest.reason}`);
+    }
+    // Canonicalization drops comments, so a comment spliced into signed text changes what a reader of
+    // the first text node sees without changing the digest.
+    if (reference.commentsInElement > 0) {
+      refuse(`reference ${reference.uri ?? '(no URI)'}: the signed element contains comments`);
+    }
+  }
+  // Node identity: the signed element must be the very Body (and Timestamp) that will be used.
+  if (!signature.references.some((reference) => reference.element === envelope.body)) {
+    refuse('the SOAP Body of the envelope is not signed');
+  }
+  if (!signature.references.some((reference) => reference.element === timestamp.element)) {
+    refuse('the Timestamp of the Security header is not signed');
+  }
+}
+
+/**
+ * The signature rules of the v1 policy: exactly one `ds:Signature` in the Security header, well formed;
+ * exc-c14n; RSA-SHA256 or RSA-SHA512 (RSA-SHA1 only with `allowSha1`); digests SHA-256 or SHA-512
+ * (SHA-1 only with `allowSha1`); each reference resolved to exactly one element, transformed by exc-c14n
+ * only, its digest valid and its content free of comments; the key a direct reference to an X509v3
+ * BinarySecurityToken of the header holding an RSA key of at least 2048 bits; the SignatureValue valid
+ * with that key; the references covering the envelope's own Body and the header's Timestamp, by node
+ * identity. The token may be signed too, and so may other elements.
+ * @throws NotAuthenticatedError (SOA-01001) with the precise reason
+ */
+export function checkSignature(
+  envelope: ParsedEnvelope,
+  header: SecurityHeaderFacts,
+  timestamp: TimestampFacts,
+  settings: SecuritySettings,
+): AcceptedSignature {
+  if (header.signatures.length !== 1) {
+    refuse(`the Security header holds ${header.signatures.length} signatures, exactly one is required`);
+  }
+  const signature = header.signatures[0];
+  if (signature.structureProblems.length > 0)
+    refuse(`malformed signature: ${signature.structureProblems[0]}`);
+  checkAlgorithms(signature, settings);
+  const certificateDer = checkKey(signature);
+  if (signature.signatureValue.outcome !== 'valid') refuse(`signature: ${signature.signatureValue.reason}`);
+  if (signature.signatureValueBytes === undefined) refuse('signature: no SignatureValue');
+  checkReferences(envelope, signature, timestamp);
+  if (envelope.payload.parentNode !== envelope.body) refuse('the payload is not a child of the signed Body');
+  return { facts: signature, certificateDer, signatureValue: signature.signatureValueBytes };
+}

@@ -1,0 +1,4 @@
+import { InitialSchema1795800000000 } from './1795800000000-initial-schema';
+
+/** Every migration class in the order they apply; passed as classes, never as a glob. */
+export const STORAGE_MIGRATIONS = [InitialSchema1795800000000] as const;

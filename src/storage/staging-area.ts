@@ -1,0 +1,163 @@
+import { createHash, randomUUID, type Hash } from 'node:crypto';
+import { createWriteStream } from 'node:fs';
+import fs from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { pipeline } from 'node:stream/promises';
+import { systemClock, type Clock } from '../clock/clock';
+import type { StagedContent } from '../domain/model';
+import { MalformedMessageError } from '../errors/faults';
+
+/** Options of {@link StagingSession.stage}. */
+export interface StageOptions {
+  /** Also compute SHA-512 (when the sender declared it). SHA-256 is always computed. */
+  sha512: boolean;
+  /** Refuse content longer than this many bytes (SOA-03001); the request-level cap is enforced upstream. */
+  maxBytes?: number;
+}
+
+/** Staged session directories of other hosts are removed at startup once they are this old. */
+const FOREIGN_SESSION_MAX_AGE_MS = 24 * 60 * 60 * 1000;
+
+/** `<host>~<pid>~<uuid>`: who owns a session directory, so startup only removes dead processes' ones. */
+function sessionDirectoryName(): string {
+  return `${encodeURIComponent(os.hostname())}~${process.pid}~${randomUUID()}`;
+}
+
+function parseSessionDirectoryName(name: string): { host: string; pid: number } | undefined {
+  const match = /^([^~]+)~(\d+)~[0-9a-f-]{36}$/.exec(name);
+  if (!match) return undefined;
+  try {
+    return { host: decodeURIComponent(match[1]), pid: Number(match[2]) };
+  } catch {
+    return undefined;
+  }
+}
+
+function isProcessAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    // EPERM: it exists but belongs to someone else.
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/**
+ * The request-scoped place where attachment bytes land while they arrive: `<dataDir>/staging/`. Each
+ * request opens a {@link StagingSession}; what the request keeps is promoted into the blob store (by
+ * hard link), and the session is discarded whatever the outcome.
+ */
+export class StagingArea {
+  /** `<dataDir>/staging` */
+  readonly root: string;
+
+  constructor(
+    dataDir: string,
+    private readonly clock: Clock = systemClock,
+  ) {
+    this.root = path.join(dataDir, 'staging');
+  }
+
+  /** A new, empty session; its directory is created on the first {@link StagingSession.stage}. */
+  openSession(): StagingSession {
+    return new StagingSession(path.join(this.root, sessionDirectoryName()));
+  }
+
+  /**
+   * Removes what crashed processes left behind: sessions of this host whose process is gone (or whose
+   * pid is ours: a previous life of this process, e.g. pid 1 in a restarted container), sessions of
+   * other hosts sharing the directory once older than a day, and anything unrecognised. Call it once at
+   * startup, before serving. Returns how many entries were removed.
+   */
+  async cleanOnStartup(): Promise<number> {
+    await fs.mkdir(this.root, { recursive: true });
+    const host = os.hostname();
+    let removed = 0;
+    for (const entry of await fs.readdir(this.root)) {
+      const entryPath = path.join(this.root, entry);
+      const owner = parseSessionDirectoryName(entry);
+      let stale: boolean;
+      if (owner === undefined) {
+        stale = true;
+      } else if (owner.host === host) {
+        stale = owner.pid === process.pid || !isProcessAlive(owner.pid);
+      } else {
+        const stat = await fs.stat(entryPath).catch(() => undefined);
+        stale = stat !== undefined && this.clock.now().getTime() - stat.mtimeMs > FOREIGN_SESSION_MAX_AGE_MS;
+      }
+      if (stale) {
+        await fs.rm(entryPath, { recursive: true, force: true });
+        removed += 1;
+      }
+    }
+    return removed;
+  }
+}
+
+/** The bytes staged for one request. Not shared between requests. */
+export class StagingSession {
+  private sequence = 0;
+  private discarded = false;
+
+  /** @param directory the session's own directory (created lazily) */
+  constructor(readonly directory: string) {}
+
+  /**
+   * Streams `source` into a new file of the session while hashing it (SHA-256 always, SHA-512 when
+   * asked); the content is never held in memory as a whole. With `maxBytes`, content beyond the limit
+   * aborts the copy with {@link MalformedMessageError}. On failure the partial file is removed.
+   */
+  async stage(
+    source: NodeJS.ReadableStream | AsyncIterable<Buffer | Uint8Array | string>,
+    options: StageOptions,
+  ): Promise<StagedContent> {
+    if (this.discarded) throw new Error('Staging session already discarded');
+    await fs.mkdir(this.directory, { recursive: true });
+    this.sequence += 1;
+    const file = path.join(this.directory, `${this.sequence}.part`);
+    const sha256 = createHash('sha256');
+    const sha512: Hash | undefined = options.sha512 ? createHash('sha512') : undefined;
+    const maxBytes = options.maxBytes;
+    let size = 0;
+
+    async function* hashing(chunks: AsyncIterable<Buffer | Uint8Array | string>): AsyncGenerator<Buffer> {
+      for await (const chunk of chunks) {
+        const bytes =
+          typeof chunk === 'string'
+            ? Buffer.from(chunk)
+            : Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength);
+        size += bytes.length;
+        if (maxBytes !== undefined && size > maxBytes) {
+          throw new MalformedMessageError(`attachment exceeds the size limit of ${maxBytes} bytes`);
+        }
+        sha256.update(bytes);
+        sha512?.update(bytes);
+        yield bytes;
+      }
+    }
+
+    try {
+      // 0o444: the file becomes an immutable blob by hard link, and a blob is never written again.
+      await pipeline(
+        source as AsyncIterable<Buffer | Uint8Array | string>,
+        hashing,
+        createWriteStream(file, { flags: 'wx', mode: 0o444 }),
+      );
+    } catch (error) {
+      await fs.rm(file, { force: true });
+      throw error;
+    }
+    return { path: file, size, sha256: sha256.digest(), sha512: sha512?.digest() };
+  }
+
+  /**
+   * Removes everything the session staged. Safe after promotion: blobs are separate links to the same
+   * bytes. Idempotent; call it on every outcome of the request.
+   */
+  async discard(): Promise<void> {
+    this.discarded = true;
+    await fs.rm(this.directory, { recursive: true, force: true });
+  }
+}

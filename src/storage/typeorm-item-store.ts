@@ -1,0 +1,186 @@
+import type { DataSource, EntityManager } from 'typeorm';
+import type { AcceptedItem, AcceptOutcome, ItemStore, PriorAcceptance } from '../domain/item-store';
+import type { IssuedReceipt, ItemStatusView, Sender } from '../domain/model';
+import { RepositoryError } from '../errors/faults';
+import type { BlobStore } from './blob-store';
+import {
+  ItemFileEntity,
+  ItemReceiptEntity,
+  ItemStatusHistoryEntity,
+  RegisteredMailItemEntity,
+} from './entities';
+import { runSerialized } from './serial-access';
+import { isUniqueViolation, toStorageFault } from './storage-errors';
+
+/** The history event written when an item is accepted. */
+export const ACCEPTED_EVENT = 'ACCEPTED';
+
+function itemRow(item: AcceptedItem): RegisteredMailItemEntity {
+  const { command, sender } = item;
+  const recipient = command.recipient;
+  return {
+    ticket: item.ticket,
+    token: command.token,
+    idempotencyToken: command.token === '' ? null : command.token,
+    senderCbe: sender.cbe,
+    senderApplicationId: sender.applicationId,
+    recipientKind: recipient.kind,
+    recipientId: recipient.kind === 'citizen' ? recipient.inss : recipient.cbe,
+    recipientQualityCode: recipient.qualityCode,
+    checkEboxStatus: command.checkEboxStatus,
+    meta: JSON.stringify(command.meta),
+    status: 'PENDING',
+    requestFingerprint: item.requestFingerprint,
+    acceptedAt: item.acceptedAt,
+    updatedAt: item.acceptedAt,
+  };
+}
+
+function fileRows(item: AcceptedItem): ItemFileEntity[] {
+  const { document, annexes } = item.command;
+  const documentRow: ItemFileEntity = {
+    ticket: item.ticket,
+    position: 0,
+    role: 'DOCUMENT',
+    title: document.title,
+    digestMethod: document.digest.method,
+    digestValue: document.digest.value.toString('base64'),
+    downloadFileName: document.downloadFileName,
+    mime: document.mime ?? null,
+    documentType: document.type,
+    language: document.language ?? null,
+    size: item.document.size,
+    blobSha256: item.document.sha256.toString('hex'),
+  };
+  const annexRows = annexes.map((annex, index): ItemFileEntity => ({
+    ticket: item.ticket,
+    position: index + 1,
+    role: 'ANNEX',
+    title: annex.title,
+    digestMethod: annex.digest.method,
+    digestValue: annex.digest.value.toString('base64'),
+    downloadFileName: annex.downloadFileName,
+    mime: annex.mime ?? null,
+    documentType: null,
+    language: null,
+    size: item.annexes[index].size,
+    blobSha256: item.annexes[index].sha256.toString('hex'),
+  }));
+  return [documentRow, ...annexRows];
+}
+
+/**
+ * The {@link ItemStore} on TypeORM: one transaction per accepted item, blobs promoted inside it (after
+ * the inserts, so a losing concurrent duplicate fails before touching the blob store). Every access is
+ * queued per database file (see `serial-access.ts`) and failures become service errors
+ * (see `storage-errors.ts`).
+ */
+export class TypeormItemStore implements ItemStore {
+  constructor(
+    private readonly dataSource: DataSource,
+    private readonly blobs: BlobStore,
+  ) {}
+
+  async findByToken(sender: Sender, token: string): Promise<PriorAcceptance | undefined> {
+    if (token === '') return undefined;
+    const row = await this.access((manager) =>
+      manager.findOne(RegisteredMailItemEntity, {
+        select: { ticket: true, requestFingerprint: true },
+        where: { senderCbe: sender.cbe, senderApplicationId: sender.applicationId, idempotencyToken: token },
+      }),
+    );
+    return row ? { ticket: row.ticket, requestFingerprint: row.requestFingerprint } : undefined;
+  }
+
+  async loadReceipt(ticket: string): Promise<IssuedReceipt> {
+    const { item, receipt } = await this.access(async (manager) => ({
+      item: await manager.findOne(RegisteredMailItemEntity, { select: { token: true }, where: { ticket } }),
+      receipt: await manager.findOne(ItemReceiptEntity, { where: { ticket } }),
+    }));
+    if (!item || !receipt) {
+      throw new RepositoryError({ cause: new Error(`No receipt stored for ticket ${ticket}`) });
+    }
+    let content: Buffer;
+    try {
+      content = await this.blobs.read(receipt.contentSha256);
+    } catch (error) {
+      throw toStorageFault(error);
+    }
+    return {
+      ticket,
+      token: item.token,
+      content,
+      contentSha256: Buffer.from(receipt.contentSha256, 'hex'),
+      signature: Buffer.from(receipt.signature, 'base64'),
+      issuedAt: receipt.issuedAt,
+    };
+  }
+
+  async accept(item: AcceptedItem): Promise<AcceptOutcome> {
+    if (item.annexes.length !== item.command.annexes.length) {
+      throw new RepositoryError({ cause: new Error('Staged annexes do not match the described annexes') });
+    }
+    try {
+      await runSerialized(this.dataSource, () =>
+        this.dataSource.transaction(async (manager) => {
+          // The item first: its key and the idempotency key decide who wins, before any blob is touched.
+          await manager.insert(RegisteredMailItemEntity, itemRow(item));
+          await manager.insert(ItemFileEntity, fileRows(item));
+          await manager.insert(ItemStatusHistoryEntity, {
+            ticket: item.ticket,
+            status: 'PENDING',
+            event: ACCEPTED_EVENT,
+            occurredAt: item.acceptedAt,
+            detail: item.requestId === undefined ? null : `request ${item.requestId}`,
+          });
+          const receiptSha256 = await this.blobs.write(item.receipt.content);
+          if (!receiptSha256.equals(item.receipt.contentSha256)) {
+            throw new Error('The issued receipt states another SHA-256 than its content has');
+          }
+          await manager.insert(ItemReceiptEntity, {
+            ticket: item.ticket,
+            contentSha256: receiptSha256.toString('hex'),
+            contentSize: item.receipt.content.length,
+            signature: item.receipt.signature.toString('base64'),
+            issuedAt: item.receipt.issuedAt,
+          });
+          for (const staged of [item.document, ...item.annexes]) await this.blobs.promote(staged);
+        }),
+      );
+      return { kind: 'accepted' };
+    } catch (error) {
+      if (!isUniqueViolation(error)) throw toStorageFault(error);
+      return this.explainUniqueViolation(item, error);
+    }
+  }
+
+  async findStatus(sender: Sender, ticket: string): Promise<ItemStatusView | undefined> {
+    // One query whose WHERE holds the sender: an unknown ticket and another sender's ticket cost the same.
+    const row = await this.access((manager) =>
+      manager.findOne(RegisteredMailItemEntity, {
+        select: { ticket: true, token: true, status: true },
+        where: { ticket, senderCbe: sender.cbe, senderApplicationId: sender.applicationId },
+      }),
+    );
+    return row ? { ticket: row.ticket, token: row.token, status: row.status } : undefined;
+  }
+
+  /** After a rolled-back insert: was it the sender's Token (a concurrent twin won) or the ticket? */
+  private async explainUniqueViolation(item: AcceptedItem, violation: unknown): Promise<AcceptOutcome> {
+    const prior = await this.findByToken(item.sender, item.command.token);
+    if (prior) return { kind: 'token-taken', prior };
+    const ticketTaken = await this.access((manager) =>
+      manager.exists(RegisteredMailItemEntity, { where: { ticket: item.ticket } }),
+    );
+    if (ticketTaken) return { kind: 'ticket-taken' };
+    throw new RepositoryError({ cause: violation });
+  }
+
+  private async access<T>(work: (manager: EntityManager) => Promise<T>): Promise<T> {
+    try {
+      return await runSerialized(this.dataSource, () => work(this.dataSource.manager));
+    } catch (error) {
+      throw toStorageFault(error);
+    }
+  }
+}

@@ -1,0 +1,121 @@
+import { constants, createHash, timingSafeEqual, verify, type KeyObject } from 'node:crypto';
+import { NODE_HASH } from './algorithms';
+import { canonicalizeExclusive } from './exclusive-c14n';
+import type { Evaluation, ReferenceFacts, SignatureFacts } from './security-facts';
+
+/** Work done while evaluating, summed over an envelope. */
+export interface EvaluationCounters {
+  digestedBytes: number;
+  signatureVerifications: number;
+}
+
+/** Why nothing of a signature may be computed, or undefined when the cheap checks all pass. */
+function signatureGate(facts: SignatureFacts, publicKey: KeyObject | undefined): string | undefined {
+  if (facts.structureProblems.length > 0) return facts.structureProblems[0];
+  const c14n = facts.canonicalizationMethod;
+  if (c14n === undefined || c14n.supported === undefined) {
+    return `canonicalization method ${c14n?.uri ?? '(none)'} is not supported`;
+  }
+  if (c14n.problem !== undefined) return c14n.problem;
+  if (facts.signatureMethod.supported === undefined) {
+    return `signature method ${facts.signatureMethod.uri ?? '(none)'} is not supported`;
+  }
+  if (facts.key.kind === 'unresolved') return `key not resolved: ${facts.key.reason}`;
+  if (facts.key.problem !== undefined) return facts.key.problem;
+  if (publicKey === undefined || facts.signatureValueBytes === undefined)
+    return 'no key or no signature value';
+  return undefined;
+}
+
+function notEvaluated(reason: string): Evaluation {
+  return { outcome: 'not-evaluated', reason };
+}
+
+function verifySignatureValue(
+  facts: SignatureFacts,
+  publicKey: KeyObject,
+  counters: EvaluationCounters,
+): Evaluation {
+  const signedInfo = facts.signedInfo;
+  const algorithm = facts.signatureMethod.supported;
+  const signatureValue = facts.signatureValueBytes;
+  const c14n = facts.canonicalizationMethod;
+  if (!signedInfo || !algorithm || !signatureValue || !c14n) return notEvaluated('incomplete signature');
+  let canonical: Buffer;
+  try {
+    canonical = Buffer.from(canonicalizeExclusive(signedInfo, c14n.inclusivePrefixes), 'utf8');
+  } catch {
+    return { outcome: 'invalid', reason: 'SignedInfo cannot be canonicalized' };
+  }
+  counters.signatureVerifications += 1;
+  let verified: boolean;
+  try {
+    verified = verify(
+      NODE_HASH[algorithm],
+      canonical,
+      { key: publicKey, padding: constants.RSA_PKCS1_PADDING },
+      signatureValue,
+    );
+  } catch {
+    verified = false;
+  }
+  return verified
+    ? { outcome: 'valid' }
+    : { outcome: 'invalid', reason: "SignatureValue does not verify with the token's key" };
+}
+
+function evaluateDigest(reference: ReferenceFacts, counters: EvaluationCounters): Evaluation {
+  const { element, declaredDigest } = reference;
+  const algorithm = reference.digestMethod.supported;
+  const transform = reference.transforms[0];
+  if (!element || !declaredDigest || !algorithm || !transform) return notEvaluated('incomplete reference');
+  let canonical: Buffer;
+  try {
+    canonical = Buffer.from(canonicalizeExclusive(element, transform.inclusivePrefixes), 'utf8');
+  } catch {
+    return { outcome: 'invalid', reason: 'the referenced element cannot be canonicalized' };
+  }
+  reference.digestedBytes = canonical.length;
+  counters.digestedBytes += canonical.length;
+  const digest = createHash(NODE_HASH[algorithm]).update(canonical).digest();
+  const equal = digest.length === declaredDigest.length && timingSafeEqual(digest, declaredDigest);
+  return equal
+    ? { outcome: 'valid' }
+    : { outcome: 'invalid', reason: `digest mismatch for ${reference.uri}` };
+}
+
+/**
+ * Evaluates a signature whose references and key are resolved, cheapest refusal first: nothing is
+ * computed unless the structure, the algorithms and the key are acceptable; then the SignatureValue is
+ * verified over the exc-c14n of SignedInfo with the token's key; only when it verifies, and every
+ * reference is acceptable, are the referenced elements canonicalized and digested.
+ * @param refusal a reason, decided by the caller, not to evaluate this signature at all
+ */
+export function evaluateSignature(
+  facts: SignatureFacts,
+  publicKey: KeyObject | undefined,
+  counters: EvaluationCounters,
+  refusal?: string,
+): void {
+  const gate = refusal ?? signatureGate(facts, publicKey);
+  if (gate !== undefined || publicKey === undefined) {
+    facts.signatureValue = notEvaluated(gate ?? 'no key');
+    for (const reference of facts.references)
+      reference.digest = notEvaluated(`signature not evaluated: ${gate}`);
+    return;
+  }
+  facts.signatureValue = verifySignatureValue(facts, publicKey, counters);
+  if (facts.signatureValue.outcome !== 'valid') {
+    for (const reference of facts.references) {
+      reference.digest = notEvaluated('the SignatureValue does not verify');
+    }
+    return;
+  }
+  const unacceptable = facts.references.some((reference) => reference.problems.length > 0);
+  for (const reference of facts.references) {
+    if (reference.problems.length > 0) reference.digest = notEvaluated(reference.problems[0]);
+    else if (unacceptable)
+      reference.digest = notEvaluated('another reference of the signature cannot be evaluated');
+    else reference.digest = evaluateDigest(reference, counters);
+  }
+}

@@ -1,0 +1,73 @@
+import type { Element, Node } from '@xmldom/xmldom';
+import { ExclusiveCanonicalization } from 'xml-crypto';
+import { isElement } from './dom';
+import { XMLNS_NS } from './namespaces';
+
+/** A namespace binding in scope of an element. */
+interface NamespaceBinding {
+  prefix: string;
+  namespaceURI: string;
+}
+
+/**
+ * The namespaces declared on the ancestors of `element`, nearest declaration first, exactly as
+ * xml-crypto's `SignedXml` computes them for exclusive canonicalization (`findAncestorNsForElement`):
+ * one binding per prefix (the nearest shadows the rest), without undeclarations, and without the
+ * prefixes the element itself declares or uses as its own prefix.
+ */
+export function ancestorNamespaces(element: Element): NamespaceBinding[] {
+  const nearestFirst: NamespaceBinding[] = [];
+  for (let parent = element.parentNode; isElement(parent); parent = parent.parentNode) {
+    for (let i = 0; i < parent.attributes.length; i += 1) {
+      const attribute = parent.attributes.item(i);
+      if (attribute && /^xmlns:?/.test(attribute.nodeName)) {
+        nearestFirst.push({
+          prefix: attribute.nodeName.replace(/^xmlns:?/, ''),
+          namespaceURI: attribute.nodeValue ?? '',
+        });
+      }
+    }
+  }
+  const ownPrefixes = new Set<string>([element.prefix ?? '']);
+  for (let i = 0; i < element.attributes.length; i += 1) {
+    const name = element.attributes.item(i)?.nodeName ?? '';
+    if (name === 'xmlns' || name.startsWith('xmlns:')) ownPrefixes.add(name.replace(/^xmlns:?/, ''));
+  }
+  const seen = new Set<string>();
+  const bindings: NamespaceBinding[] = [];
+  for (const binding of nearestFirst) {
+    if (seen.has(binding.prefix)) continue;
+    seen.add(binding.prefix);
+    if (binding.namespaceURI !== '' && !ownPrefixes.has(binding.prefix)) bindings.push(binding);
+  }
+  return bindings;
+}
+
+/**
+ * Exclusive XML canonicalization (without comments) of an element and its subtree, with an
+ * InclusiveNamespaces prefix list, as a reference with one exc-c14n transform or a SignedInfo is
+ * canonicalized. The output is text; its UTF-8 bytes are what is digested or signed.
+ *
+ * It uses xml-crypto's renderer the way `SignedXml` does: on a deep clone (xml-crypto adds the inclusive
+ * prefixes' ancestor declarations to the node it is given, and the parsed document must stay untouched),
+ * with the inclusive prefixes that are declared on ancestors copied onto the clone's root. Unlike
+ * `ExclusiveCanonicalization.process`, it never falls back to reading a prefix list from an
+ * `InclusiveNamespaces` element inside the canonicalized subtree: the prefix list is the caller's,
+ * read from the Transform or CanonicalizationMethod that applies.
+ *
+ * `#default` is not supported in the prefix list (callers refuse it before calling).
+ */
+export function canonicalizeExclusive(element: Element, inclusivePrefixes: readonly string[]): string {
+  const clone = element.cloneNode(true) as Element;
+  const prefixes = [...inclusivePrefixes];
+  if (prefixes.length > 0) {
+    for (const binding of ancestorNamespaces(element)) {
+      if (prefixes.includes(binding.prefix)) {
+        clone.setAttributeNS(XMLNS_NS, `xmlns:${binding.prefix}`, binding.namespaceURI);
+      }
+    }
+  }
+  const canonicalizer = new ExclusiveCanonicalization();
+  // Same arguments as ExclusiveCanonicalization.process: nothing in scope, no default namespace.
+  return canonicalizer.processInner(clone as Node, [], '', {}, prefixes);
+}

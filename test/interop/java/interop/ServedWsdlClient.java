@@ -1,0 +1,40 @@
+package interop;
+
+import java.net.URL;
+
+import javax.xml.ws.BindingProvider;
+
+import be.socialsecurity.registeredmail.v1.RegisteredMailPortType;
+import be.socialsecurity.registeredmail.v1.RegisteredMailService;
+
+/**
+ * A client compiled against what wsimport generates from the WSDL our service serves
+ * ({@code <base>/RegisteredMail/v1?wsdl}). Scenarios: send-citizen, send-enterprise, digest-mismatch.
+ * Options: --wsdl=URL (required), --endpoint=URL (default: the WSDL's soap:address), --check-ebox=VALUE.
+ * Sender key: environment RM_P12, RM_P12_ALIAS, RM_P12_PASSWORD. Prints one JSON object per line.
+ */
+public final class ServedWsdlClient {
+    public static void main(String[] args) throws Exception {
+        CliArgs cli = new CliArgs(args);
+        RegisteredMailPortType port = new RegisteredMailService(new URL(cli.required("wsdl"))).getRegisteredMailSOAP11();
+        if (cli.optional("endpoint") != null) {
+            ((BindingProvider) port).getRequestContext().put(BindingProvider.ENDPOINT_ADDRESS_PROPERTY, cli.optional("endpoint"));
+        }
+        WssSigningHandler.fromEnvironment().installOn(port);
+        String checkEbox = cli.optional("check-ebox");
+
+        switch (cli.scenario) {
+            case "send-citizen":
+                Scenarios.sendAndStatus(port, Scenarios.citizen("85073003328"), "citizen", checkEbox);
+                break;
+            case "send-enterprise":
+                Scenarios.sendAndStatus(port, Scenarios.enterprise("0206731645", "QUAL_EMP_NOSS"), "enterprise", checkEbox);
+                break;
+            case "digest-mismatch":
+                Scenarios.digestMismatch(port, checkEbox);
+                break;
+            default:
+                throw new IllegalArgumentException("unknown scenario: " + cli.scenario);
+        }
+    }
+}

@@ -1,0 +1,63 @@
+import { execFile } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { promisify } from 'node:util';
+import { openDatabase } from '../../src/storage/data-source';
+import { RegisteredMailItemEntity } from '../../src/storage/entities';
+
+const run = promisify(execFile);
+const ROOT = path.resolve(__dirname, '..', '..');
+const WORKER = path.join(__dirname, 'multi-process-worker.ts');
+
+interface WorkerOutput {
+  answers: { token: string; ticket: string; receiptSha256: string }[];
+  issued: number;
+}
+
+describe('several processes on one data directory', () => {
+  let dataDir: string;
+
+  beforeEach(() => {
+    dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'rm-processes-'));
+  });
+
+  afterEach(() => {
+    fs.rmSync(dataDir, { recursive: true, force: true });
+  });
+
+  it('the same Tokens sent by three processes at once give one item and one ticket per Token', async () => {
+    // Migrate once, as a deployment would before starting its workers.
+    await (await openDatabase(dataDir)).destroy();
+    const requests = 15;
+    const outputs = await Promise.all(
+      [1, 2, 3].map(async () => {
+        const { stdout } = await run(
+          process.execPath,
+          ['-r', 'ts-node/register', WORKER, dataDir, String(requests)],
+          {
+            cwd: ROOT,
+            env: {
+              ...process.env,
+              TS_NODE_TRANSPILE_ONLY: 'true',
+              TS_NODE_PROJECT: path.join(ROOT, 'tsconfig.json'),
+            },
+          },
+        );
+        return JSON.parse(stdout) as WorkerOutput;
+      }),
+    );
+
+    for (let index = 0; index < requests; index += 1) {
+      const answers = outputs.map((output) => output.answers[index]);
+      expect(new Set(answers.map((answer) => answer.ticket)).size).toBe(1);
+      expect(new Set(answers.map((answer) => answer.receiptSha256)).size).toBe(1);
+    }
+    const dataSource = await openDatabase(dataDir);
+    try {
+      expect(await dataSource.getRepository(RegisteredMailItemEntity).count()).toBe(requests);
+    } finally {
+      await dataSource.destroy();
+    }
+  });
+});

@@ -1,0 +1,146 @@
+import { createHash, randomBytes } from 'node:crypto';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { Readable } from 'node:stream';
+import { ManualClock } from '../../src/clock/clock';
+import { MalformedMessageError } from '../../src/errors/faults';
+import { StagingArea } from '../../src/storage/staging-area';
+
+function chunksOf(bytes: Buffer, size: number): Buffer[] {
+  const chunks: Buffer[] = [];
+  for (let offset = 0; offset < bytes.length; offset += size)
+    chunks.push(bytes.subarray(offset, offset + size));
+  return chunks;
+}
+
+async function* generate(chunks: Buffer[]): AsyncGenerator<Buffer> {
+  for (const chunk of chunks) yield chunk;
+}
+
+describe('StagingArea', () => {
+  let dataDir: string;
+  let clock: ManualClock;
+  let staging: StagingArea;
+
+  beforeEach(() => {
+    dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'rm-staging-'));
+    clock = new ManualClock('2025-03-01T10:00:00.000Z');
+    staging = new StagingArea(dataDir, clock);
+  });
+
+  afterEach(() => {
+    fs.rmSync(dataDir, { recursive: true, force: true });
+  });
+
+  it('hashes a multi-chunk stream as crypto.createHash does over the whole content', async () => {
+    const bytes = randomBytes(1024 * 1024 + 17);
+    const session = staging.openSession();
+    const staged = await session.stage(Readable.from(chunksOf(bytes, 65_531)), { sha512: true });
+
+    expect(staged.size).toBe(bytes.length);
+    expect(staged.sha256).toEqual(createHash('sha256').update(bytes).digest());
+    expect(staged.sha512).toEqual(createHash('sha512').update(bytes).digest());
+    expect(fs.readFileSync(staged.path).equals(bytes)).toBe(true);
+    expect(path.dirname(staged.path)).toBe(session.directory);
+    expect(session.directory.startsWith(path.join(dataDir, 'staging'))).toBe(true);
+    await session.discard();
+  });
+
+  it('accepts an async iterable, computes SHA-512 only when asked, and stages empty content', async () => {
+    const bytes = Buffer.from('an annex in three pieces');
+    const session = staging.openSession();
+    const staged = await session.stage(generate(chunksOf(bytes, 9)), { sha512: false });
+    expect(staged.sha256).toEqual(createHash('sha256').update(bytes).digest());
+    expect(staged.sha512).toBeUndefined();
+
+    const empty = await session.stage(generate([]), { sha512: true });
+    expect(empty.size).toBe(0);
+    expect(empty.sha256).toEqual(createHash('sha256').digest());
+    expect(empty.path).not.toBe(staged.path);
+    await session.discard();
+  });
+
+  it('aborts beyond maxBytes with SOA-03001 and removes the partial file', async () => {
+    const session = staging.openSession();
+    const staged = session.stage(Readable.from(chunksOf(Buffer.alloc(100, 1), 30)), {
+      sha512: false,
+      maxBytes: 64,
+    });
+    await expect(staged).rejects.toBeInstanceOf(MalformedMessageError);
+    await expect(staged).rejects.toThrow(/limit/);
+    expect(fs.readdirSync(session.directory)).toEqual([]);
+    // Exactly at the limit is fine.
+    await expect(
+      session.stage(Readable.from([Buffer.alloc(64)]), { sha512: false, maxBytes: 64 }),
+    ).resolves.toMatchObject({ size: 64 });
+    await session.discard();
+  });
+
+  it('a failing source leaves no file behind', async () => {
+    const session = staging.openSession();
+    async function* broken(): AsyncGenerator<Buffer> {
+      yield Buffer.from('first part');
+      throw new Error('connection reset');
+    }
+    await expect(session.stage(broken(), { sha512: false })).rejects.toThrow('connection reset');
+    expect(fs.readdirSync(session.directory)).toEqual([]);
+    await session.discard();
+  });
+
+  it('discard removes everything the session staged, and only that', async () => {
+    const mine = staging.openSession();
+    const other = staging.openSession();
+    const a = await mine.stage(generate([Buffer.from('a')]), { sha512: false });
+    const b = await mine.stage(generate([Buffer.from('b')]), { sha512: false });
+    const c = await other.stage(generate([Buffer.from('c')]), { sha512: false });
+
+    await mine.discard();
+    expect(fs.existsSync(a.path)).toBe(false);
+    expect(fs.existsSync(b.path)).toBe(false);
+    expect(fs.existsSync(mine.directory)).toBe(false);
+    expect(fs.existsSync(c.path)).toBe(true);
+    await mine.discard(); // idempotent
+    await expect(mine.stage(generate([]), { sha512: false })).rejects.toThrow(/discarded/);
+    await other.discard();
+  });
+
+  it('a session that staged nothing discards cleanly', async () => {
+    await staging.openSession().discard();
+  });
+
+  it('cleanOnStartup removes leftovers of dead processes and unknown entries, keeps live sessions', async () => {
+    const root = path.join(dataDir, 'staging');
+    const host = encodeURIComponent(os.hostname());
+    const uuid = '123e4567-e89b-42d3-a456-426614174000';
+    const make = (name: string) => {
+      fs.mkdirSync(path.join(root, name), { recursive: true });
+      fs.writeFileSync(path.join(root, name, '1.part'), 'leftover');
+    };
+    // A pid above the kernel's maximum (2^22) cannot be alive.
+    make(`${host}~99999999~${uuid}`);
+    // Our own pid: a previous life of this process (e.g. pid 1 in a restarted container).
+    make(`${host}~${process.pid}~${uuid}`);
+    // The parent of this test process is alive: a concurrent process sharing the directory.
+    const live = `${host}~${process.ppid}~${uuid}`;
+    make(live);
+    make('garbage');
+    fs.writeFileSync(path.join(root, 'stray-file'), 'x');
+    // Another host's sessions: removed once older than a day.
+    make(`other-host~42~${uuid.replace('0000', '0001')}`);
+    const young = `other-host~43~${uuid.replace('0000', '0002')}`;
+    make(young);
+    const dayAndMore = new Date(clock.now().getTime() - 25 * 60 * 60 * 1000);
+    fs.utimesSync(path.join(root, `other-host~42~${uuid.replace('0000', '0001')}`), dayAndMore, dayAndMore);
+
+    const removed = await staging.cleanOnStartup();
+
+    expect(removed).toBe(5);
+    expect(fs.readdirSync(root).sort()).toEqual([live, young].sort());
+  });
+
+  it('cleanOnStartup on a missing directory creates it and removes nothing', async () => {
+    expect(await staging.cleanOnStartup()).toBe(0);
+    expect(fs.readdirSync(path.join(dataDir, 'staging'))).toEqual([]);
+  });
+});
