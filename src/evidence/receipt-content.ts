@@ -1,5 +1,6 @@
 import { DOMImplementation, XMLSerializer, type Document, type Element } from '@xmldom/xmldom';
-import type { AnnexDescription, DocumentDescription, Recipient, Sender } from '../domain/model';
+import type { DocumentDescription, Recipient } from '../domain/model';
+import type { ReceiptFacts } from '../domain/receipt-issuer';
 
 /*
  * Receipt.xml: a `ReceiptContent` of the contract's types namespace, stating who sent what to whom
@@ -15,15 +16,7 @@ const XML_DECLARATION = '<?xml version="1.0" encoding="UTF-8"?>\n';
 /** `FileDescription.Type` is required; an annex request has none, so the receipt states this one. */
 export const ANNEX_TYPE = 'ANNEX';
 
-/** What a receipt states. */
-export interface ReceiptFacts {
-  ticket: string;
-  token: string;
-  recipient: Recipient;
-  sender: Sender;
-  document: DocumentDescription;
-  annexes: AnnexDescription[];
-}
+export type { ReceiptFacts };
 
 /**
  * Builds the bytes of Receipt.xml (UTF-8): root `ReceiptContent` with `Ticket`, `Token`, `Recipient`

@@ -1,13 +1,14 @@
 import { createHash } from 'node:crypto';
 import type { Clock } from '../clock/clock';
 import type { IssuedReceipt } from '../domain/model';
+import type { ReceiptIssuer as ReceiptIssuerPort } from '../domain/receipt-issuer';
 import { SigningUnavailableError } from '../errors/faults';
 import { createDetachedCmsSignature } from './cms-detached-signature';
 import type { DocumentSigner } from './document-signer';
 import { buildReceiptContent, type ReceiptFacts } from './receipt-content';
 
 /** Issues receipts: builds Receipt.xml and signs exactly its bytes with a detached CMS signature. */
-export class ReceiptIssuer {
+export class ReceiptIssuer implements ReceiptIssuerPort {
   constructor(
     private readonly signer: DocumentSigner,
     private readonly clock: Clock,

@@ -183,6 +183,7 @@ export async function issueSenderCertificate(
 /**
  * Whether a certificate belongs to a dev PKI: the dev CA itself, the service's dev certificates, or a
  * certificate the dev CA issued. The service refuses to start in PRD when its signer is one of these.
+ * @throws Error when `certificateDer` is not a DER X.509 certificate
  */
 export function isDevPkiCertificate(certificateDer: Buffer): boolean {
   const certificate = new x509.X509Certificate(new Uint8Array(certificateDer));

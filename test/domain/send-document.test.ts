@@ -3,6 +3,7 @@ import path from 'node:path';
 import type { Recipient, Sender, SendDocumentCommand, IssuedReceipt } from '../../src/domain/model';
 import { assertDigestMethodsAccepted, assertRecipientValid } from '../../src/domain/send-document';
 import { TICKET_PATTERN } from '../../src/domain/ticket-generator';
+import { SigningUnavailableError } from '../../src/errors/faults';
 import { ServiceError } from '../../src/errors/service-error';
 import { createDataSource, SQLITE_FILE_NAME } from '../../src/storage/data-source';
 import {
@@ -370,6 +371,17 @@ describe('SendDocumentService on a real SQLite file', () => {
       expect(await countRows(env.node.dataSource)).toEqual(before);
       expect(await env.blobs.has(Buffer.from(digestHex('new'), 'hex'))).toBe(false);
     });
+  });
+
+  it('a receipt that cannot be signed (SEPIA_T02) stores nothing', async () => {
+    const failing = await env.addNode({
+      receiptIssuer: {
+        issue: () => Promise.reject(new SigningUnavailableError({ cause: new Error('TSA down') })),
+      },
+    });
+    await expectFault(send(env, failing, { token: 'unsigned' }), 'SEPIA_T02');
+    expect(await countRows(env.node.dataSource)).toEqual(NOTHING);
+    expect(listBlobs(env.dataDir)).toEqual([]);
   });
 
   describe('storage failures', () => {

@@ -2,46 +2,13 @@ import { DOMParser, type Element } from '@xmldom/xmldom';
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import {
-  ANNEX_TYPE,
-  buildReceiptContent,
-  TYPES_NAMESPACE,
-  type ReceiptFacts,
-} from '../../src/evidence/receipt-content';
+import { ANNEX_TYPE, buildReceiptContent, TYPES_NAMESPACE } from '../../src/evidence/receipt-content';
 import { runStatus, testWithTool } from '../pki/external-tools';
+import { citizenFacts } from './receipt-facts';
 
 const XSI = 'http://www.w3.org/2001/XMLSchema-instance';
 const RECEIPT_SCHEMA = path.resolve(__dirname, '../../xsd/registeredmail-receipt-v1.xsd');
 const withXmllint = testWithTool('xmllint', ['--version']);
-
-export const citizenFacts: ReceiptFacts = {
-  ticket: '0123456789ABC',
-  token: 'my-token-1',
-  recipient: { kind: 'citizen', inss: '85073003328', qualityCode: 'CITIZEN' },
-  sender: { cbe: '0861023666', applicationId: 'dev-sender-1' },
-  document: {
-    title: 'Décision <n°1> & "annexe"',
-    digest: { method: 'SHA-256', value: Buffer.alloc(32, 0xab) },
-    downloadFileName: 'decision.pdf',
-    mime: 'application/pdf',
-    type: 'EDER501',
-    language: 'fr',
-  },
-  annexes: [
-    {
-      title: 'Annex one',
-      digest: { method: 'SHA-512', value: Buffer.alloc(64, 0x01) },
-      downloadFileName: 'annex1.csv',
-      mime: 'text/csv',
-    },
-    {
-      title: 'Annex two',
-      digest: { method: 'SHA-256', value: Buffer.alloc(32, 0x02) },
-      downloadFileName: 'annex2.bin',
-      mime: undefined,
-    },
-  ],
-};
 
 function parse(bytes: Buffer): Element {
   const document = new DOMParser().parseFromString(bytes.toString('utf8'), 'text/xml');
@@ -110,7 +77,7 @@ describe('buildReceiptContent', () => {
 
   test('the document is a FileDescription in order, values escaped by the serialiser', () => {
     const bytes = buildReceiptContent(citizenFacts);
-    expect(bytes.toString('utf8')).toContain('<Title>Décision &lt;n°1> &amp; "annexe"</Title>');
+    expect(bytes.toString('utf8')).toContain('<Title>Décision &lt;n°1&gt; &amp; "annexe"</Title>');
     const document = child(parse(bytes), 'Document');
     expect(names(document)).toEqual(['Title', 'Digest', 'DownloadFileName', 'MIME', 'Type', 'Language']);
     expect(child(document, 'Title').textContent).toBe('Décision <n°1> & "annexe"');

@@ -67,8 +67,15 @@ const SUPPORT_SOURCES = ['WssSigningHandler', 'Json', 'Attachments', 'CliArgs', 
 const CLIENT_SOURCES = ['Scenarios', 'ServedWsdlClient', 'PublishedWsdlClient'];
 const JAVA_SOURCE_DIR = path.join(__dirname, 'java');
 
-/** JVM options for every run: UTF-8 and no JAXB bytecode injection (which JDK 17 restricts). */
-const JVM_OPTIONS = ['-Dfile.encoding=UTF-8', '-Dcom.sun.xml.bind.v2.bytecode.ClassTailor.noOptimize=true'];
+/**
+ * JVM options for every run: UTF-8, no JAXB bytecode injection (which JDK 17 restricts), and a JUL
+ * configuration that hides JAX-WS RI's warnings about the policy assertions it does not implement.
+ */
+const JVM_OPTIONS = [
+  '-Dfile.encoding=UTF-8',
+  '-Dcom.sun.xml.bind.v2.bytecode.ClassTailor.noOptimize=true',
+  `-Djava.util.logging.config.file=${path.join(JAVA_SOURCE_DIR, 'logging.properties')}`,
+];
 
 const DEFAULT_CACHE_ROOT = path.join(os.tmpdir(), 'registered-mail-interop-java');
 

@@ -22,7 +22,10 @@ async function generate(kind: TestKeyKind): Promise<webcrypto.CryptoKeyPair> {
           modulusLength: kind === 'rsa-1024' ? 1024 : 2048,
           publicExponent: new Uint8Array([1, 0, 1]),
         };
-  return (await webcrypto.subtle.generateKey(parameters, true, ['sign', 'verify'])) as webcrypto.CryptoKeyPair;
+  return (await webcrypto.subtle.generateKey(parameters, true, [
+    'sign',
+    'verify',
+  ])) as webcrypto.CryptoKeyPair;
 }
 
 /** Issues a certificate from the dev CA with any subject, valid an hour before and a year after `now`. */
@@ -58,5 +61,9 @@ export async function issueFromDevCa(
   });
   const pkcs8 = Buffer.from(await webcrypto.subtle.exportKey('pkcs8', keys.privateKey));
   const certificateDer = Buffer.from(certificate.rawData);
-  return { keyPem: derToPem(pkcs8, 'PRIVATE KEY'), certPem: derToPem(certificateDer, 'CERTIFICATE'), certificateDer };
+  return {
+    keyPem: derToPem(pkcs8, 'PRIVATE KEY'),
+    certPem: derToPem(certificateDer, 'CERTIFICATE'),
+    certificateDer,
+  };
 }

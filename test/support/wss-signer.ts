@@ -333,9 +333,11 @@ export function signEnvelope(envelopeXml: string, options: WssSignOptions): stri
     withPrefixes ? inclusivePrefixesOf(signedInfo) : [],
   );
   const signingKey = createPrivateKey(options.signingKeyPem ?? options.keyPem);
+  // An EC key (for tests of refused key types) signs as ECDSA; RSA keys sign as RSASSA-PKCS1-v1_5.
+  const padding = signingKey.asymmetricKeyType === 'rsa' ? { padding: constants.RSA_PKCS1_PADDING } : {};
   const value = sign(signatureMethod.hash, Buffer.from(signedInfoC14n, 'utf8'), {
     key: signingKey,
-    padding: constants.RSA_PKCS1_PADDING,
+    ...padding,
   });
   (childNamed(signature, NS.ds, 'SignatureValue') as Element).appendChild(
     document.createTextNode(value.toString('base64')),

@@ -3,7 +3,14 @@ import { processSecurityHeader } from '../../src/wssecurity/process-security-hea
 import { DS_NS, WSSE_NS, WSU_NS, X509V3_VALUE_TYPE } from '../../src/wssecurity/namespaces';
 import type { SecurityFacts, SignatureFacts } from '../../src/wssecurity/security-facts';
 import { WSS_URIS } from '../support/wss-signer';
-import { createWssTestContext, firstElement, parse, SAMPLE_ENVELOPE, tamper, type WssTestContext } from './wss-test-context';
+import {
+  createWssTestContext,
+  firstElement,
+  parse,
+  SAMPLE_ENVELOPE,
+  tamper,
+  type WssTestContext,
+} from './wss-test-context';
 
 let ctx: WssTestContext;
 beforeAll(async () => {
@@ -38,7 +45,11 @@ describe('processSecurityHeader on a WSS4J-style request', () => {
 
     const [timestamp] = header.timestamps;
     expect(timestamp.created).toHaveLength(1);
-    expect(timestamp.created[0]).toMatchObject({ raw: '2025-06-02T09:00:00.000Z', timeZone: 'utc', textOnly: true });
+    expect(timestamp.created[0]).toMatchObject({
+      raw: '2025-06-02T09:00:00.000Z',
+      timeZone: 'utc',
+      textOnly: true,
+    });
     expect(timestamp.created[0].date?.toISOString()).toBe('2025-06-02T09:00:00.000Z');
     expect(timestamp.expires[0].date?.toISOString()).toBe('2025-06-02T09:05:00.000Z');
     expect(timestamp.children.map((child) => child.localName)).toEqual(['Created', 'Expires']);
@@ -46,7 +57,13 @@ describe('processSecurityHeader on a WSS4J-style request', () => {
     const signature = onlySignature(facts);
     expect(signature.structureProblems).toEqual([]);
     expect(signature.canonicalizationMethod).toMatchObject({ supported: 'exc-c14n', problem: undefined });
-    expect(signature.canonicalizationMethod?.inclusivePrefixes).toEqual(['wsse', 'wsu', 'soapenv', 'v1', 'typ']);
+    expect(signature.canonicalizationMethod?.inclusivePrefixes).toEqual([
+      'wsse',
+      'wsu',
+      'soapenv',
+      'v1',
+      'typ',
+    ]);
     expect(signature.signatureMethod.supported).toBe('rsa-sha256');
     expect(signature.signatureValue).toEqual({ outcome: 'valid' });
     expect(signature.key.kind).toBe('token-reference');
@@ -68,7 +85,9 @@ describe('processSecurityHeader on a WSS4J-style request', () => {
       expect(reference.digestMethod.supported).toBe('sha256');
       expect(reference.digestedBytes).toBeGreaterThan(0);
     }
-    expect(facts.digestedBytes).toBe(signature.references.reduce((sum, reference) => sum + reference.digestedBytes, 0));
+    expect(facts.digestedBytes).toBe(
+      signature.references.reduce((sum, reference) => sum + reference.digestedBytes, 0),
+    );
     expect(facts.signatureVerifications).toBe(1);
   });
 
@@ -92,7 +111,9 @@ describe('processSecurityHeader on a WSS4J-style request', () => {
   });
 
   test('verifies without InclusiveNamespaces and without a signed token (zeep style)', async () => {
-    const facts = await processSecurityHeader(parse(ctx.sign({ inclusivePrefixes: false, signToken: false, omitMustUnderstand: true })));
+    const facts = await processSecurityHeader(
+      parse(ctx.sign({ inclusivePrefixes: false, signToken: false, omitMustUnderstand: true })),
+    );
     const signature = onlySignature(facts);
     expect(signature.signatureValue.outcome).toBe('valid');
     expect(signature.references).toHaveLength(2);
@@ -113,7 +134,9 @@ describe('cost: nothing is digested unless the structure and key allow it', () =
     expect(signature.references).toHaveLength(31);
     expect(signature.structureProblems).toContain('31 references, more than the limit of 30');
     expect(signature.signatureValue.outcome).toBe('not-evaluated');
-    expect(signature.references.every((reference) => reference.digest.outcome === 'not-evaluated')).toBe(true);
+    expect(signature.references.every((reference) => reference.digest.outcome === 'not-evaluated')).toBe(
+      true,
+    );
     expect(facts.digestedBytes).toBe(0);
     expect(facts.signatureVerifications).toBe(0);
   });
@@ -138,15 +161,23 @@ describe('cost: nothing is digested unless the structure and key allow it', () =
     expect(facts.digestedBytes).toBe(0);
   });
 
-  test.each([WSS_URIS.xpathTransform, WSS_URIS.xsltTransform])('transform %s: reported, no digest', async (transformUri) => {
-    const facts = await processSecurityHeader(parse(ctx.sign({ transformUri })));
-    const signature = onlySignature(facts);
-    expect(signature.signatureValue.outcome).toBe('valid');
-    expect(signature.references[0].transforms[0]).toMatchObject({ uri: transformUri, supported: undefined });
-    expect(signature.references[0].problems).toContain(`transform ${transformUri} is not supported`);
-    expect(signature.references.every((reference) => reference.digest.outcome === 'not-evaluated')).toBe(true);
-    expect(facts.digestedBytes).toBe(0);
-  });
+  test.each([WSS_URIS.xpathTransform, WSS_URIS.xsltTransform])(
+    'transform %s: reported, no digest',
+    async (transformUri) => {
+      const facts = await processSecurityHeader(parse(ctx.sign({ transformUri })));
+      const signature = onlySignature(facts);
+      expect(signature.signatureValue.outcome).toBe('valid');
+      expect(signature.references[0].transforms[0]).toMatchObject({
+        uri: transformUri,
+        supported: undefined,
+      });
+      expect(signature.references[0].problems).toContain(`transform ${transformUri} is not supported`);
+      expect(signature.references.every((reference) => reference.digest.outcome === 'not-evaluated')).toBe(
+        true,
+      );
+      expect(facts.digestedBytes).toBe(0);
+    },
+  );
 
   test('an HMAC signature method is reported and not evaluated', async () => {
     const facts = await processSecurityHeader(parse(ctx.sign({ signatureMethodUri: WSS_URIS.hmacSha1 })));
@@ -177,7 +208,10 @@ describe('cost: nothing is digested unless the structure and key allow it', () =
     const facts = await processSecurityHeader(parse(xml));
     const signatures = facts.securityHeaders[0].signatures;
     expect(signatures).toHaveLength(2);
-    expect(signatures.map((signature) => signature.signatureValue.outcome)).toEqual(['not-evaluated', 'not-evaluated']);
+    expect(signatures.map((signature) => signature.signatureValue.outcome)).toEqual([
+      'not-evaluated',
+      'not-evaluated',
+    ]);
     expect(facts).toMatchObject({ digestedBytes: 0, signatureVerifications: 0 });
   });
 });
@@ -185,11 +219,16 @@ describe('cost: nothing is digested unless the structure and key allow it', () =
 describe('reference resolution over the whole envelope', () => {
   test('a tampered payload: the Body digest does not match', async () => {
     const xml = tamper(ctx.sign(), (document) => {
-      firstElement(document, 'http://socialsecurity.be/registeredmail/types/v1', 'Ticket').textContent = 'ZZZZZZZZZZZZZ';
+      firstElement(document, 'http://socialsecurity.be/registeredmail/types/v1', 'Ticket').textContent =
+        'ZZZZZZZZZZZZZ';
     });
     const signature = onlySignature(await processSecurityHeader(parse(xml)));
     expect(signature.signatureValue.outcome).toBe('valid');
-    expect(signature.references.map((reference) => reference.digest.outcome)).toEqual(['valid', 'invalid', 'valid']);
+    expect(signature.references.map((reference) => reference.digest.outcome)).toEqual([
+      'valid',
+      'invalid',
+      'valid',
+    ]);
   });
 
   test('two elements with the same wsu:Id: the reference resolves to none', async () => {
@@ -266,7 +305,9 @@ describe('reference resolution over the whole envelope', () => {
 
 describe('key resolution', () => {
   test('another certificate in KeyInfo is ignored: the token key verifies', async () => {
-    const facts = await processSecurityHeader(parse(ctx.sign({ extraKeyInfoCertPem: ctx.otherSender.certPem })));
+    const facts = await processSecurityHeader(
+      parse(ctx.sign({ extraKeyInfoCertPem: ctx.otherSender.certPem })),
+    );
     const signature = onlySignature(facts);
     expect(signature.key.kind).toBe('token-reference');
     if (signature.key.kind === 'token-reference') {
@@ -277,7 +318,9 @@ describe('key resolution', () => {
 
   test('signed by the attacker, victim token, attacker certificate in KeyInfo: invalid', async () => {
     const facts = await processSecurityHeader(
-      parse(ctx.sign({ signingKeyPem: ctx.otherSender.keyPem, extraKeyInfoCertPem: ctx.otherSender.certPem })),
+      parse(
+        ctx.sign({ signingKeyPem: ctx.otherSender.keyPem, extraKeyInfoCertPem: ctx.otherSender.certPem }),
+      ),
     );
     expect(onlySignature(facts).signatureValue.outcome).toBe('invalid');
   });
@@ -296,8 +339,14 @@ describe('key resolution', () => {
       '<wsse:SecurityTokenReference><ds:X509Data><ds:X509IssuerSerial><ds:X509IssuerName>CN=x</ds:X509IssuerName><ds:X509SerialNumber>1</ds:X509SerialNumber></ds:X509IssuerSerial></ds:X509Data></wsse:SecurityTokenReference>',
     ],
     ['embedded', '<ds:X509Data><ds:X509Certificate>AAAA</ds:X509Certificate></ds:X509Data>'],
-    ['direct-reference', '<wsse:SecurityTokenReference><wsse:Reference URI="#nowhere"/></wsse:SecurityTokenReference>'],
-    ['direct-reference', '<wsse:SecurityTokenReference><wsse:Reference URI="#TS-1"/></wsse:SecurityTokenReference>'],
+    [
+      'direct-reference',
+      '<wsse:SecurityTokenReference><wsse:Reference URI="#nowhere"/></wsse:SecurityTokenReference>',
+    ],
+    [
+      'direct-reference',
+      '<wsse:SecurityTokenReference><wsse:Reference URI="#TS-1"/></wsse:SecurityTokenReference>',
+    ],
     ['no-security-token-reference', ''],
   ])('KeyInfo form %s is unresolved and nothing is computed', async (form, keyInfoXml) => {
     const facts = await processSecurityHeader(parse(ctx.sign({ keyInfoXml })));

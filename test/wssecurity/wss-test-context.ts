@@ -57,7 +57,11 @@ export const SAMPLE_ENVELOPE = [
 ].join('');
 
 function credentials(keyPemPath: string, certPemPath: string, certificateDer: Buffer): TestCredentials {
-  return { keyPem: readFileSync(keyPemPath, 'utf8'), certPem: readFileSync(certPemPath, 'utf8'), certificateDer };
+  return {
+    keyPem: readFileSync(keyPemPath, 'utf8'),
+    certPem: readFileSync(certPemPath, 'utf8'),
+    certificateDer,
+  };
 }
 
 /** Generates the PKIs (a few seconds: call once per test file, in beforeAll). */

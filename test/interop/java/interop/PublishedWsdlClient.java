@@ -22,7 +22,11 @@ public final class PublishedWsdlClient {
         WssSigningHandler.fromEnvironment().installOn(port);
         String checkEbox = cli.optional("check-ebox");
 
-        switch (cli.scenario) {
+        Scenarios.reportingFaults(() -> run(cli.scenario, port, checkEbox));
+    }
+
+    private static void run(String scenario, RegisteredMailPortType port, String checkEbox) throws Exception {
+        switch (scenario) {
             case "send-and-status":
                 Scenarios.sendAndStatus(port, Scenarios.citizen("85073003328"), "published", checkEbox);
                 break;
@@ -32,7 +36,7 @@ public final class PublishedWsdlClient {
                 Scenarios.digestMismatch(port, checkEbox);
                 break;
             default:
-                throw new IllegalArgumentException("unknown scenario: " + cli.scenario);
+                throw new IllegalArgumentException("unknown scenario: " + scenario);
         }
     }
 }

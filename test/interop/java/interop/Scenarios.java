@@ -121,11 +121,21 @@ final class Scenarios {
                 .print();
     }
 
-    /** Sends a document whose digest does not match it; prints how the refusal arrived. */
+    /** Sends a document whose digest does not match it (the service must refuse it with FILE_B01). */
     static void digestMismatch(RegisteredMailPortType port, String checkEbox) throws Exception {
+        DocumentResponse response = port.sendDocument(request(citizen("85073003328"), "mismatch", true, checkEbox));
+        Json.event("sent").put("ticket", response.getReceipt().getTicket()).print();
+    }
+
+    /** What a scenario does with the port. */
+    interface Scenario {
+        void run() throws Exception;
+    }
+
+    /** Runs {@code scenario}; a fault it meets is printed as a "fault" line saying how it arrived. */
+    static void reportingFaults(Scenario scenario) throws Exception {
         try {
-            DocumentResponse response = port.sendDocument(request(citizen("85073003328"), "mismatch", true, checkEbox));
-            Json.event("sent").put("ticket", response.getReceipt().getTicket()).print();
+            scenario.run();
         } catch (BusinessError e) {
             var info = e.getFaultInfo(); // ErrorType or ServiceErrorType, depending on the WSDL
             generatedFault("BusinessError", e, info, info.getCode(), info.getOrigin(), info.getId());

@@ -23,7 +23,11 @@ public final class ServedWsdlClient {
         WssSigningHandler.fromEnvironment().installOn(port);
         String checkEbox = cli.optional("check-ebox");
 
-        switch (cli.scenario) {
+        Scenarios.reportingFaults(() -> run(cli.scenario, port, checkEbox));
+    }
+
+    private static void run(String scenario, RegisteredMailPortType port, String checkEbox) throws Exception {
+        switch (scenario) {
             case "send-citizen":
                 Scenarios.sendAndStatus(port, Scenarios.citizen("85073003328"), "citizen", checkEbox);
                 break;
@@ -34,7 +38,7 @@ public final class ServedWsdlClient {
                 Scenarios.digestMismatch(port, checkEbox);
                 break;
             default:
-                throw new IllegalArgumentException("unknown scenario: " + cli.scenario);
+                throw new IllegalArgumentException("unknown scenario: " + scenario);
         }
     }
 }

@@ -1,0 +1,82 @@
+import { createHash } from 'node:crypto';
+import { DOMParser, type Element } from '@xmldom/xmldom';
+import { parseResponse, readFault } from '../support/soap-client';
+import { startTestService, type TestService } from '../support/service-fixture';
+import { getStatusEnvelope, partsOf, samplePdf, sendDocumentEnvelope, type SendDocumentSpec } from '../support/v1-requests';
+
+const T = 'http://socialsecurity.be/registeredmail/types/v1';
+
+function text(parent: Element, localName: string): string {
+  return parent.getElementsByTagNameNS(T, localName)[0]?.textContent ?? '';
+}
+
+function citizenSpec(token: string, overrides: Partial<SendDocumentSpec> = {}): SendDocumentSpec {
+  return {
+    token,
+    recipient: { kind: 'citizen', inss: '85073003328' },
+    document: { content: samplePdf(token), contentId: 'document@test' },
+    annexes: [
+      { content: Buffer.from('annex one'), contentId: 'annex-1@test' },
+      { content: Buffer.from('a;b\n1;2\n'), contentId: 'annex-2@test', mime: 'text/csv', digestMethod: 'SHA-512' },
+    ],
+    ...overrides,
+  };
+}
+
+describe('sendDocument and getStatus over HTTP', () => {
+  let it_: TestService;
+  beforeAll(async () => {
+    it_ = await startTestService();
+  });
+  afterAll(async () => {
+    await it_.close();
+  });
+
+  async function send(spec: SendDocumentSpec) {
+    return it_.postSwa(it_.sign(sendDocumentEnvelope(spec)), partsOf(spec));
+  }
+
+  it('accepts a document with two annexes and answers a multipart receipt', async () => {
+    const result = await send(citizenSpec('T-accept'));
+    expect(result.status).toBe(200);
+    expect(result.headers['content-type']).toMatch(/^multipart\/related; type="text\/xml"/);
+    const parsed = await parseResponse(result);
+    const document = new DOMParser().parseFromString(parsed.envelope, 'text/xml');
+    const receipt = document.getElementsByTagNameNS(T, 'Receipt')[0];
+    expect(text(receipt, 'Ticket')).toMatch(/^[0-9A-HJ-NP-Z]{13}$/);
+    expect(text(receipt, 'Token')).toBe('T-accept');
+    const signed = receipt.getElementsByTagNameNS(T, 'Document')[0];
+    expect(text(signed, 'Title')).toBe('Receipt');
+    expect(text(signed, 'DownloadFileName')).toBe('Receipt.xml');
+    expect(text(signed, 'MIME')).toBe('text/xml');
+    expect(text(signed, 'Type')).toBe('RECEIPT');
+    expect(text(signed, 'Language')).toBe('en');
+    expect(text(signed, 'DigestMethod')).toBe('SHA-256');
+    const contentId = decodeURIComponent(text(signed, 'Content').replace(/^cid:/, ''));
+    const attachment = parsed.attachments.get(contentId);
+    expect(attachment?.contentType).toBe('text/xml');
+    expect(createHash('sha256').update(attachment!.content).digest('base64')).toBe(text(signed, 'DigestValue'));
+    expect(text(signed, 'Signature').length).toBeGreaterThan(100);
+  });
+
+  it('reads the status of its own item as PENDING', async () => {
+    const sent = await parseResponse(await send(citizenSpec('T-status')));
+    const ticket = /<types:Ticket>([^<]+)</.exec(sent.envelope)![1];
+    const result = await it_.postXml(it_.sign(getStatusEnvelope(ticket)));
+    expect(result.status).toBe(200);
+    const document = new DOMParser().parseFromString(result.body.toString(), 'text/xml');
+    expect(text(document.documentElement as Element, 'Ticket')).toBe(ticket);
+    expect(text(document.documentElement as Element, 'Token')).toBe('T-status');
+    expect(text(document.documentElement as Element, 'Status')).toBe('PENDING');
+  });
+
+  it('refuses a digest that does not match its attachment with FILE_B01', async () => {
+    const spec = citizenSpec('T-mismatch');
+    spec.annexes![0].digestValue = createHash('sha256').update('something else').digest('base64');
+    const result = await send(spec);
+    expect(result.status).toBe(500);
+    const fault = readFault(result.body);
+    expect(fault).toMatchObject({ faultcode: 'soapenv:Client', faultstring: 'FILE_B01', kind: 'BusinessError', code: 'FILE_B01' });
+    expect(fault.messages[0]).toEqual({ text: "Digest doesn't match document.", lang: 'en' });
+  });
+});

@@ -1,0 +1,103 @@
+import { readFileSync } from 'node:fs';
+import fs from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { Writable } from 'node:stream';
+import winston from 'winston';
+import { startService, type RunningService } from '../../src/app/start-service';
+import { ManualClock } from '../../src/clock/clock';
+import type { DevPkiSender } from '../../src/pki/dev-pki';
+import { buildSwaRequest, post, type HttpResult, type TestPart } from './soap-client';
+import { signEnvelope, type WssSignOptions } from './wss-signer';
+
+/** A sender's key and certificate as PEM text. */
+export interface TestSender {
+  name: string;
+  cbe: string;
+  applicationId: string;
+  keyPem: string;
+  certPem: string;
+}
+
+/** A service started for a test on a fresh data directory, with a clock the test moves. */
+export interface TestService {
+  service: RunningService;
+  url: string;
+  baseUrl: string;
+  dataDir: string;
+  clock: ManualClock;
+  senders: TestSender[];
+  /** Every JSON log line written so far. */
+  logs: string[];
+  /** Signs an envelope as the given sender (default the first) at the clock's time. */
+  sign(envelope: string, options?: Partial<WssSignOptions> & { sender?: TestSender }): string;
+  /** POSTs a single-part SOAP request. */
+  postXml(envelope: string, headers?: Record<string, string>): Promise<HttpResult>;
+  /** POSTs a SOAP with Attachments request. */
+  postSwa(envelope: string, parts: TestPart[], headers?: Record<string, string>): Promise<HttpResult>;
+  close(): Promise<void>;
+}
+
+function toTestSender(sender: DevPkiSender): TestSender {
+  return {
+    name: sender.name,
+    cbe: sender.cbe,
+    applicationId: sender.applicationId,
+    keyPem: readFileSync(sender.keyPemPath, 'utf8'),
+    certPem: readFileSync(sender.certPemPath, 'utf8'),
+  };
+}
+
+/** Starts the service as `npm start` would, on port 0 and a temp data directory. */
+export async function startTestService(env: Record<string, string> = {}, options: { dataDir?: string } = {}): Promise<TestService> {
+  const dataDir = options.dataDir ?? (await fs.mkdtemp(path.join(os.tmpdir(), 'rm-it-')));
+  const clock = new ManualClock(Date.now());
+  const logs: string[] = [];
+  const logger = winston.createLogger({
+    level: 'debug',
+    format: winston.format.json(),
+    transports: [
+      new winston.transports.Stream({
+        stream: new Writable({
+          write(chunk: Buffer, _encoding, callback) {
+            logs.push(chunk.toString('utf8').trim());
+            callback();
+          },
+        }),
+      }),
+    ],
+  });
+  const service = await startService({
+    env: { RM_DATA_DIR: dataDir, HOST: '127.0.0.1', ...env },
+    port: 0,
+    clock,
+    logger,
+  });
+  const senders = (service.pki?.senders ?? []).map(toTestSender);
+  const url = `${service.baseUrl}/RegisteredMail/v1`;
+  const fixture: TestService = {
+    service,
+    url,
+    baseUrl: service.baseUrl,
+    dataDir,
+    clock,
+    senders,
+    logs,
+    sign(envelope, signOptions = {}) {
+      const sender = signOptions.sender ?? senders[0];
+      return signEnvelope(envelope, { keyPem: sender.keyPem, certPem: sender.certPem, created: clock.now(), ...signOptions });
+    },
+    postXml(envelope, headers = {}) {
+      return post(url, envelope, { 'Content-Type': 'text/xml; charset=utf-8', SOAPAction: '""', ...headers });
+    },
+    postSwa(envelope, parts, headers = {}) {
+      const request = buildSwaRequest(envelope, parts);
+      return post(url, request.body, { 'Content-Type': request.contentType, SOAPAction: '""', ...headers });
+    },
+    async close() {
+      await service.close();
+      if (!options.dataDir) await fs.rm(dataDir, { recursive: true, force: true });
+    },
+  };
+  return fixture;
+}
