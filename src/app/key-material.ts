@@ -25,7 +25,9 @@ export interface KeyMaterial {
 export async function loadKeyMaterial(config: Config, clock: Clock): Promise<KeyMaterial> {
   const needsDevPki = !config.signer || !config.trustDir;
   if (config.environment === 'PRD' && needsDevPki) {
-    throw new ConfigError('RM_ENVIRONMENT=PRD needs RM_SIGNER_KEY, RM_SIGNER_CERT and RM_TRUST_DIR: refusing generated dev keys');
+    throw new ConfigError(
+      'RM_ENVIRONMENT=PRD needs RM_SIGNER_KEY, RM_SIGNER_CERT and RM_TRUST_DIR: refusing generated dev keys',
+    );
   }
   const devPki = needsDevPki ? await ensureDevPki(path.join(config.dataDir, 'dev-pki'), clock) : undefined;
 
@@ -41,7 +43,8 @@ export async function loadKeyMaterial(config: Config, clock: Clock): Promise<Key
   const trustAnchors = config.trustDir
     ? await readCertificatesFromPemDirectory(config.trustDir)
     : [(devPki as DevPki).ca.certificateDer];
-  if (trustAnchors.length === 0) throw new ConfigError(`RM_TRUST_DIR ${config.trustDir} holds no PEM certificate`);
+  if (trustAnchors.length === 0)
+    throw new ConfigError(`RM_TRUST_DIR ${config.trustDir} holds no PEM certificate`);
   if (config.environment === 'PRD' && trustAnchors.some(isDevPkiCertificate)) {
     throw new ConfigError('RM_ENVIRONMENT=PRD: RM_TRUST_DIR holds a development CA');
   }

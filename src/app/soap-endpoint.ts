@@ -7,7 +7,11 @@ import type { OperationHandler } from '../contract/operation-handler';
 import type { RenderedResponse } from '../contract/rendered-response';
 import type { Sender } from '../domain/model';
 import { ServiceError } from '../errors/service-error';
-import { multipartSoapResponse, plainSoapResponse, type EncodedResponse } from '../http/mime/multipart-response';
+import {
+  multipartSoapResponse,
+  plainSoapResponse,
+  type EncodedResponse,
+} from '../http/mime/multipart-response';
 import { readSoapRequest } from '../http/mime/read-soap-request';
 import type { Logger } from '../logging/logger';
 import { buildFault } from '../soap/fault-envelope';
@@ -37,7 +41,9 @@ export interface SoapEndpointDependencies {
 
 function encode(rendered: RenderedResponse): EncodedResponse {
   const envelope = serializeResponseEnvelope(rendered.payload);
-  return rendered.attachments.length > 0 ? multipartSoapResponse(envelope, rendered.attachments) : plainSoapResponse(envelope);
+  return rendered.attachments.length > 0
+    ? multipartSoapResponse(envelope, rendered.attachments)
+    : plainSoapResponse(envelope);
 }
 
 /**
@@ -81,7 +87,8 @@ export function createSoapEndpoint(port: SoapPort, dependencies: SoapEndpointDep
         now: clock.now(),
       });
       if (!(error instanceof ServiceError)) log.error('unexpected failure', { error: describe(error) });
-      else if (error.cause !== undefined) log.warn('failure cause', { code: error.code, cause: describe(error.cause) });
+      else if (error.cause !== undefined)
+        log.warn('failure cause', { code: error.code, cause: describe(error.cause) });
       // Authentication failures carry an internal reason: logged, never sent.
       const reason = (error as { reason?: unknown }).reason;
       if (typeof reason === 'string') log = log.child({ reason });
@@ -106,7 +113,12 @@ function describe(error: unknown): { name?: string; message: string; stack?: str
  * Writes the answer. When the request body was not read to its end (a refusal before the attachments),
  * the connection is closed after the answer rather than reading what is left.
  */
-function writeResponse(request: IncomingMessage, response: ServerResponse, status: number, encoded: EncodedResponse): void {
+function writeResponse(
+  request: IncomingMessage,
+  response: ServerResponse,
+  status: number,
+  encoded: EncodedResponse,
+): void {
   const complete = request.readableEnded;
   const headers: Record<string, string | number> = {
     'Content-Type': encoded.contentType,

@@ -11,7 +11,11 @@ import { ContractPublisher, SERVICE_PATH } from '../contract/wsdl-publisher';
 import { PayloadValidator } from '../contract/xsd-validator';
 import { HealthCheckService } from '../domain/health-check-service';
 import { GetStatusService } from '../domain/get-status';
-import { assertDigestMethodsAccepted, assertRecipientValid, SendDocumentService } from '../domain/send-document';
+import {
+  assertDigestMethodsAccepted,
+  assertRecipientValid,
+  SendDocumentService,
+} from '../domain/send-document';
 import { ReceiptIssuer } from '../evidence/receipt-issuer';
 import { createHttpServer } from '../http/server';
 import { createLogger, type Logger } from '../logging/logger';
@@ -54,7 +58,9 @@ export interface RunningService {
 }
 
 async function packageVersion(): Promise<string> {
-  const manifest = JSON.parse(await fs.readFile(path.join(projectRoot(), 'package.json'), 'utf8')) as { version: string };
+  const manifest = JSON.parse(await fs.readFile(path.join(projectRoot(), 'package.json'), 'utf8')) as {
+    version: string;
+  };
   return manifest.version;
 }
 
@@ -80,7 +86,10 @@ export async function startService(options: StartOptions = {}): Promise<RunningS
     logger: log,
   });
   const statusService = new GetStatusService(store);
-  const health = new HealthCheckService(createSanityChecks({ dataSource, blobs, signer: keys.signer, clock }), clock);
+  const health = new HealthCheckService(
+    createSanityChecks({ dataSource, blobs, signer: keys.signer, clock }),
+    clock,
+  );
 
   const { wsdlDir, xsdDir } = contractDirectories();
   const publisher = await ContractPublisher.load({
@@ -90,7 +99,10 @@ export async function startService(options: StartOptions = {}): Promise<RunningS
     allowSha1: config.security.allowSha1,
   });
   const validator = await PayloadValidator.load(xsdDir);
-  const operations = await loadOperationTable(path.join(wsdlDir, 'RegisteredMail_v1.wsdl'), 'RegisteredMailSOAPBinding');
+  const operations = await loadOperationTable(
+    path.join(wsdlDir, 'RegisteredMail_v1.wsdl'),
+    'RegisteredMailSOAPBinding',
+  );
   const certificateValidator = new CertificateValidator(keys.trustAnchors, clock);
   const version = await packageVersion();
 
@@ -138,7 +150,8 @@ export async function startService(options: StartOptions = {}): Promise<RunningS
       {
         path: SERVICE_PATH,
         document(query, baseUrl) {
-          if (query.has('wsdl')) return { contentType: 'text/xml; charset=utf-8', body: publisher.wsdl(baseUrl) };
+          if (query.has('wsdl'))
+            return { contentType: 'text/xml; charset=utf-8', body: publisher.wsdl(baseUrl) };
           const name = query.get('xsd');
           const xsd = name === null ? undefined : publisher.xsd(name, baseUrl);
           return xsd === undefined ? undefined : { contentType: 'text/xml; charset=utf-8', body: xsd };
@@ -158,7 +171,9 @@ export async function startService(options: StartOptions = {}): Promise<RunningS
           environment: config.environment,
           now: clock.now(),
         });
-        response.writeHead(fault.status, { 'Content-Type': 'text/xml; charset=utf-8', Connection: 'close' }).end(fault.body);
+        response
+          .writeHead(fault.status, { 'Content-Type': 'text/xml; charset=utf-8', Connection: 'close' })
+          .end(fault.body);
       },
     },
   );

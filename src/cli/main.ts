@@ -11,7 +11,8 @@ import { issueSenderCertificate } from '../pki/dev-pki';
 
 function cbeArgument(value: string): string {
   const cbe = normaliseCbe(value.replace(/\D/g, ''));
-  if (!isValidCbe(cbe)) throw new InvalidArgumentError('not a valid CBE number (10 digits, check digits mod 97)');
+  if (!isValidCbe(cbe))
+    throw new InvalidArgumentError('not a valid CBE number (10 digits, check digits mod 97)');
   return cbe;
 }
 
@@ -38,7 +39,9 @@ program
           `  sender:      ${sender.name} CBE ${sender.cbe}: ${sender.p12Path} (PKCS#12, password ${sender.password}, alias ${sender.name})`,
         );
       }
-      lines.push('  Sign each request with a sender key (WS-Security X.509 token, Timestamp, RSA-SHA256): see README.');
+      lines.push(
+        '  Sign each request with a sender key (WS-Security X.509 token, Timestamp, RSA-SHA256): see README.',
+      );
     }
     process.stdout.write(`${lines.join('\n')}\n`);
     const stop = () => {
@@ -60,24 +63,33 @@ program
   .option('--environment <ou>', 'environment OU: PRD, ACC, INT, TST, DEV or SIM', 'INT')
   .option('--organisation <o>', 'organisation (O)')
   .option('--days <n>', 'validity in days', (value) => Number.parseInt(value, 10))
-  .action(async (options: { name: string; cbe: string; applicationId?: string; environment: string; organisation?: string; days?: number }) => {
-    const config = loadConfig();
-    const sender = await issueSenderCertificate(
-      path.join(config.dataDir, 'dev-pki'),
-      {
-        name: options.name,
-        cbe: options.cbe,
-        applicationId: options.applicationId ?? options.name,
-        environment: options.environment,
-        organisation: options.organisation,
-        validityDays: options.days,
-      },
-      systemClock,
-    );
-    process.stdout.write(
-      `${JSON.stringify({ name: sender.name, cbe: sender.cbe, key: sender.keyPemPath, certificate: sender.certPemPath, pkcs12: sender.p12Path, password: sender.password }, null, 2)}\n`,
-    );
-  });
+  .action(
+    async (options: {
+      name: string;
+      cbe: string;
+      applicationId?: string;
+      environment: string;
+      organisation?: string;
+      days?: number;
+    }) => {
+      const config = loadConfig();
+      const sender = await issueSenderCertificate(
+        path.join(config.dataDir, 'dev-pki'),
+        {
+          name: options.name,
+          cbe: options.cbe,
+          applicationId: options.applicationId ?? options.name,
+          environment: options.environment,
+          organisation: options.organisation,
+          validityDays: options.days,
+        },
+        systemClock,
+      );
+      process.stdout.write(
+        `${JSON.stringify({ name: sender.name, cbe: sender.cbe, key: sender.keyPemPath, certificate: sender.certPemPath, pkcs12: sender.p12Path, password: sender.password }, null, 2)}\n`,
+      );
+    },
+  );
 
 program.parseAsync(process.argv).catch((error: unknown) => {
   process.stderr.write(`registered-mail: ${error instanceof Error ? error.message : String(error)}\n`);

@@ -44,12 +44,15 @@ export function createHttpServer(ports: readonly PortRoutes[], options: ServerOp
     }
     if (request.method === 'GET') {
       const document = port.document(url.searchParams, baseUrl);
-      if (!document) response.writeHead(404, { 'Content-Type': 'text/plain; charset=utf-8' }).end('Not found\n');
+      if (!document)
+        response.writeHead(404, { 'Content-Type': 'text/plain; charset=utf-8' }).end('Not found\n');
       else response.writeHead(200, { 'Content-Type': document.contentType }).end(document.body);
       return;
     }
     if (request.method !== 'POST') {
-      response.writeHead(405, { Allow: 'GET, POST', 'Content-Type': 'text/plain; charset=utf-8' }).end('Method not allowed\n');
+      response
+        .writeHead(405, { Allow: 'GET, POST', 'Content-Type': 'text/plain; charset=utf-8' })
+        .end('Method not allowed\n');
       request.resume();
       return;
     }

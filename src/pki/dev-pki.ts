@@ -464,11 +464,11 @@ async function generateDevPki(root: string, clock: Clock): Promise<DevPki> {
     await mkdir(path.join(root, folder), { recursive: true, mode: 0o700 });
   }
 
-  // Key generation runs in Node's thread pool: make all keys at once.
-  const [rootKey, signerKey, tsaKey, ...senderKeys] = await Promise.all([
-    generateRsaKey(3072),
-    ...[null, null, ...DEFAULT_DEV_SENDERS].map(() => generateRsaKey(2048)),
-  ]);
+  // Key generation runs in Node's thread pool: make all keys at once. RSA 2048 for the root too: these
+  // keys only ever protect development and test data, and every test that needs a PKI pays for them.
+  const [rootKey, signerKey, tsaKey, ...senderKeys] = await Promise.all(
+    [null, null, null, ...DEFAULT_DEV_SENDERS].map(() => generateRsaKey(2048)),
+  );
   const root_ = await generateRoot(clock, rootKey);
   await writeKeyPair(root, LAYOUT.ca, root_.key, root_.ca.certificateDer);
   const ca = root_.ca;

@@ -76,10 +76,13 @@ function checkReferences(
   signature: SignatureFacts,
   timestamp: TimestampFacts,
 ): void {
+  // Each reference's own problem first: the others' digests only say they were not evaluated because of it.
   for (const reference of signature.references) {
     if (reference.problems.length > 0)
       refuse(`reference ${reference.uri ?? '(no URI)'}: ${reference.problems[0]}`);
     if (reference.element === undefined) refuse(`reference ${reference.uri ?? '(no URI)'} is not resolved`);
+  }
+  for (const reference of signature.references) {
     if (reference.digest.outcome !== 'valid') {
       refuse(`reference ${reference.uri ?? '(no URI)'}: ${reference.digest.reason}`);
     }

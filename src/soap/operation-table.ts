@@ -23,7 +23,10 @@ export function loadOperationTable(wsdlPath: string, bindingName: string): Promi
   return new Promise((resolve, reject) => {
     open_wsdl(wsdlPath, {}, (error, wsdl) => {
       if (error || !wsdl) return reject(error ?? new Error(`cannot read ${wsdlPath}`));
-      const bindings = wsdl.definitions.bindings as unknown as Record<string, { methods: Record<string, SoapBindingMethod> }>;
+      const bindings = wsdl.definitions.bindings as unknown as Record<
+        string,
+        { methods: Record<string, SoapBindingMethod> }
+      >;
       const binding = bindings[bindingName];
       if (!binding) return reject(new Error(`binding ${bindingName} not found in ${wsdlPath}`));
       resolve(
@@ -48,13 +51,16 @@ export function selectOperation(
   soapAction: string | undefined,
 ): OperationBinding {
   const operation = table.find(
-    (candidate) => candidate.inputLocalName === payload.localName && candidate.inputNamespace === payload.namespaceURI,
+    (candidate) =>
+      candidate.inputLocalName === payload.localName && candidate.inputNamespace === payload.namespaceURI,
   );
   if (!operation) {
     throw new WsdlComplianceError(`no operation takes {${payload.namespaceURI ?? ''}}${payload.localName}`);
   }
   if (soapAction && soapAction !== operation.soapAction) {
-    throw new WsdlComplianceError(`SOAPAction ${JSON.stringify(soapAction.slice(0, 200))} does not match operation ${operation.name}`);
+    throw new WsdlComplianceError(
+      `SOAPAction ${JSON.stringify(soapAction.slice(0, 200))} does not match operation ${operation.name}`,
+    );
   }
   return operation;
 }

@@ -92,7 +92,9 @@ function isElement(node: Node, namespace: string, localName: string): boolean {
 
 function isIgnorable(node: Node): boolean {
   if (node.nodeType === COMMENT_NODE) return true;
-  return (node.nodeType === TEXT_NODE || node.nodeType === CDATA_SECTION_NODE) && !/\S/.test(node.nodeValue ?? '');
+  return (
+    (node.nodeType === TEXT_NODE || node.nodeType === CDATA_SECTION_NODE) && !/\S/.test(node.nodeValue ?? '')
+  );
 }
 
 /**
@@ -106,8 +108,10 @@ export function parseEnvelope(bytes: Buffer, limits: XmlPreflightLimits): Parsed
   const root = assertPlainDocument(document);
   assertNoProcessingInstructions(root);
 
-  if (isElement(root, NS.soap12, 'Envelope')) throw new NotSoapError('SOAP 1.2 is not supported: use SOAP 1.1');
-  if (!isElement(root, NS.soap11, 'Envelope')) throw new NotSoapError('the root element is not a SOAP 1.1 Envelope');
+  if (isElement(root, NS.soap12, 'Envelope'))
+    throw new NotSoapError('SOAP 1.2 is not supported: use SOAP 1.1');
+  if (!isElement(root, NS.soap11, 'Envelope'))
+    throw new NotSoapError('the root element is not a SOAP 1.1 Envelope');
 
   let header: Element | undefined;
   let body: Element | undefined;

@@ -13,7 +13,7 @@ import type { DataSource } from 'typeorm';
  * own locking (WAL + busy_timeout). Pool-based drivers (PostgreSQL later) need no queue.
  */
 
-const SINGLE_CONNECTION_DRIVERS = new Set<string>([]);
+const SINGLE_CONNECTION_DRIVERS = new Set(['better-sqlite3', 'sqlite', 'sqljs']);
 
 const queuesByFile = new Map<string, Promise<void>>();
 const queuesByDataSource = new WeakMap<DataSource, Promise<void>>();

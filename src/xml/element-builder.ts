@@ -30,5 +30,8 @@ export function appendElement(
 
 /** Serialises a document (or element) to UTF-8 bytes with an XML declaration. */
 export function serialize(node: Document | Element): Buffer {
-  return Buffer.from(`<?xml version="1.0" encoding="UTF-8"?>${new XMLSerializer().serializeToString(node)}`, 'utf8');
+  return Buffer.from(
+    `<?xml version="1.0" encoding="UTF-8"?>${new XMLSerializer().serializeToString(node)}`,
+    'utf8',
+  );
 }

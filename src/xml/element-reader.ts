@@ -46,7 +46,10 @@ export function requiredText(parent: Element, namespace: string, localName: stri
 }
 
 /** Resolves an `xsi:type` QName value to its namespace and local name in the element's scope. */
-export function resolveQName(element: Element, qname: string): { namespace: string | null; localName: string } {
+export function resolveQName(
+  element: Element,
+  qname: string,
+): { namespace: string | null; localName: string } {
   const trimmed = qname.trim();
   const colon = trimmed.indexOf(':');
   const prefix = colon >= 0 ? trimmed.slice(0, colon) : null;

@@ -7,7 +7,7 @@ import { CMS_OIDS, createDetachedCmsSignature } from '../../src/evidence/cms-det
 import { PemFileSigner } from '../../src/evidence/document-signer';
 import { loadPkiLibraries, type PkiLibraries } from '../../src/pki/crypto-engines';
 import { ensureDevPki, type DevPki } from '../../src/pki/dev-pki';
-import { runStatus, testWithTool } from '../pki/external-tools';
+import { runStatus, testWithTool } from '../support/external-tools';
 
 const withOpenssl = testWithTool('openssl', ['version']);
 

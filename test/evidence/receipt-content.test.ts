@@ -3,7 +3,7 @@ import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { ANNEX_TYPE, buildReceiptContent, TYPES_NAMESPACE } from '../../src/evidence/receipt-content';
-import { runStatus, testWithTool } from '../pki/external-tools';
+import { runStatus, testWithTool } from '../support/external-tools';
 import { citizenFacts } from './receipt-facts';
 
 const XSI = 'http://www.w3.org/2001/XMLSchema-instance';

@@ -8,7 +8,7 @@ import { buildReceiptContent } from '../../src/evidence/receipt-content';
 import { ReceiptIssuer } from '../../src/evidence/receipt-issuer';
 import { SigningUnavailableError } from '../../src/errors/faults';
 import { ensureDevPki, type DevPki } from '../../src/pki/dev-pki';
-import { runStatus, testWithTool } from '../pki/external-tools';
+import { runStatus, testWithTool } from '../support/external-tools';
 import { citizenFacts } from './receipt-facts';
 
 const withOpenssl = testWithTool('openssl', ['version']);

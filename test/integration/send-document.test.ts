@@ -1,8 +1,18 @@
 import { createHash } from 'node:crypto';
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import { DOMParser, type Element } from '@xmldom/xmldom';
+import { run, testWithTool } from '../support/external-tools';
 import { parseResponse, readFault } from '../support/soap-client';
 import { startTestService, type TestService } from '../support/service-fixture';
-import { getStatusEnvelope, partsOf, samplePdf, sendDocumentEnvelope, type SendDocumentSpec } from '../support/v1-requests';
+import {
+  getStatusEnvelope,
+  partsOf,
+  samplePdf,
+  sendDocumentEnvelope,
+  type SendDocumentSpec,
+} from '../support/v1-requests';
 
 const T = 'http://socialsecurity.be/registeredmail/types/v1';
 
@@ -17,7 +27,12 @@ function citizenSpec(token: string, overrides: Partial<SendDocumentSpec> = {}): 
     document: { content: samplePdf(token), contentId: 'document@test' },
     annexes: [
       { content: Buffer.from('annex one'), contentId: 'annex-1@test' },
-      { content: Buffer.from('a;b\n1;2\n'), contentId: 'annex-2@test', mime: 'text/csv', digestMethod: 'SHA-512' },
+      {
+        content: Buffer.from('a;b\n1;2\n'),
+        contentId: 'annex-2@test',
+        mime: 'text/csv',
+        digestMethod: 'SHA-512',
+      },
     ],
     ...overrides,
   };
@@ -55,8 +70,80 @@ describe('sendDocument and getStatus over HTTP', () => {
     const contentId = decodeURIComponent(text(signed, 'Content').replace(/^cid:/, ''));
     const attachment = parsed.attachments.get(contentId);
     expect(attachment?.contentType).toBe('text/xml');
-    expect(createHash('sha256').update(attachment!.content).digest('base64')).toBe(text(signed, 'DigestValue'));
+    expect(createHash('sha256').update(attachment!.content).digest('base64')).toBe(
+      text(signed, 'DigestValue'),
+    );
     expect(text(signed, 'Signature').length).toBeGreaterThan(100);
+  });
+
+  testWithTool('openssl', ['version'])(
+    'issues a receipt whose CMS signature openssl verifies over its bytes',
+    async () => {
+      const spec = citizenSpec('T-openssl');
+      const parsed = await parseResponse(await send(spec));
+      const document = new DOMParser().parseFromString(parsed.envelope, 'text/xml');
+      const signed = document.getElementsByTagNameNS(T, 'Document')[0];
+      const receiptBytes = parsed.attachments.get(
+        decodeURIComponent(text(signed, 'Content').slice(4)),
+      )!.content;
+      const work = mkdtempSync(path.join(os.tmpdir(), 'rm-receipt-'));
+      writeFileSync(path.join(work, 'Receipt.xml'), receiptBytes);
+      writeFileSync(path.join(work, 'receipt.p7s'), Buffer.from(text(signed, 'Signature'), 'base64'));
+      const verify = (content: string) =>
+        run('openssl', [
+          'cms',
+          '-verify',
+          '-binary',
+          '-inform',
+          'DER',
+          '-in',
+          path.join(work, 'receipt.p7s'),
+          '-content',
+          content,
+          '-CAfile',
+          it_.service.pki!.ca.certPemPath,
+          '-purpose',
+          'any',
+          '-out',
+          path.join(work, 'out'),
+        ]);
+      expect(verify(path.join(work, 'Receipt.xml'))).toMatch(/Verification successful/);
+      writeFileSync(path.join(work, 'tampered.xml'), Buffer.concat([receiptBytes, Buffer.from(' ')]));
+      expect(() => verify(path.join(work, 'tampered.xml'))).toThrow(/exited/);
+      // The receipt states what was sent: ticket, token, recipient, sender from the certificate, digests.
+      const receipt = new DOMParser().parseFromString(receiptBytes.toString('utf8'), 'text/xml')
+        .documentElement as Element;
+      expect(receipt.localName).toBe('ReceiptContent');
+      expect(text(receipt, 'Token')).toBe('T-openssl');
+      expect(text(receipt, 'INSS')).toBe('85073003328');
+      expect(text(receipt.getElementsByTagNameNS(T, 'Sender')[0], 'CompanyID')).toBe(it_.senders[0].cbe);
+      expect(text(receipt.getElementsByTagNameNS(T, 'Sender')[0], 'ApplicationID')).toBe(
+        it_.senders[0].applicationId,
+      );
+      const digests = Array.from(receipt.getElementsByTagNameNS(T, 'DigestValue')).map(
+        (node) => node.textContent,
+      );
+      expect(digests[0]).toBe(createHash('sha256').update(spec.document.content).digest('base64'));
+      expect(digests[2]).toBe(createHash('sha512').update(spec.annexes![1].content).digest('base64'));
+    },
+  );
+
+  it('keeps the document and annex bytes in the content-addressed blob store', async () => {
+    const spec = citizenSpec('T-blobs');
+    expect((await send(spec)).status).toBe(200);
+    for (const file of [spec.document, ...spec.annexes!]) {
+      const hex = createHash('sha256').update(file.content).digest('hex');
+      const blob = path.join(it_.dataDir, 'blobs', hex.slice(0, 2), hex.slice(2, 4), hex);
+      expect(existsSync(blob)).toBe(true);
+      expect(readFileSync(blob).equals(file.content)).toBe(true);
+    }
+  });
+
+  it('accepts an enterprise recipient', async () => {
+    const result = await send(
+      citizenSpec('T-enterprise', { recipient: { kind: 'enterprise', cbe: '0206731645' } }),
+    );
+    expect(result.status).toBe(200);
   });
 
   it('reads the status of its own item as PENDING', async () => {
@@ -76,7 +163,12 @@ describe('sendDocument and getStatus over HTTP', () => {
     const result = await send(spec);
     expect(result.status).toBe(500);
     const fault = readFault(result.body);
-    expect(fault).toMatchObject({ faultcode: 'soapenv:Client', faultstring: 'FILE_B01', kind: 'BusinessError', code: 'FILE_B01' });
+    expect(fault).toMatchObject({
+      faultcode: 'soapenv:Client',
+      faultstring: 'FILE_B01',
+      kind: 'BusinessError',
+      code: 'FILE_B01',
+    });
     expect(fault.messages[0]).toEqual({ text: "Digest doesn't match document.", lang: 'en' });
   });
 });

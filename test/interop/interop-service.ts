@@ -1,6 +1,7 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import { startService, type RunningService } from '../../src/app/start-service';
 
 /**
  * The running service the interop tests talk to: its base URL (`<base>/RegisteredMail/v1`,
@@ -17,9 +18,6 @@ export interface InteropService {
   close(): Promise<void>;
 }
 
-/** The assumed signature of `startService` in src/app/start-service.ts. */
-type StartService = (options: { env: Record<string, string>; port: 0 }) => Promise<InteropService>;
-
 /** A started service plus the temporary directory it keeps its data in. */
 export interface StartedInteropService extends InteropService {
   workDir: string;
@@ -27,37 +25,42 @@ export interface StartedInteropService extends InteropService {
 
 // =====================================================================================================
 // LEAD: FILL IN / ADJUST. This is the only place the interop tests start the server.
-// Assumed: startService({ env, port: 0 }) from src/app/start-service resolves once it listens, with
-// { baseUrl, pki: { senders, caCertPath }, close }. The service must use the system clock here: the Java
+// It runs the real service in this process with startService (src/app/start-service) on a free port,
+// its data (and so its dev PKI) in a new temporary directory. It must use the system clock: the Java
 // clients stamp their wsu:Timestamp with the real time.
-// The module is loaded with jest.requireActual (not a static import) only so that this file type-checks
-// before src/app/start-service.ts exists; switch to `import { startService } from '../../src/app/start-service'`
-// once it does.
 // =====================================================================================================
 /**
- * Starts the real service in this process on a free port, with its data in a new temporary directory
- * and `env` on top (e.g. `{ RM_FAULT_NAMESPACE: 'provider' }`).
+ * Starts the service with `env` on top of a fresh RM_DATA_DIR (e.g. `{ RM_FAULT_NAMESPACE: 'provider' }`)
+ * and returns what the interop tests need from it.
  */
 export async function startServiceForInterop(
   env: Record<string, string> = {},
 ): Promise<StartedInteropService> {
   const workDir = fs.mkdtempSync(path.join(os.tmpdir(), 'rm-interop-service-'));
-  const { startService } = jest.requireActual<{ startService: StartService }>('../../src/app/start-service');
-  let service: InteropService;
+  const removeWorkDir = (): void => fs.rmSync(workDir, { recursive: true, force: true });
+  let running: RunningService;
   try {
-    service = await startService({ env: { RM_DATA_DIR: path.join(workDir, 'data'), ...env }, port: 0 });
+    running = await startService({ env: { RM_DATA_DIR: path.join(workDir, 'data'), ...env }, port: 0 });
   } catch (error) {
-    fs.rmSync(workDir, { recursive: true, force: true });
+    removeWorkDir();
     throw error;
   }
+  const close = async (): Promise<void> => {
+    await running.close();
+    removeWorkDir();
+  };
+  if (!running.pki) {
+    await close();
+    throw new Error('the service started without a dev PKI: the interop tests need its sender key stores');
+  }
   return {
-    baseUrl: service.baseUrl,
-    pki: service.pki,
-    workDir,
-    close: async () => {
-      await service.close();
-      fs.rmSync(workDir, { recursive: true, force: true });
+    baseUrl: running.baseUrl,
+    pki: {
+      senders: running.pki.senders.map(({ name, p12Path, password }) => ({ name, p12Path, password })),
+      caCertPath: running.pki.ca.certPemPath,
     },
+    workDir,
+    close,
   };
 }
 

@@ -1,6 +1,3 @@
-import { ExclusiveCanonicalization } from 'xml-crypto';
-// TEMP DIAGNOSTIC
-(ExclusiveCanonicalization.prototype as unknown as {nsCompare: (a:{prefix:string},b:{prefix:string})=>number}).nsCompare = (a, b) => (a.prefix === b.prefix ? 0 : a.prefix < b.prefix ? -1 : 1);
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { pathToFileURL } from 'node:url';

@@ -13,7 +13,7 @@ import {
 } from '../../src/pki/dev-pki';
 import { senderIdentityFromCertificate } from '../../src/pki/sender-identity';
 import { createTestCa } from './certificate-fixtures';
-import { run, testWithTool } from './external-tools';
+import { run, testWithTool } from '../support/external-tools';
 
 const withOpenssl = testWithTool('openssl', ['version']);
 const withKeytool = testWithTool('keytool', ['-help']);

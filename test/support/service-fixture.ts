@@ -5,8 +5,8 @@ import path from 'node:path';
 import { Writable } from 'node:stream';
 import winston from 'winston';
 import { startService, type RunningService } from '../../src/app/start-service';
-import { ManualClock } from '../../src/clock/clock';
-import type { DevPkiSender } from '../../src/pki/dev-pki';
+import { ManualClock, systemClock } from '../../src/clock/clock';
+import { ensureDevPki, type DevPkiSender } from '../../src/pki/dev-pki';
 import { buildSwaRequest, post, type HttpResult, type TestPart } from './soap-client';
 import { signEnvelope, type WssSignOptions } from './wss-signer';
 
@@ -48,9 +48,30 @@ function toTestSender(sender: DevPkiSender): TestSender {
   };
 }
 
+/**
+ * A dev PKI generated once per jest worker and copied into each test's data directory: RSA key
+ * generation is most of a service's start-up time. The service loads it as it would its own.
+ */
+async function cachedDevPki(): Promise<string> {
+  const dir = path.join(os.tmpdir(), `rm-test-dev-pki-v1-${process.env.JEST_WORKER_ID ?? '0'}`);
+  try {
+    await ensureDevPki(dir, systemClock);
+  } catch {
+    await fs.rm(dir, { recursive: true, force: true });
+    await ensureDevPki(dir, systemClock);
+  }
+  return dir;
+}
+
 /** Starts the service as `npm start` would, on port 0 and a temp data directory. */
-export async function startTestService(env: Record<string, string> = {}, options: { dataDir?: string } = {}): Promise<TestService> {
+export async function startTestService(
+  env: Record<string, string> = {},
+  options: { dataDir?: string } = {},
+): Promise<TestService> {
   const dataDir = options.dataDir ?? (await fs.mkdtemp(path.join(os.tmpdir(), 'rm-it-')));
+  if (!env.RM_SIGNER_KEY || !env.RM_TRUST_DIR) {
+    await fs.cp(await cachedDevPki(), path.join(dataDir, 'dev-pki'), { recursive: true, force: false, errorOnExist: false });
+  }
   const clock = new ManualClock(Date.now());
   const logs: string[] = [];
   const logger = winston.createLogger({
@@ -85,7 +106,12 @@ export async function startTestService(env: Record<string, string> = {}, options
     logs,
     sign(envelope, signOptions = {}) {
       const sender = signOptions.sender ?? senders[0];
-      return signEnvelope(envelope, { keyPem: sender.keyPem, certPem: sender.certPem, created: clock.now(), ...signOptions });
+      return signEnvelope(envelope, {
+        keyPem: sender.keyPem,
+        certPem: sender.certPem,
+        created: clock.now(),
+        ...signOptions,
+      });
     },
     postXml(envelope, headers = {}) {
       return post(url, envelope, { 'Content-Type': 'text/xml; charset=utf-8', SOAPAction: '""', ...headers });

@@ -56,12 +56,22 @@ export function post(
   headers: Record<string, string | number>,
 ): Promise<HttpResult> {
   return new Promise((resolve, reject) => {
-    const request = http.request(url, { method: 'POST', headers: { 'Content-Length': Buffer.byteLength(body), ...headers } }, (response) => {
-      const chunks: Buffer[] = [];
-      response.on('data', (chunk: Buffer) => chunks.push(chunk));
-      response.on('end', () => resolve({ status: response.statusCode ?? 0, headers: response.headers, body: Buffer.concat(chunks) }));
-      response.on('error', reject);
-    });
+    const request = http.request(
+      url,
+      { method: 'POST', headers: { 'Content-Length': Buffer.byteLength(body), ...headers } },
+      (response) => {
+        const chunks: Buffer[] = [];
+        response.on('data', (chunk: Buffer) => chunks.push(chunk));
+        response.on('end', () =>
+          resolve({
+            status: response.statusCode ?? 0,
+            headers: response.headers,
+            body: Buffer.concat(chunks),
+          }),
+        );
+        response.on('error', reject);
+      },
+    );
     request.on('error', reject);
     request.end(body);
   });
@@ -74,7 +84,13 @@ export function get(url: string): Promise<HttpResult> {
       .get(url, (response) => {
         const chunks: Buffer[] = [];
         response.on('data', (chunk: Buffer) => chunks.push(chunk));
-        response.on('end', () => resolve({ status: response.statusCode ?? 0, headers: response.headers, body: Buffer.concat(chunks) }));
+        response.on('end', () =>
+          resolve({
+            status: response.statusCode ?? 0,
+            headers: response.headers,
+            body: Buffer.concat(chunks),
+          }),
+        );
       })
       .on('error', reject);
   });
@@ -149,7 +165,8 @@ export function readFault(body: Buffer | string): FaultView {
   if (!fault) throw new Error(`not a fault: ${body.toString().slice(0, 500)}`);
   const detail = child(fault, 'detail');
   let error: Element | undefined;
-  for (let node = detail?.firstChild; node; node = node.nextSibling) if (node.nodeType === 1) error = node as Element;
+  for (let node = detail?.firstChild; node; node = node.nextSibling)
+    if (node.nodeType === 1) error = node as Element;
   if (!error) throw new Error('fault without detail element');
   const children: string[] = [];
   const messages: { text: string; lang: string | null }[] = [];
@@ -158,7 +175,10 @@ export function readFault(body: Buffer | string): FaultView {
     const element = node as Element;
     children.push(element.localName ?? '');
     if (element.localName === 'Message') {
-      messages.push({ text: element.textContent ?? '', lang: element.getAttributeNS('http://www.w3.org/XML/1998/namespace', 'lang') });
+      messages.push({
+        text: element.textContent ?? '',
+        lang: element.getAttributeNS('http://www.w3.org/XML/1998/namespace', 'lang'),
+      });
     }
   }
   return {

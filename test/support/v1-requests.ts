@@ -31,7 +31,10 @@ const HASHES = { 'SHA-1': 'sha1', 'SHA-256': 'sha256', 'SHA-512': 'sha512' } as 
 
 function digestOf(file: TestFile): { method: string; value: string } {
   const method = file.digestMethod ?? 'SHA-256';
-  return { method, value: file.digestValue ?? createHash(HASHES[method]).update(file.content).digest('base64') };
+  return {
+    method,
+    value: file.digestValue ?? createHash(HASHES[method]).update(file.content).digest('base64'),
+  };
 }
 
 function recipientXml(recipient: TestRecipient): string {
@@ -95,5 +98,7 @@ export function healthCheckEnvelope(type?: string): string {
 
 /** A small PDF-looking document. */
 export function samplePdf(label = 'test'): Buffer {
-  return Buffer.from(`%PDF-1.4\n% RegisteredMail ${label}\n1 0 obj << /Type /Catalog >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n`);
+  return Buffer.from(
+    `%PDF-1.4\n% RegisteredMail ${label}\n1 0 obj << /Type /Catalog >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n`,
+  );
 }

@@ -28,13 +28,17 @@ export function multipartSoapResponse(envelope: Buffer, parts: readonly Response
   const chunks: Buffer[] = [];
   const head = (headers: string) => Buffer.from(`--${boundary}\r\n${headers}\r\n\r\n`, 'utf8');
   chunks.push(
-    head(`Content-Id: <${rootId}>\r\nContent-Type: text/xml; charset=utf-8\r\nContent-Transfer-Encoding: binary`),
+    head(
+      `Content-Id: <${rootId}>\r\nContent-Type: text/xml; charset=utf-8\r\nContent-Transfer-Encoding: binary`,
+    ),
     envelope,
     Buffer.from('\r\n'),
   );
   for (const part of parts) {
     chunks.push(
-      head(`Content-Id: <${part.contentId}>\r\nContent-Type: ${part.contentType}\r\nContent-Transfer-Encoding: binary`),
+      head(
+        `Content-Id: <${part.contentId}>\r\nContent-Type: ${part.contentType}\r\nContent-Transfer-Encoding: binary`,
+      ),
       part.content,
       Buffer.from('\r\n'),
     );

@@ -47,7 +47,9 @@ function soapActionOf(request: IncomingMessage): string | undefined {
   const value = Array.isArray(header) ? header[0] : header;
   if (value === undefined) return undefined;
   const trimmed = value.trim();
-  return trimmed.startsWith('"') && trimmed.endsWith('"') && trimmed.length >= 2 ? trimmed.slice(1, -1) : trimmed;
+  return trimmed.startsWith('"') && trimmed.endsWith('"') && trimmed.length >= 2
+    ? trimmed.slice(1, -1)
+    : trimmed;
 }
 
 function limitError(error: unknown, limits: SoapRequestLimits): MalformedMessageError {
@@ -67,12 +69,17 @@ function limitError(error: unknown, limits: SoapRequestLimits): MalformedMessage
 }
 
 /** Reads a stream to a buffer, refusing to hold more than `maxBytes`. */
-async function readCapped(stream: AsyncIterable<Buffer | Uint8Array>, maxBytes: number, what: string): Promise<Buffer> {
+async function readCapped(
+  stream: AsyncIterable<Buffer | Uint8Array>,
+  maxBytes: number,
+  what: string,
+): Promise<Buffer> {
   const chunks: Buffer[] = [];
   let size = 0;
   for await (const chunk of stream) {
     size += chunk.length;
-    if (size > maxBytes) throw new MalformedMessageError(`${what} larger than the limit of ${maxBytes} bytes`);
+    if (size > maxBytes)
+      throw new MalformedMessageError(`${what} larger than the limit of ${maxBytes} bytes`);
     chunks.push(Buffer.from(chunk));
   }
   return Buffer.concat(chunks, size);
@@ -88,7 +95,10 @@ function header(part: Multipart.FileStream, name: string): string {
  * `multipart/related; type="text/xml"` request (SOAP with Attachments), parsed as a stream. Attachment
  * parts are left unread (the socket is back-pressured) until {@link IncomingSoapRequest.nextAttachment}.
  */
-export async function readSoapRequest(request: IncomingMessage, limits: SoapRequestLimits): Promise<IncomingSoapRequest> {
+export async function readSoapRequest(
+  request: IncomingMessage,
+  limits: SoapRequestLimits,
+): Promise<IncomingSoapRequest> {
   const declaredLength = Number(request.headers['content-length'] ?? Number.NaN);
   if (declaredLength > limits.maxRequestBytes) {
     throw new MalformedMessageError(`request larger than the limit of ${limits.maxRequestBytes} bytes`);
@@ -97,12 +107,25 @@ export async function readSoapRequest(request: IncomingMessage, limits: SoapRequ
   const soapAction = soapActionOf(request);
 
   if (contentType && ENVELOPE_MEDIA_TYPES.has(contentType.mediaType)) {
-    const envelope = await readCapped(request, Math.min(limits.maxEnvelopeBytes, limits.maxRequestBytes), 'envelope');
-    return { envelope, soapAction, multipart: false, nextAttachment: async () => undefined, failure: () => undefined };
+    const envelope = await readCapped(
+      request,
+      Math.min(limits.maxEnvelopeBytes, limits.maxRequestBytes),
+      'envelope',
+    );
+    return {
+      envelope,
+      soapAction,
+      multipart: false,
+      nextAttachment: async () => undefined,
+      failure: () => undefined,
+    };
   }
-  if (contentType?.mediaType === 'application/soap+xml') throw new NotSoapError('SOAP 1.2 is not supported: use SOAP 1.1');
+  if (contentType?.mediaType === 'application/soap+xml')
+    throw new NotSoapError('SOAP 1.2 is not supported: use SOAP 1.1');
   if (contentType?.mediaType !== 'multipart/related') {
-    throw new NotSoapError(`Content-Type ${contentType?.mediaType ?? '(none)'} is not text/xml or multipart/related`);
+    throw new NotSoapError(
+      `Content-Type ${contentType?.mediaType ?? '(none)'} is not text/xml or multipart/related`,
+    );
   }
   const rootType = contentType.parameters.type?.toLowerCase();
   if (rootType !== undefined && !ENVELOPE_MEDIA_TYPES.has(rootType)) {

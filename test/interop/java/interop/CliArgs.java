@@ -10,13 +10,16 @@ public final class CliArgs {
 
     public CliArgs(String[] args) {
         if (args.length == 0 || args[0].startsWith("--")) {
-            throw new IllegalArgumentException("usage: <scenario> --wsdl=URL [--endpoint=URL] [--check-ebox=BYPASS]");
+            throw new IllegalArgumentException(
+                    "usage: <scenario> --wsdl=URL [--endpoint=URL] [--check-ebox=BYPASS]");
         }
         scenario = args[0];
         for (int i = 1; i < args.length; i++) {
             String arg = args[i];
             int eq = arg.indexOf('=');
-            if (!arg.startsWith("--") || eq < 0) throw new IllegalArgumentException("expected --name=value: " + arg);
+            if (!arg.startsWith("--") || eq < 0) {
+                throw new IllegalArgumentException("expected --name=value: " + arg);
+            }
             options.put(arg.substring(2, eq), arg.substring(eq + 1));
         }
     }

@@ -17,8 +17,10 @@ import be.socialsecurity.registeredmail.v1.RegisteredMailService;
 public final class PublishedWsdlClient {
     public static void main(String[] args) throws Exception {
         CliArgs cli = new CliArgs(args);
-        RegisteredMailPortType port = new RegisteredMailService(new URL(cli.required("wsdl"))).getRegisteredMailSOAP11();
-        ((BindingProvider) port).getRequestContext().put(BindingProvider.ENDPOINT_ADDRESS_PROPERTY, cli.required("endpoint"));
+        RegisteredMailService service = new RegisteredMailService(new URL(cli.required("wsdl")));
+        RegisteredMailPortType port = service.getRegisteredMailSOAP11();
+        ((BindingProvider) port).getRequestContext()
+                .put(BindingProvider.ENDPOINT_ADDRESS_PROPERTY, cli.required("endpoint"));
         WssSigningHandler.fromEnvironment().installOn(port);
         String checkEbox = cli.optional("check-ebox");
 

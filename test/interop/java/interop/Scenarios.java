@@ -148,7 +148,8 @@ final class Scenarios {
     }
 
     /** The fault arrived as the generated exception class; its faultInfo is the unmarshalled detail. */
-    private static void generatedFault(String kind, Exception e, Object info, String code, String origin, String id) {
+    private static void generatedFault(
+            String kind, Exception e, Object info, String code, String origin, String id) {
         Json line = Json.event("fault").put("via", "generated-exception").put("kind", kind)
                 .put("exceptionClass", e.getClass().getName()).put("faultstring", e.getMessage())
                 .put("faultInfoClass", info.getClass().getName())
@@ -157,7 +158,8 @@ final class Scenarios {
         for (String field : new String[] {"Actor", "DateTime"}) {
             try {
                 Object value = info.getClass().getMethod("get" + field).invoke(info);
-                line.put(field.substring(0, 1).toLowerCase() + field.substring(1), value == null ? null : value.toString());
+                String key = field.substring(0, 1).toLowerCase() + field.substring(1);
+                line.put(key, value == null ? null : value.toString());
             } catch (ReflectiveOperationException absent) {
                 // consumer form (errors/v1 ErrorType)
             }

@@ -16,9 +16,11 @@ import be.socialsecurity.registeredmail.v1.RegisteredMailService;
 public final class ServedWsdlClient {
     public static void main(String[] args) throws Exception {
         CliArgs cli = new CliArgs(args);
-        RegisteredMailPortType port = new RegisteredMailService(new URL(cli.required("wsdl"))).getRegisteredMailSOAP11();
+        RegisteredMailService service = new RegisteredMailService(new URL(cli.required("wsdl")));
+        RegisteredMailPortType port = service.getRegisteredMailSOAP11();
         if (cli.optional("endpoint") != null) {
-            ((BindingProvider) port).getRequestContext().put(BindingProvider.ENDPOINT_ADDRESS_PROPERTY, cli.optional("endpoint"));
+            ((BindingProvider) port).getRequestContext()
+                    .put(BindingProvider.ENDPOINT_ADDRESS_PROPERTY, cli.optional("endpoint"));
         }
         WssSigningHandler.fromEnvironment().installOn(port);
         String checkEbox = cli.optional("check-ebox");
@@ -32,7 +34,8 @@ public final class ServedWsdlClient {
                 Scenarios.sendAndStatus(port, Scenarios.citizen("85073003328"), "citizen", checkEbox);
                 break;
             case "send-enterprise":
-                Scenarios.sendAndStatus(port, Scenarios.enterprise("0206731645", "QUAL_EMP_NOSS"), "enterprise", checkEbox);
+                Scenarios.sendAndStatus(
+                        port, Scenarios.enterprise("0206731645", "QUAL_EMP_NOSS"), "enterprise", checkEbox);
                 break;
             case "digest-mismatch":
                 Scenarios.digestMismatch(port, checkEbox);

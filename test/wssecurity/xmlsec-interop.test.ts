@@ -1,0 +1,155 @@
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { processSecurityHeader } from '../../src/wssecurity/process-security-header';
+import { DS_NS } from '../../src/wssecurity/namespaces';
+import type { SignatureAlgorithmOption, DigestAlgorithmOption } from '../support/wss-signer';
+import {
+  createWssTestContext,
+  parse,
+  SAMPLE_ENVELOPE,
+  tamper,
+  type WssTestContext,
+} from './wss-test-context';
+
+/*
+ * Interoperability of the canonicalization with an independent implementation: xmlsec1 (libxml2's
+ * exclusive C14N) verifies what the test signer produces, and signs templates that the service's
+ * processing then verifies. Needs xmlsec1: skipped locally without it, failing when CI=true.
+ */
+
+const XMLSEC = 'xmlsec1';
+const xmlsecAvailable = spawnSync(XMLSEC, ['--version'], { stdio: 'ignore' }).error === undefined;
+const missing = `${XMLSEC} is not on the PATH: the XML Signature interoperability tests cannot run`;
+if (!xmlsecAvailable && process.env.CI !== 'true')
+  console.warn(`${missing} (skipped; they fail when CI=true)`);
+const describeWithXmlsec = xmlsecAvailable || process.env.CI === 'true' ? describe : describe.skip;
+
+/** Id attributes as xmlsec1 must learn them (it matches the local name, so wsu:Id too). */
+const ID_ATTRIBUTES = ['Body', 'Timestamp', 'BinarySecurityToken'].flatMap((node) => ['--id-attr:Id', node]);
+
+/** Namespace declarations on ancestors, redeclarations, default namespaces, escapes, CDATA, non-ASCII. */
+const NAMESPACE_HEAVY_ENVELOPE = [
+  '<S:Envelope xmlns:S="http://schemas.xmlsoap.org/soap/envelope/" xmlns:unused="urn:unused"',
+  ' xmlns:v1="http://socialsecurity.be/registeredmail/v1" xmlns:y="urn:y">\n',
+  '<S:Body>\n',
+  '  <v1:SendDocumentRequest xmlns="urn:default" xmlns:z="urn:z" z:b="2" a="1" y:c="3">\n',
+  '    <child xmlns="">text &amp; &lt; &gt; " \' &#13; \u00e9 \u2713 \u{1F600}</child>\n',
+  '    <z:inner xmlns:z="urn:z2" attr="&quot;q&quot; &#9; &#10; &lt; &amp; \'" y:attr="x"><![CDATA[cdata <here> & ]]></z:inner>\n',
+  '    <plain b="1" a="2" z:c="3" xmlns:unused="urn:unused"/>\n',
+  '    <v1:Nested xmlns:v1="http://socialsecurity.be/registeredmail/v1"><y:deep xmlns:y="urn:y-other"/></v1:Nested>\n',
+  '  </v1:SendDocumentRequest>\n',
+  '</S:Body>\n',
+  '</S:Envelope>\n',
+].join('');
+
+const ALGORITHMS: Array<[SignatureAlgorithmOption, DigestAlgorithmOption]> = [
+  ['rsa-sha256', 'sha256'],
+  ['rsa-sha1', 'sha1'],
+  ['rsa-sha512', 'sha512'],
+];
+
+let ctx: WssTestContext;
+let dir: string;
+
+function xmlsec(args: string[]): { status: number | null; output: string } {
+  const result = spawnSync(XMLSEC, args, { encoding: 'utf8' });
+  if (result.error) throw new Error(`${missing}: ${result.error.message}`);
+  return { status: result.status, output: `${result.stdout}${result.stderr}` };
+}
+
+function file(name: string, content: string): string {
+  const target = path.join(dir, name);
+  writeFileSync(target, content);
+  return target;
+}
+
+function xmlsecVerify(xml: string): { status: number | null; output: string } {
+  const input = file('to-verify.xml', xml);
+  const cert = file('sender.cert.pem', ctx.sender.certPem);
+  return xmlsec(['--verify', '--pubkey-cert-pem', cert, ...ID_ATTRIBUTES, input]);
+}
+
+/** Empties the digests and the signature value of a signed envelope: an xmlsec1 signing template. */
+function template(signedXml: string): string {
+  return tamper(signedXml, (document) => {
+    for (const name of ['DigestValue', 'SignatureValue']) {
+      const elements = document.getElementsByTagNameNS(DS_NS, name);
+      for (let i = 0; i < elements.length; i += 1) elements.item(i)!.textContent = '';
+    }
+  });
+}
+
+function xmlsecSign(templateXml: string): string {
+  const input = file('template.xml', templateXml);
+  const key = file('sender.key.pem', ctx.sender.keyPem);
+  const output = path.join(dir, 'xmlsec-signed.xml');
+  const result = xmlsec(['--sign', '--privkey-pem', key, ...ID_ATTRIBUTES, '--output', output, input]);
+  if (result.status !== 0) throw new Error(`xmlsec1 --sign failed: ${result.output}`);
+  // xmlsec1 writes a newline between the XML declaration and the root, which the SOAP layer's parser
+  // currently refuses (reported to the lead); the signed content is not affected.
+  return readFileSync(output, 'utf8').replace(/^(<\?xml[^>]*\?>)\s+/, '$1');
+}
+
+beforeAll(async () => {
+  ctx = await createWssTestContext();
+  dir = mkdtempSync(path.join(os.tmpdir(), 'wss-xmlsec-'));
+});
+
+describeWithXmlsec('xmlsec1 verifies what the test signer produces', () => {
+  test.each(ALGORITHMS)('%s with %s digests', (signatureAlgorithm, digestAlgorithm) => {
+    for (const envelope of [SAMPLE_ENVELOPE, NAMESPACE_HEAVY_ENVELOPE]) {
+      const result = xmlsecVerify(ctx.sign({ signatureAlgorithm, digestAlgorithm }, envelope));
+      expect(result).toMatchObject({
+        status: 0,
+        output: expect.stringContaining('SignedInfo References (ok/all): 3/3'),
+      });
+    }
+  });
+
+  test('without InclusiveNamespaces', () => {
+    const result = xmlsecVerify(ctx.sign({ inclusivePrefixes: false }, NAMESPACE_HEAVY_ENVELOPE));
+    expect(result.status).toBe(0);
+  });
+
+  test('and refuses a tampered one (the check is real)', () => {
+    const xml = ctx.sign({}, NAMESPACE_HEAVY_ENVELOPE).replace('cdata <here>', 'cdata <there>');
+    expect(xmlsecVerify(xml).status).not.toBe(0);
+  });
+});
+
+describeWithXmlsec('the processing verifies what xmlsec1 signs', () => {
+  test.each(ALGORITHMS)('%s with %s digests', async (signatureAlgorithm, digestAlgorithm) => {
+    for (const envelope of [SAMPLE_ENVELOPE, NAMESPACE_HEAVY_ENVELOPE]) {
+      for (const inclusivePrefixes of [true, false]) {
+        const signed = xmlsecSign(
+          template(ctx.sign({ signatureAlgorithm, digestAlgorithm, inclusivePrefixes }, envelope)),
+        );
+        const facts = await processSecurityHeader(parse(signed));
+        const signature = facts.securityHeaders[0].signatures[0];
+        expect(signature.signatureValue).toEqual({ outcome: 'valid' });
+        expect(signature.references.map((reference) => reference.digest)).toEqual([
+          { outcome: 'valid' },
+          { outcome: 'valid' },
+          { outcome: 'valid' },
+        ]);
+      }
+    }
+  });
+
+  test('comments inside the signed Body are outside the digest for both', async () => {
+    const withComment = NAMESPACE_HEAVY_ENVELOPE.replace('<plain ', '<!-- a comment --><plain ');
+    const signed = xmlsecSign(template(ctx.sign({}, withComment)));
+    const facts = await processSecurityHeader(parse(signed));
+    const body = facts.securityHeaders[0].signatures[0].references[1];
+    expect(body.digest).toEqual({ outcome: 'valid' });
+    expect(body.commentsInElement).toBe(1);
+  });
+
+  test('a value xmlsec1 signed and the service then sees tampered does not verify', async () => {
+    const signed = xmlsecSign(template(ctx.sign({}, NAMESPACE_HEAVY_ENVELOPE)));
+    const facts = await processSecurityHeader(parse(signed.replace('cdata <here>', 'cdata <there>')));
+    expect(facts.securityHeaders[0].signatures[0].references[1].digest.outcome).toBe('invalid');
+  });
+});
