@@ -3,6 +3,7 @@ import type { Clock } from '../clock/clock';
 import type { SanityCheck } from '../domain/health-check-service';
 import type { DocumentSigner } from '../evidence/document-signer';
 import type { BlobStore } from '../storage/blob-store';
+import { checkBlobStore, checkDatabase } from '../storage/health';
 import { daysLeft } from './key-material';
 
 /** Days of validity under which the signing certificate's check says WARNING. */
@@ -22,7 +23,7 @@ export function createSanityChecks(deps: {
       resource: { name: 'database', type: 'DB' },
       scope: 'DEFAULT',
       async run() {
-        await deps.dataSource.query('SELECT 1');
+        await checkDatabase(deps.dataSource);
         return { level: 'OK' };
       },
     },
@@ -32,7 +33,7 @@ export function createSanityChecks(deps: {
       resource: { name: 'blob-store', type: 'FILESYSTEM' },
       scope: 'DEFAULT',
       async run() {
-        await deps.blobs.check();
+        await checkBlobStore(deps.blobs);
         return { level: 'OK' };
       },
     },

@@ -353,7 +353,7 @@ function serviceSubject(commonName: string): Record<string, string[]>[] {
   return [{ C: ['BE'] }, { O: [DEV_PKI_ORGANISATION] }, { OU: [DEV_PKI_MARKER_OU] }, { CN: [commonName] }];
 }
 
-async function generateRoot(clock: Clock, key: GeneratedKey): Promise<{ key: GeneratedKey; ca: CaSigner }> {
+async function generateRootCa(clock: Clock, key: GeneratedKey): Promise<CaSigner> {
   const now = clock.now();
   const notAfter = new Date(now);
   notAfter.setUTCFullYear(notAfter.getUTCFullYear() + ROOT_VALIDITY_YEARS);
@@ -374,7 +374,7 @@ async function generateRoot(clock: Clock, key: GeneratedKey): Promise<{ key: Gen
     ],
   });
   const certificateDer = Buffer.from(certificate.rawData);
-  return { key, ca: { certificate, certificateDer, signingKey: key.keys.privateKey } };
+  return { certificate, certificateDer, signingKey: key.keys.privateKey };
 }
 
 async function writeKeyPair(root: string, files: ManifestKeyPair, key: GeneratedKey, certificateDer: Buffer) {
@@ -469,9 +469,8 @@ async function generateDevPki(root: string, clock: Clock): Promise<DevPki> {
   const [rootKey, signerKey, tsaKey, ...senderKeys] = await Promise.all(
     [null, null, null, ...DEFAULT_DEV_SENDERS].map(() => generateRsaKey(2048)),
   );
-  const root_ = await generateRoot(clock, rootKey);
-  await writeKeyPair(root, LAYOUT.ca, root_.key, root_.ca.certificateDer);
-  const ca = root_.ca;
+  const ca = await generateRootCa(clock, rootKey);
+  await writeKeyPair(root, LAYOUT.ca, rootKey, ca.certificateDer);
 
   const signerDer = await issue(
     ca,
