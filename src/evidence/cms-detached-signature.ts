@@ -23,7 +23,10 @@ export const CMS_OIDS = {
   rsaEncryption: '1.2.840.113549.1.1.1',
 } as const;
 
-/** An attribute as DER: its type and the DER encoding of each of its values. */
+/**
+ * An attribute: its type and the encoding (DER) of each of its values. Values reach the output byte for
+ * byte (checked): a time-stamp token's own signature depends on it.
+ */
 export interface CmsAttribute {
   type: string;
   values: Buffer[];
@@ -105,6 +108,7 @@ export async function createDetachedCmsSignature(
   const der = Buffer.from(contentInfo.toSchema().toBER(false));
 
   assertSignedAttributesKept(der, signedAttributesSet);
+  assertUnsignedValuesKept(der, unsigned);
   return der;
 }
 
@@ -204,6 +208,15 @@ function assertSignedAttributesKept(der: Buffer, signed: Buffer): void {
   const written = Buffer.from(signed);
   written[0] = 0xa0;
   if (der.indexOf(written) === -1) throw new Error('CMS encoding changed the signed attributes');
+}
+
+/** A time-stamp token is itself signed: its bytes must reach the output unchanged. */
+function assertUnsignedValuesKept(der: Buffer, attributes: CmsAttribute[]): void {
+  for (const attribute of attributes) {
+    if (attribute.values.some((value) => der.indexOf(value) === -1)) {
+      throw new Error(`unsigned attribute ${attribute.type}: a value would not be written unchanged`);
+    }
+  }
 }
 
 type PkijsCertificate = InstanceType<PkiLibraries['pkijs']['Certificate']>;

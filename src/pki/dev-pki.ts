@@ -148,12 +148,24 @@ function senderFiles(name: string): Pick<ManifestSender, 'key' | 'cert' | 'p12'>
 /* ---------------------------------------------------------------------------------------------- */
 
 /**
- * Returns the dev PKI of `dir`, generating it first when the directory holds no complete one (no
- * readable manifest, or a file it names is missing). Safe to call on every start.
+ * Returns the dev PKI of `dir`, generating it first when the directory holds no usable one: no readable
+ * manifest, a file it names missing, or the CA, signer or TSA certificate expired at `clock.now()`.
+ * Safe to call on every start.
  */
 export function ensureDevPki(dir: string, clock: Clock): Promise<DevPki> {
   const root = path.resolve(dir);
-  return serialised(root, async () => (await loadDevPki(root)) ?? (await generateDevPki(root, clock)));
+  return serialised(root, () => loadOrGenerate(root, clock));
+}
+
+async function loadOrGenerate(root: string, clock: Clock): Promise<DevPki> {
+  const existing = await loadDevPki(root);
+  const now = clock.now();
+  const usable =
+    existing !== undefined &&
+    [existing.ca, existing.signer, existing.tsa].every(
+      ({ certificateDer }) => new x509.X509Certificate(new Uint8Array(certificateDer)).notAfter > now,
+    );
+  return usable ? existing : generateDevPki(root, clock);
 }
 
 /**
@@ -169,7 +181,7 @@ export async function issueSenderCertificate(
   const root = path.resolve(dir);
   const checked = checkSenderRequest(request);
   return serialised(root, async () => {
-    const pki = (await loadDevPki(root)) ?? (await generateDevPki(root, clock));
+    const pki = await loadOrGenerate(root, clock);
     const ca = await caSigner(pki.ca);
     const sender = await writeSender(root, checked, ca, clock, await generateRsaKey(2048));
     const manifest = await readManifest(root);

@@ -61,7 +61,7 @@ function assertPlainDocument(document: Document): Element {
   for (let node = document.firstChild; node; node = node.nextSibling) {
     if (node.nodeType === ELEMENT_NODE) root = node as Element;
     else if (node.nodeType === PROCESSING_INSTRUCTION_NODE && node.nodeName === 'xml' && !root) continue;
-    else if (node.nodeType === COMMENT_NODE) continue;
+    else if (node.nodeType === COMMENT_NODE || isIgnorable(node)) continue;
     else throw new MalformedMessageError('DOCTYPE and processing instructions are not allowed');
   }
   if (!root) throw new MalformedMessageError('no root element');

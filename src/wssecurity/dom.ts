@@ -5,9 +5,13 @@ import type { Element, Node } from '@xmldom/xmldom';
  * searches by Id or XPath: elements are found by walking their parents' children.
  */
 
+/** DOM node type of an element. */
 export const ELEMENT_NODE = 1;
+/** DOM node type of a text node. */
 export const TEXT_NODE = 3;
+/** DOM node type of a CDATA section. */
 export const CDATA_SECTION_NODE = 4;
+/** DOM node type of a comment. */
 export const COMMENT_NODE = 8;
 
 /** A namespace-qualified element name, as seen in the document. */

@@ -99,9 +99,11 @@ export function evaluateSignature(
 ): void {
   const gate = refusal ?? signatureGate(facts, publicKey);
   if (gate !== undefined || publicKey === undefined) {
-    facts.signatureValue = notEvaluated(gate ?? 'no key');
-    for (const reference of facts.references)
-      reference.digest = notEvaluated(`signature not evaluated: ${gate}`);
+    const reason = gate ?? 'no key';
+    facts.signatureValue = notEvaluated(reason);
+    for (const reference of facts.references) {
+      reference.digest = notEvaluated(`signature not evaluated: ${reason}`);
+    }
     return;
   }
   facts.signatureValue = verifySignatureValue(facts, publicKey, counters);

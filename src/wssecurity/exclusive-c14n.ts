@@ -9,6 +9,40 @@ interface NamespaceBinding {
   namespaceURI: string;
 }
 
+/** Compares two strings by Unicode code point, as C14N orders namespace and attribute nodes. */
+function compareCodePoints(left: string, right: string): number {
+  const a = Array.from(left, (character) => character.codePointAt(0) as number);
+  const b = Array.from(right, (character) => character.codePointAt(0) as number);
+  for (let i = 0; i < Math.min(a.length, b.length); i += 1) {
+    if (a[i] !== b[i]) return a[i] - b[i];
+  }
+  return a.length - b.length;
+}
+
+/**
+ * xml-crypto's exclusive canonicalization renderer with the sort order that C14N prescribes (and libxml2,
+ * xmlsec and Apache Santuario apply): namespace declarations by prefix, attributes by namespace URI then
+ * local name, comparing code points. xml-crypto 6 compares prefixes with `localeCompare` (so it writes
+ * `xmlns:ds` before `xmlns:S`, where the others write `xmlns:S` first: a JAX-WS client's `S:` prefix in an
+ * InclusiveNamespaces list would break every signature) and attributes by the concatenation of URI and
+ * local name.
+ */
+export class CodePointOrderExclusiveCanonicalization extends ExclusiveCanonicalization {
+  override nsCompare(a: { prefix: string }, b: { prefix: string }): number {
+    return compareCodePoints(a.prefix, b.prefix);
+  }
+
+  override attrCompare(
+    a: { namespaceURI: string | null; localName: string },
+    b: { namespaceURI: string | null; localName: string },
+  ): 1 | 0 | -1 {
+    const order =
+      compareCodePoints(a.namespaceURI ?? '', b.namespaceURI ?? '') ||
+      compareCodePoints(a.localName, b.localName);
+    return Math.sign(order) as 1 | 0 | -1;
+  }
+}
+
 /**
  * The namespaces declared on the ancestors of `element`, nearest declaration first, exactly as
  * xml-crypto's `SignedXml` computes them for exclusive canonicalization (`findAncestorNsForElement`):
@@ -48,7 +82,8 @@ export function ancestorNamespaces(element: Element): NamespaceBinding[] {
  * InclusiveNamespaces prefix list, as a reference with one exc-c14n transform or a SignedInfo is
  * canonicalized. The output is text; its UTF-8 bytes are what is digested or signed.
  *
- * It uses xml-crypto's renderer the way `SignedXml` does: on a deep clone (xml-crypto adds the inclusive
+ * It uses xml-crypto's renderer (with the C14N sort order, see {@link CodePointOrderExclusiveCanonicalization})
+ * the way `SignedXml` does: on a deep clone (xml-crypto adds the inclusive
  * prefixes' ancestor declarations to the node it is given, and the parsed document must stay untouched),
  * with the inclusive prefixes that are declared on ancestors copied onto the clone's root. Unlike
  * `ExclusiveCanonicalization.process`, it never falls back to reading a prefix list from an
@@ -67,7 +102,7 @@ export function canonicalizeExclusive(element: Element, inclusivePrefixes: reado
       }
     }
   }
-  const canonicalizer = new ExclusiveCanonicalization();
+  const canonicalizer = new CodePointOrderExclusiveCanonicalization();
   // Same arguments as ExclusiveCanonicalization.process: nothing in scope, no default namespace.
   return canonicalizer.processInner(clone as Node, [], '', {}, prefixes);
 }

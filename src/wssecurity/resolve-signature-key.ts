@@ -11,6 +11,9 @@ import type {
   UnresolvedKeyForm,
 } from './security-facts';
 
+/** Keys beyond this size are not used: verifying with them costs more than any sender needs. */
+export const MAX_RSA_MODULUS_BITS = 8192;
+
 /** The key facts, and the key itself when it can verify. */
 export interface ResolvedKey {
   facts: SignatureKeyFacts;
@@ -64,6 +67,9 @@ function tokenKey(token: BinarySecurityTokenFacts): {
   // An EC key would make an "RSA" signature method verify as ECDSA: only plain RSA keys verify here.
   if (type !== 'rsa')
     return { facts, problem: `the token's key is ${type ?? 'of an unknown type'}, not RSA` };
+  if ((facts.modulusBits ?? 0) > MAX_RSA_MODULUS_BITS) {
+    return { facts, problem: `the token's RSA key has more than ${MAX_RSA_MODULUS_BITS} bits` };
+  }
   return { facts, key };
 }
 

@@ -184,6 +184,20 @@ describe('createDetachedCmsSignature', () => {
     expect(decoded.attributes.size).toBe(4);
   });
 
+  test('keeps unsigned attribute values byte for byte (a time-stamp token is itself signed)', async () => {
+    const token = pki.ca.certificateDer; // stands for a token: a large signed DER structure
+    const longFormLength = Buffer.from([0x04, 0x81, 0x01, 0xaa]); // BER, not DER: kept as given too
+    const der = await createDetachedCmsSignature(content, signer, signingTime, {
+      unsignedAttributes: async () => [
+        { type: CMS_OIDS.signatureTimeStampToken, values: [token] },
+        { type: '1.2.3.4', values: [longFormLength] },
+      ],
+    });
+    const decoded = await decode(der);
+    expect(decoded.unsignedAttributes.get(CMS_OIDS.signatureTimeStampToken)).toEqual([token]);
+    expect(der.indexOf(longFormLength)).toBeGreaterThan(0);
+  });
+
   test('reports a signer failure', async () => {
     const failing = {
       certificate: signer.certificate,

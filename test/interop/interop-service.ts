@@ -40,7 +40,10 @@ export async function startServiceForInterop(
   const removeWorkDir = (): void => fs.rmSync(workDir, { recursive: true, force: true });
   let running: RunningService;
   try {
-    running = await startService({ env: { RM_DATA_DIR: path.join(workDir, 'data'), ...env }, port: 0 });
+    running = await startService({
+      env: { RM_DATA_DIR: path.join(workDir, 'data'), RM_LOG_LEVEL: 'warn', HOST: '127.0.0.1', ...env },
+      port: 0,
+    });
   } catch (error) {
     removeWorkDir();
     throw error;

@@ -23,8 +23,24 @@ const EXC_C14N = 'http://www.w3.org/2001/10/xml-exc-c14n#';
  */
 export class CodePointExclusiveCanonicalization extends ExclusiveCanonicalization {
   override nsCompare(a: { prefix: string }, b: { prefix: string }): number {
-    return a.prefix === b.prefix ? 0 : a.prefix < b.prefix ? -1 : 1;
+    return compareCodePoints(a.prefix, b.prefix);
   }
+
+  /** Attributes by namespace URI, then local name (xml-crypto compares the two concatenated). */
+  override attrCompare(
+    a: { namespaceURI: string | null; localName: string },
+    b: { namespaceURI: string | null; localName: string },
+  ): -1 | 0 | 1 {
+    return (
+      compareCodePoints(a.namespaceURI ?? '', b.namespaceURI ?? '') ||
+      compareCodePoints(a.localName, b.localName)
+    );
+  }
+}
+
+/** UTF-16 code unit order equals code point order outside surrogates, which XML names here never use. */
+function compareCodePoints(a: string, b: string): -1 | 0 | 1 {
+  return a === b ? 0 : a < b ? -1 : 1;
 }
 
 /** One MIME part of a multipart/related body. */
@@ -83,7 +99,6 @@ export interface SecurityHeaderFacts {
 /** Reads the WS-Security header of an envelope and verifies its signature with xml-crypto. */
 export function inspectSignedEnvelope(envelopeXml: string): SecurityHeaderFacts {
   const envelope = parseRoot(envelopeXml);
-  const doc = envelope.ownerDocument;
   const security = child(child(envelope, NS.soap, 'Header'), NS.wsse, 'Security');
   const token = child(security, NS.wsse, 'BinarySecurityToken');
   const signature = child(security, NS.ds, 'Signature');
@@ -94,7 +109,7 @@ export function inspectSignedEnvelope(envelopeXml: string): SecurityHeaderFacts 
   const references = childElements(signedInfo).filter((element) => element.localName === 'Reference');
   const referencedElements = references.map((reference) => {
     const id = (reference.getAttribute('URI') ?? '').replace(/^#/, '');
-    const target = Array.from(doc.getElementsByTagName('*')).find(
+    const target = [envelope, ...Array.from(envelope.getElementsByTagName('*'))].find(
       (element) => element.getAttributeNS(NS.wsu, 'Id') === id || element.getAttribute('Id') === id,
     );
     if (!target) throw new Error(`no element with Id ${id}`);

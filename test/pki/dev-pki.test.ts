@@ -17,6 +17,7 @@ import { run, testWithTool } from '../support/external-tools';
 
 const withOpenssl = testWithTool('openssl', ['version']);
 const withKeytool = testWithTool('keytool', ['-help']);
+const withJava = testWithTool('java', ['-version']);
 
 const HOUR = 60 * 60 * 1000;
 const DAY = 24 * HOUR;
@@ -198,6 +199,17 @@ describe('ensureDevPki', () => {
     expect(listing).toContain('Entry type: PrivateKeyEntry');
     expect(listing).toContain('Certificate chain length: 2');
   });
+
+  withJava('Java 17 KeyStore.getInstance("PKCS12") loads the key and signs with it', () => {
+    const sender = pki.senders[0];
+    const output = run('java', [
+      path.join(__dirname, 'java', 'LoadPkcs12.java'),
+      sender.p12Path,
+      sender.password,
+      sender.name,
+    ]);
+    expect(output).toContain('aliases=[dev-sender-1] key=RSA chain=2 verified=true');
+  });
 });
 
 describe('ensureDevPki on an incomplete directory', () => {
@@ -215,6 +227,16 @@ describe('ensureDevPki on an incomplete directory', () => {
     const second = await ensureDevPki(dir, clock);
     expect(second.ca.certificateDer.equals(first.ca.certificateDer)).toBe(false);
     expect(existsSync(second.manifestPath)).toBe(true);
+  });
+
+  test('regenerates once the service certificates have expired', async () => {
+    const first = await ensureDevPki(dir, clock);
+    const later = new ManualClock(clock.now().getTime() + 6 * 365 * DAY);
+    const second = await ensureDevPki(dir, later);
+    expect(second.ca.certificateDer.equals(first.ca.certificateDer)).toBe(false);
+    expect(new Date(new X509Certificate(second.signer.certificateDer).validTo).getTime()).toBeGreaterThan(
+      later.now().getTime(),
+    );
   });
 
   test('regenerates when a file the manifest names is missing', async () => {

@@ -12,6 +12,7 @@ import type { SecurityFacts } from '../../src/wssecurity/security-facts';
 import { WSS_URIS } from '../support/wss-signer';
 import {
   createWssTestContext,
+  disposeWssTestContext,
   DEFAULT_SECURITY_SETTINGS,
   firstElement,
   parse,
@@ -29,6 +30,9 @@ let validator: CertificateValidator;
 beforeAll(async () => {
   ctx = await createWssTestContext();
   validator = new CertificateValidator([ctx.pki.ca.certificateDer], ctx.clock);
+});
+afterAll(() => {
+  disposeWssTestContext(ctx);
 });
 
 beforeEach(() => ctx.clock.set(new Date('2025-06-02T09:00:00.000Z')));

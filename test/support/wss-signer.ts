@@ -1,6 +1,7 @@
 import { constants, createPrivateKey, sign, X509Certificate, createHash } from 'node:crypto';
 import { DOMParser, XMLSerializer, type Document, type Element } from '@xmldom/xmldom';
-import { ExclusiveCanonicalization, findAncestorNs } from 'xml-crypto';
+import { findAncestorNs } from 'xml-crypto';
+import { CodePointOrderExclusiveCanonicalization } from '../../src/wssecurity/exclusive-c14n';
 
 /*
  * Signs SOAP 1.1 envelopes the way Apache WSS4J does (X.509 token profile, "Timestamp Signature"
@@ -8,8 +9,9 @@ import { ExclusiveCanonicalization, findAncestorNs } from 'xml-crypto';
  * hostile variants the tests need. Test support only: it trusts its input.
  *
  * The digests and the signature use xml-crypto the way its SignedXml does (ancestor namespaces found
- * with `findAncestorNs`, `ExclusiveCanonicalization.process`), not the service's own canonicalization
- * module, so that the two are not one and the same code.
+ * with `findAncestorNs`, `ExclusiveCanonicalization.process`), not the service's `canonicalizeExclusive`;
+ * they share only the renderer class with the C14N sort order. xmlsec1 checks both independently
+ * (test/wssecurity/xmlsec-interop.test.ts).
  */
 
 const NS = {
@@ -129,6 +131,16 @@ function childNamed(parent: Element, namespace: string, localName: string): Elem
   return undefined;
 }
 
+/** The element carrying `wsu:Id` or `Id` equal to `id` (the signer's own Ids are unique). */
+function elementWithId(document: Document, id: string): Element {
+  const elements = document.getElementsByTagName('*');
+  for (let i = 0; i < elements.length; i += 1) {
+    const element = elements.item(i) as Element;
+    if (element.getAttributeNS(NS.wsu, 'Id') === id || element.getAttribute('Id') === id) return element;
+  }
+  throw new Error(`signEnvelope: no element with Id ${id}`);
+}
+
 /** WSS4J's InclusiveNamespaces: prefixes declared on the ancestors that the element does not use itself. */
 function inclusivePrefixesOf(element: Element): string[] {
   const visible = new Set<string>([element.prefix ?? '']);
@@ -156,7 +168,7 @@ function canonicalize(document: Document, element: Element, prefixes: string[]):
     ? findAncestorNs(document as never, `//*[@*[local-name(.)='Id']='${id}']`)
     : findAncestorNs(document as never, "//*[local-name(.)='SignedInfo']");
   const clone = element.cloneNode(true) as Element;
-  return new ExclusiveCanonicalization().process(clone as never, {
+  return new CodePointOrderExclusiveCanonicalization().process(clone as never, {
     inclusiveNamespacesPrefixList: prefixes,
     ancestorNamespaces,
   });
@@ -268,11 +280,11 @@ export function signEnvelope(envelopeXml: string, options: WssSignOptions): stri
     }),
   );
 
-  const signed: Array<{ element: Element; id: string }> = [];
-  if (options.signTimestamp ?? true) signed.push({ element: timestamp, id: ids.timestamp });
-  if (options.signBody ?? true) signed.push({ element: body, id: ids.body });
-  if (options.signToken ?? true) signed.push({ element: token, id: ids.token });
-  for (const extra of extras) signed.push({ element: extra, id: extra.getAttributeNS(NS.wsu, 'Id') ?? '' });
+  const signedIds: string[] = [];
+  if (options.signTimestamp ?? true) signedIds.push(ids.timestamp);
+  if (options.signBody ?? true) signedIds.push(ids.body);
+  if (options.signToken ?? true) signedIds.push(ids.token);
+  for (const extra of extras) signedIds.push(extra.getAttributeNS(NS.wsu, 'Id') ?? '');
 
   const keyInfo = el(document, NS.ds, 'ds:KeyInfo', { Id: 'KI-1' });
   signature.appendChild(el(document, NS.ds, 'ds:SignatureValue'));
@@ -303,34 +315,38 @@ export function signEnvelope(envelopeXml: string, options: WssSignOptions): stri
     keyInfo.appendChild(data);
   }
 
-  // Every element is in place: canonical forms (which depend on ancestors' namespaces) are final now.
-  for (const { element, id } of signed) {
+  // Every element is in place. Digests are computed on the envelope as a receiver will parse it: the
+  // serializer writes some characters (a carriage return in text) that parsing then normalizes.
+  const final = new DOMParser().parseFromString(new XMLSerializer().serializeToString(document), 'text/xml');
+  const finalSignedInfo = final.getElementsByTagNameNS(NS.ds, 'SignedInfo').item(0) as Element;
+  for (const id of signedIds) {
+    const element = elementWithId(final, id);
     const prefixes = withPrefixes ? inclusivePrefixesOf(element) : undefined;
-    const reference = el(document, NS.ds, 'ds:Reference', { URI: `#${id}` });
-    const transforms = el(document, NS.ds, 'ds:Transforms');
+    const reference = el(final, NS.ds, 'ds:Reference', { URI: `#${id}` });
+    const transforms = el(final, NS.ds, 'ds:Transforms');
     transforms.appendChild(
-      c14nMethod(document, 'ds:Transform', prefixes, options.transformUri ?? WSS_URIS.excC14n),
+      c14nMethod(final, 'ds:Transform', prefixes, options.transformUri ?? WSS_URIS.excC14n),
     );
     reference.appendChild(transforms);
-    reference.appendChild(el(document, NS.ds, 'ds:DigestMethod', { Algorithm: digestMethod.uri }));
-    const digest = createHash(digestMethod.hash).update(
-      canonicalize(document, element, prefixes ?? []),
-      'utf8',
-    );
-    const digestValue = el(document, NS.ds, 'ds:DigestValue');
-    digestValue.appendChild(document.createTextNode(digest.digest('base64')));
+    reference.appendChild(el(final, NS.ds, 'ds:DigestMethod', { Algorithm: digestMethod.uri }));
+    const digest = createHash(digestMethod.hash).update(canonicalize(final, element, prefixes ?? []), 'utf8');
+    const digestValue = el(final, NS.ds, 'ds:DigestValue');
+    digestValue.appendChild(final.createTextNode(digest.digest('base64')));
     reference.appendChild(digestValue);
-    signedInfo.appendChild(reference);
+    finalSignedInfo.appendChild(reference);
   }
   if (withPrefixes) {
-    const prefixList = inclusivePrefixesOf(signedInfo).join(' ');
-    (c14n.firstChild as Element).setAttribute('PrefixList', prefixList);
+    const prefixList = inclusivePrefixesOf(finalSignedInfo).join(' ');
+    (childNamed(finalSignedInfo, NS.ds, 'CanonicalizationMethod')?.firstChild as Element).setAttribute(
+      'PrefixList',
+      prefixList,
+    );
   }
 
   const signedInfoC14n = canonicalize(
-    document,
-    signedInfo,
-    withPrefixes ? inclusivePrefixesOf(signedInfo) : [],
+    final,
+    finalSignedInfo,
+    withPrefixes ? inclusivePrefixesOf(finalSignedInfo) : [],
   );
   const signingKey = createPrivateKey(options.signingKeyPem ?? options.keyPem);
   // An EC key (for tests of refused key types) signs as ECDSA; RSA keys sign as RSASSA-PKCS1-v1_5.
@@ -339,8 +355,7 @@ export function signEnvelope(envelopeXml: string, options: WssSignOptions): stri
     key: signingKey,
     ...padding,
   });
-  (childNamed(signature, NS.ds, 'SignatureValue') as Element).appendChild(
-    document.createTextNode(value.toString('base64')),
-  );
-  return new XMLSerializer().serializeToString(document);
+  const signatureValue = final.getElementsByTagNameNS(NS.ds, 'SignatureValue').item(0) as Element;
+  signatureValue.appendChild(final.createTextNode(value.toString('base64')));
+  return new XMLSerializer().serializeToString(final);
 }

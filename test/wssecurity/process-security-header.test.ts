@@ -5,6 +5,7 @@ import type { SecurityFacts, SignatureFacts } from '../../src/wssecurity/securit
 import { WSS_URIS } from '../support/wss-signer';
 import {
   createWssTestContext,
+  disposeWssTestContext,
   firstElement,
   parse,
   SAMPLE_ENVELOPE,
@@ -15,6 +16,9 @@ import {
 let ctx: WssTestContext;
 beforeAll(async () => {
   ctx = await createWssTestContext();
+});
+afterAll(() => {
+  disposeWssTestContext(ctx);
 });
 
 function onlySignature(facts: SecurityFacts): SignatureFacts {
@@ -188,6 +192,33 @@ describe('cost: nothing is digested unless the structure and key allow it', () =
       reason: `signature method ${WSS_URIS.hmacSha1} is not supported`,
     });
     expect(facts).toMatchObject({ digestedBytes: 0, signatureVerifications: 0 });
+  });
+
+  test('an inclusive (non-exclusive) canonicalization method is reported and not evaluated', async () => {
+    const inclusive = 'http://www.w3.org/TR/2001/REC-xml-c14n-20010315';
+    const xml = tamper(ctx.sign({ inclusivePrefixes: false }), (document) => {
+      firstElement(document, DS_NS, 'CanonicalizationMethod').setAttribute('Algorithm', inclusive);
+    });
+    const facts = await processSecurityHeader(parse(xml));
+    const signature = onlySignature(facts);
+    expect(signature.canonicalizationMethod).toMatchObject({ uri: inclusive, supported: undefined });
+    expect(signature.signatureValue.outcome).toBe('not-evaluated');
+    expect(facts).toMatchObject({ digestedBytes: 0, signatureVerifications: 0 });
+  });
+
+  test("'#default' in a PrefixList is reported and not evaluated", async () => {
+    const xml = tamper(ctx.sign(), (document) => {
+      const inclusive = document.getElementsByTagNameNS(
+        'http://www.w3.org/2001/10/xml-exc-c14n#',
+        'InclusiveNamespaces',
+      );
+      inclusive.item(0)!.setAttribute('PrefixList', '#default soapenv');
+    });
+    const facts = await processSecurityHeader(parse(xml));
+    const signature = onlySignature(facts);
+    expect(signature.canonicalizationMethod?.problem).toMatch(/'#default' .* is not supported/);
+    expect(signature.signatureValue.outcome).toBe('not-evaluated');
+    expect(facts.digestedBytes).toBe(0);
   });
 
   test('a SignatureValue made with another key: invalid, and no digest computed', async () => {

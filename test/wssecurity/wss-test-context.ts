@@ -1,4 +1,4 @@
-import { readFileSync, mkdtempSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { DOMParser, XMLSerializer, type Document, type Element } from '@xmldom/xmldom';
@@ -21,6 +21,8 @@ export interface TestCredentials {
 }
 
 export interface WssTestContext {
+  /** The temp directory holding the PKIs; {@link disposeWssTestContext} removes it. */
+  dir: string;
   clock: ManualClock;
   /** The trusted dev PKI. */
   pki: DevPki;
@@ -56,6 +58,26 @@ export const SAMPLE_ENVELOPE = [
   '</soapenv:Envelope>',
 ].join('');
 
+/**
+ * A canonicalization workout: an upper-case envelope prefix (JAX-WS's `S`), namespace declarations on
+ * ancestors, redeclarations, default namespaces and undeclarations, attributes whose order by (URI, local
+ * name) differs from their order by URI + local name, escapes, a carriage return, CDATA, non-ASCII text.
+ */
+export const NAMESPACE_HEAVY_ENVELOPE = [
+  '<S:Envelope xmlns:S="http://schemas.xmlsoap.org/soap/envelope/" xmlns:unused="urn:unused"',
+  ' xmlns:v1="http://socialsecurity.be/registeredmail/v1" xmlns:y="urn:y">\n',
+  '<S:Body>\n',
+  '  <v1:SendDocumentRequest xmlns="urn:default" xmlns:z="urn:z" z:b="2" a="1" y:c="3">\n',
+  '    <child xmlns="">text &amp; &lt; &gt; " \' &#13; \u00e9 \u2713 \u{1F600}</child>\n',
+  '    <z:inner xmlns:z="urn:z2" attr="&quot;q&quot; &#9; &#10; &lt; &amp; \'" y:attr="x"><![CDATA[cdata <here> & ]]></z:inner>\n',
+  '    <plain b="1" a="2" z:c="3" xmlns:unused="urn:unused"/>\n',
+  '    <order xmlns:p="urn:a" xmlns:q="urn:ab" q:a="1" p:zz="2" Z="3" a="4"/>\n',
+  '    <v1:Nested xmlns:v1="http://socialsecurity.be/registeredmail/v1"><y:deep xmlns:y="urn:y-other"/></v1:Nested>\n',
+  '  </v1:SendDocumentRequest>\n',
+  '</S:Body>\n',
+  '</S:Envelope>\n',
+].join('');
+
 function credentials(keyPemPath: string, certPemPath: string, certificateDer: Buffer): TestCredentials {
   return {
     keyPem: readFileSync(keyPemPath, 'utf8'),
@@ -78,6 +100,7 @@ export async function createWssTestContext(): Promise<WssTestContext> {
   const [first, second] = pki.senders;
   const sender = credentials(first.keyPemPath, first.certPemPath, first.certificateDer);
   return {
+    dir,
     clock,
     pki,
     sender,
@@ -91,6 +114,11 @@ export async function createWssTestContext(): Promise<WssTestContext> {
     sign: (options = {}, xml = SAMPLE_ENVELOPE) =>
       signEnvelope(xml, { keyPem: sender.keyPem, certPem: sender.certPem, created: clock.now(), ...options }),
   };
+}
+
+/** Removes the context's temp directory (call in afterAll). */
+export function disposeWssTestContext(context: WssTestContext | undefined): void {
+  if (context) rmSync(context.dir, { recursive: true, force: true });
 }
 
 /** Parses envelope text with the SOAP layer's own parser, as the service does. */

@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { processSecurityHeader } from '../../src/wssecurity/process-security-header';
@@ -7,6 +7,8 @@ import { DS_NS } from '../../src/wssecurity/namespaces';
 import type { SignatureAlgorithmOption, DigestAlgorithmOption } from '../support/wss-signer';
 import {
   createWssTestContext,
+  disposeWssTestContext,
+  NAMESPACE_HEAVY_ENVELOPE,
   parse,
   SAMPLE_ENVELOPE,
   tamper,
@@ -28,21 +30,6 @@ const describeWithXmlsec = xmlsecAvailable || process.env.CI === 'true' ? descri
 
 /** Id attributes as xmlsec1 must learn them (it matches the local name, so wsu:Id too). */
 const ID_ATTRIBUTES = ['Body', 'Timestamp', 'BinarySecurityToken'].flatMap((node) => ['--id-attr:Id', node]);
-
-/** Namespace declarations on ancestors, redeclarations, default namespaces, escapes, CDATA, non-ASCII. */
-const NAMESPACE_HEAVY_ENVELOPE = [
-  '<S:Envelope xmlns:S="http://schemas.xmlsoap.org/soap/envelope/" xmlns:unused="urn:unused"',
-  ' xmlns:v1="http://socialsecurity.be/registeredmail/v1" xmlns:y="urn:y">\n',
-  '<S:Body>\n',
-  '  <v1:SendDocumentRequest xmlns="urn:default" xmlns:z="urn:z" z:b="2" a="1" y:c="3">\n',
-  '    <child xmlns="">text &amp; &lt; &gt; " \' &#13; \u00e9 \u2713 \u{1F600}</child>\n',
-  '    <z:inner xmlns:z="urn:z2" attr="&quot;q&quot; &#9; &#10; &lt; &amp; \'" y:attr="x"><![CDATA[cdata <here> & ]]></z:inner>\n',
-  '    <plain b="1" a="2" z:c="3" xmlns:unused="urn:unused"/>\n',
-  '    <v1:Nested xmlns:v1="http://socialsecurity.be/registeredmail/v1"><y:deep xmlns:y="urn:y-other"/></v1:Nested>\n',
-  '  </v1:SendDocumentRequest>\n',
-  '</S:Body>\n',
-  '</S:Envelope>\n',
-].join('');
 
 const ALGORITHMS: Array<[SignatureAlgorithmOption, DigestAlgorithmOption]> = [
   ['rsa-sha256', 'sha256'],
@@ -95,6 +82,10 @@ function xmlsecSign(templateXml: string): string {
 beforeAll(async () => {
   ctx = await createWssTestContext();
   dir = mkdtempSync(path.join(os.tmpdir(), 'wss-xmlsec-'));
+});
+afterAll(() => {
+  disposeWssTestContext(ctx);
+  rmSync(dir, { recursive: true, force: true });
 });
 
 describeWithXmlsec('xmlsec1 verifies what the test signer produces', () => {

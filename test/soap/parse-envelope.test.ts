@@ -1,0 +1,72 @@
+import { MalformedMessageError, MissingBodyError, NotSoapError } from '../../src/errors/faults';
+import { parseEnvelope } from '../../src/soap/parse-envelope';
+
+const limits = { maxDepth: 64, maxElements: 1000 };
+const SOAP = 'http://schemas.xmlsoap.org/soap/envelope/';
+
+function parse(xml: string) {
+  return parseEnvelope(Buffer.from(xml, 'utf8'), limits);
+}
+
+const envelope = (body: string, prolog = '') =>
+  `${prolog}<s:Envelope xmlns:s="${SOAP}"><s:Header/><s:Body>${body}</s:Body></s:Envelope>`;
+
+describe('parseEnvelope', () => {
+  it('returns the Body payload as a node of the parsed document', () => {
+    const parsed = parse(envelope('<p:Ping xmlns:p="urn:x"/>'));
+    expect(parsed.payload.localName).toBe('Ping');
+    expect(parsed.payload.parentNode).toBe(parsed.body);
+    expect(parsed.body.parentNode).toBe(parsed.envelope);
+    expect(parsed.header?.localName).toBe('Header');
+  });
+
+  it('accepts an XML declaration, a byte order mark and whitespace or comments around the root', () => {
+    expect(() => parse(envelope('<p:Ping xmlns:p="urn:x"/>', '<?xml version="1.0" encoding="UTF-8"?>\n'))).not.toThrow();
+    expect(() => parse(`\uFEFF<?xml version="1.0"?>\r\n<!-- c -->\n${envelope('<a/>')}\n`)).not.toThrow();
+  });
+
+  it.each([
+    ['a DOCTYPE', envelope('<a/>', '<!DOCTYPE x>')],
+    ['an entity declaration', envelope('<a>&e;</a>', '<!DOCTYPE x [<!ENTITY e "boom">]>')],
+    ['a processing instruction in the body', envelope('<a><?evil x?></a>')],
+    ['a processing instruction before the root', envelope('<a/>', '<?xml version="1.0"?><?evil x?>')],
+    ['an undeclared entity', envelope('<a>&nbsp;</a>')],
+    ['unbalanced tags', envelope('<a><b></a>')],
+    ['an encoding other than UTF-8', envelope('<a/>', '<?xml version="1.0" encoding="ISO-8859-1"?>')],
+  ])('refuses %s with SOA-03001', (_case, xml) => {
+    expect(() => parse(xml)).toThrow(MalformedMessageError);
+  });
+
+  it('refuses invalid UTF-8', () => {
+    const bytes = Buffer.concat([Buffer.from(envelope('<a>x</a>').slice(0, 70)), Buffer.from([0xc3, 0x28])]);
+    expect(() => parseEnvelope(bytes, limits)).toThrow(MalformedMessageError);
+  });
+
+  it('refuses documents deeper or larger than the limits before building a DOM', () => {
+    const deep = envelope(`${'<a>'.repeat(100)}${'</a>'.repeat(100)}`);
+    expect(() => parse(deep)).toThrow(/nesting deeper than the limit of 64/);
+    const wide = envelope('<a/>'.repeat(2000));
+    expect(() => parse(wide)).toThrow(/more elements than the limit of 1000/);
+  });
+
+  it('counts elements inside quoted attribute values correctly', () => {
+    expect(() => parse(envelope('<a title="x > y" other=\'<\'/>'.replace("'<'", "'&lt;'")))).not.toThrow();
+  });
+
+  it('refuses SOAP 1.2 and other roots with SOA-03002', () => {
+    expect(() => parse('<e:Envelope xmlns:e="http://www.w3.org/2003/05/soap-envelope"><e:Body/></e:Envelope>')).toThrow(
+      NotSoapError,
+    );
+    expect(() => parse('<html/>')).toThrow(NotSoapError);
+  });
+
+  it.each([
+    ['no Body', `<s:Envelope xmlns:s="${SOAP}"><s:Header/></s:Envelope>`],
+    ['an empty Body', envelope('')],
+    ['two payload elements', envelope('<a/><b/>')],
+    ['text in the Body', envelope('text<a/>')],
+    ['two Bodies', `<s:Envelope xmlns:s="${SOAP}"><s:Body><a/></s:Body><s:Body><a/></s:Body></s:Envelope>`],
+  ])('refuses %s with SOA-03003', (_case, xml) => {
+    expect(() => parse(xml)).toThrow(MissingBodyError);
+  });
+});

@@ -1,0 +1,36 @@
+import fs from 'node:fs/promises';
+import path from 'node:path';
+import type { TestService } from './service-fixture';
+
+/** What a running service has stored: files of its blob store and staging area, and its items. */
+export interface StoredState {
+  /** Paths of every file under `<dataDir>/blobs`, relative to it, sorted. */
+  blobs: string[];
+  /** Paths of every entry (file or directory) under `<dataDir>/staging`, relative to it, sorted. */
+  staging: string[];
+  /** Rows of the item table (one per ticket issued). */
+  items: number;
+}
+
+async function listTree(root: string, filesOnly: boolean): Promise<string[]> {
+  const entries = await fs.readdir(root, { recursive: true, withFileTypes: true }).catch((error: unknown) => {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return [];
+    throw error;
+  });
+  return entries
+    .filter((entry) => !filesOnly || entry.isFile())
+    .map((entry) => path.relative(root, path.join(entry.parentPath, entry.name)))
+    .sort();
+}
+
+/** Reads the blob store, the staging area and the item count of a test service. */
+export async function storedState(fixture: TestService): Promise<StoredState> {
+  const rows = (await fixture.service.dataSource.query('SELECT COUNT(*) AS n FROM registered_mail_item')) as {
+    n: number;
+  }[];
+  return {
+    blobs: await listTree(path.join(fixture.dataDir, 'blobs'), true),
+    staging: await listTree(path.join(fixture.dataDir, 'staging'), false),
+    items: Number(rows[0].n),
+  };
+}
