@@ -21,7 +21,9 @@ describe('parseEnvelope', () => {
   });
 
   it('accepts an XML declaration, a byte order mark and whitespace or comments around the root', () => {
-    expect(() => parse(envelope('<p:Ping xmlns:p="urn:x"/>', '<?xml version="1.0" encoding="UTF-8"?>\n'))).not.toThrow();
+    expect(() =>
+      parse(envelope('<p:Ping xmlns:p="urn:x"/>', '<?xml version="1.0" encoding="UTF-8"?>\n')),
+    ).not.toThrow();
     expect(() => parse(`\uFEFF<?xml version="1.0"?>\r\n<!-- c -->\n${envelope('<a/>')}\n`)).not.toThrow();
   });
 
@@ -54,9 +56,9 @@ describe('parseEnvelope', () => {
   });
 
   it('refuses SOAP 1.2 and other roots with SOA-03002', () => {
-    expect(() => parse('<e:Envelope xmlns:e="http://www.w3.org/2003/05/soap-envelope"><e:Body/></e:Envelope>')).toThrow(
-      NotSoapError,
-    );
+    expect(() =>
+      parse('<e:Envelope xmlns:e="http://www.w3.org/2003/05/soap-envelope"><e:Body/></e:Envelope>'),
+    ).toThrow(NotSoapError);
     expect(() => parse('<html/>')).toThrow(NotSoapError);
   });
 

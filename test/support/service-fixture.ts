@@ -70,7 +70,11 @@ export async function startTestService(
 ): Promise<TestService> {
   const dataDir = options.dataDir ?? (await fs.mkdtemp(path.join(os.tmpdir(), 'rm-it-')));
   if (!env.RM_SIGNER_KEY || !env.RM_TRUST_DIR) {
-    await fs.cp(await cachedDevPki(), path.join(dataDir, 'dev-pki'), { recursive: true, force: false, errorOnExist: false });
+    await fs.cp(await cachedDevPki(), path.join(dataDir, 'dev-pki'), {
+      recursive: true,
+      force: false,
+      errorOnExist: false,
+    });
   }
   const clock = new ManualClock(Date.now());
   const logs: string[] = [];
