@@ -60,6 +60,30 @@ function integer(env: NodeJS.ProcessEnv, name: string, fallback: number): number
   return value;
 }
 
+function port(env: NodeJS.ProcessEnv): number {
+  const value = integer(env, 'PORT', 8080);
+  if (value > 65535) throw new ConfigError('PORT must be an integer from 0 to 65535');
+  return value;
+}
+
+/** RM_PUBLIC_URL: an absolute http(s) URL without query, fragment or credentials; trailing slashes dropped. */
+function publicUrl(env: NodeJS.ProcessEnv): string | undefined {
+  const raw = optional(env, 'RM_PUBLIC_URL');
+  if (raw === undefined) return undefined;
+  let url: URL;
+  try {
+    url = new URL(raw);
+  } catch {
+    throw new ConfigError('RM_PUBLIC_URL must be an absolute http or https URL');
+  }
+  if (!/^https?:$/.test(url.protocol) || url.search || url.hash || url.username || url.password) {
+    throw new ConfigError(
+      'RM_PUBLIC_URL must be an http or https URL without query, fragment or credentials',
+    );
+  }
+  return raw.replace(/\/+$/, '');
+}
+
 function flag(env: NodeJS.ProcessEnv, name: string): boolean {
   const raw = env[name]?.toLowerCase();
   if (raw === undefined || raw === '' || raw === 'false' || raw === '0') return false;
@@ -88,9 +112,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     throw new ConfigError('RM_FAULT_NAMESPACE must be consumer or provider');
   }
   return {
-    port: integer(env, 'PORT', 8080),
+    port: port(env),
     host: optional(env, 'HOST') ?? '0.0.0.0',
-    publicUrl: optional(env, 'RM_PUBLIC_URL')?.replace(/\/+$/, ''),
+    publicUrl: publicUrl(env),
     tls: pair(env, 'RM_TLS_KEY', 'RM_TLS_CERT'),
     dataDir: path.resolve(optional(env, 'RM_DATA_DIR') ?? 'data'),
     trustDir: optional(env, 'RM_TRUST_DIR'),

@@ -43,10 +43,14 @@ export function createHttpServer(ports: readonly PortRoutes[], options: ServerOp
       return;
     }
     if (request.method === 'GET') {
-      const document = port.document(url.searchParams, baseUrl);
-      if (!document)
-        response.writeHead(404, { 'Content-Type': 'text/plain; charset=utf-8' }).end('Not found\n');
-      else response.writeHead(200, { 'Content-Type': document.contentType }).end(document.body);
+      try {
+        const document = port.document(url.searchParams, baseUrl);
+        if (!document)
+          response.writeHead(404, { 'Content-Type': 'text/plain; charset=utf-8' }).end('Not found\n');
+        else response.writeHead(200, { 'Content-Type': document.contentType }).end(document.body);
+      } catch (error) {
+        options.onUnhandled(error, response);
+      }
       return;
     }
     if (request.method !== 'POST') {

@@ -1,4 +1,5 @@
-import { readFileSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { existsSync, readFileSync } from 'node:fs';
 import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -53,13 +54,15 @@ function toTestSender(sender: DevPkiSender): TestSender {
  * generation is most of a service's start-up time. The service loads it as it would its own.
  */
 async function cachedDevPki(): Promise<string> {
-  const dir = path.join(os.tmpdir(), `rm-test-dev-pki-v1-${process.env.JEST_WORKER_ID ?? '0'}`);
-  try {
-    await ensureDevPki(dir, systemClock);
-  } catch {
-    await fs.rm(dir, { recursive: true, force: true });
-    await ensureDevPki(dir, systemClock);
-  }
+  // Keyed by the generator's source, so a changed generator never serves an old PKI; generated in a
+  // private directory and renamed into place, so concurrent test runs never mix two CAs.
+  const source = readFileSync(path.join(__dirname, '../../src/pki/dev-pki.ts'));
+  const key = createHash('sha256').update(source).digest('hex').slice(0, 12);
+  const dir = path.join(os.tmpdir(), `rm-test-dev-pki-${key}-${process.env.JEST_WORKER_ID ?? '0'}`);
+  if (existsSync(path.join(dir, 'dev-pki.json'))) return dir;
+  const fresh = await fs.mkdtemp(`${dir}.tmp-`);
+  await ensureDevPki(fresh, systemClock);
+  await fs.rename(fresh, dir).catch(() => fs.rm(fresh, { recursive: true, force: true }));
   return dir;
 }
 
