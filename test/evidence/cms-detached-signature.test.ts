@@ -1,5 +1,5 @@
 import { createHash, verify, X509Certificate, constants } from 'node:crypto';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { ManualClock } from '../../src/clock/clock';
@@ -7,7 +7,7 @@ import { CMS_OIDS, createDetachedCmsSignature } from '../../src/evidence/cms-det
 import { PemFileSigner } from '../../src/evidence/document-signer';
 import { loadPkiLibraries, type PkiLibraries } from '../../src/pki/crypto-engines';
 import { ensureDevPki, type DevPki } from '../../src/pki/dev-pki';
-import { runStatus, testWithTool } from '../support/external-tools';
+import { opensslCmsVerify, testWithTool } from '../support/external-tools';
 
 const withOpenssl = testWithTool('openssl', ['version']);
 
@@ -208,33 +208,8 @@ describe('createDetachedCmsSignature', () => {
   });
 
   describe('with openssl cms -verify', () => {
-    let work: string;
-    beforeEach(() => {
-      work = mkdtempSync(path.join(os.tmpdir(), 'rm-cms-verify-'));
-    });
-    afterEach(() => rmSync(work, { recursive: true, force: true }));
-
-    function opensslVerify(signature: Buffer, signedContent: Buffer) {
-      writeFileSync(path.join(work, 'sig.der'), signature);
-      writeFileSync(path.join(work, 'receipt.xml'), signedContent);
-      return runStatus('openssl', [
-        'cms',
-        '-verify',
-        '-binary',
-        '-inform',
-        'DER',
-        '-in',
-        path.join(work, 'sig.der'),
-        '-content',
-        path.join(work, 'receipt.xml'),
-        '-CAfile',
-        pki.ca.certPemPath,
-        '-purpose',
-        'any',
-        '-out',
-        path.join(work, 'out'),
-      ]);
-    }
+    const opensslVerify = (signature: Buffer, signedContent: Buffer) =>
+      opensslCmsVerify(signature, signedContent, pki.ca.certPemPath);
 
     withOpenssl('accepts the signature over the content', async () => {
       const result = opensslVerify(await createDetachedCmsSignature(content, signer, new Date()), content);

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { ManualClock } from '../../src/clock/clock';
@@ -8,7 +8,7 @@ import { buildReceiptContent } from '../../src/evidence/receipt-content';
 import { ReceiptIssuer } from '../../src/evidence/receipt-issuer';
 import { SigningUnavailableError } from '../../src/errors/faults';
 import { ensureDevPki, type DevPki } from '../../src/pki/dev-pki';
-import { runStatus, testWithTool } from '../support/external-tools';
+import { opensslCmsVerify, testWithTool } from '../support/external-tools';
 import { citizenFacts } from './receipt-facts';
 
 const withOpenssl = testWithTool('openssl', ['version']);
@@ -38,25 +38,7 @@ describe('ReceiptIssuer', () => {
 
   withOpenssl('the signature verifies over exactly Receipt.xml', async () => {
     const receipt = await new ReceiptIssuer(signer, clock).issue(citizenFacts);
-    writeFileSync(path.join(dir, 'Receipt.xml'), receipt.content);
-    writeFileSync(path.join(dir, 'Receipt.p7s'), receipt.signature);
-    const result = runStatus('openssl', [
-      'cms',
-      '-verify',
-      '-binary',
-      '-inform',
-      'DER',
-      '-in',
-      path.join(dir, 'Receipt.p7s'),
-      '-content',
-      path.join(dir, 'Receipt.xml'),
-      '-CAfile',
-      pki.ca.certPemPath,
-      '-purpose',
-      'any',
-      '-out',
-      path.join(dir, 'verified.xml'),
-    ]);
+    const result = opensslCmsVerify(receipt.signature, receipt.content, pki.ca.certPemPath);
     expect(result.output).toContain('Verification successful');
     expect(result.status).toBe(0);
   });

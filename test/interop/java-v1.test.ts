@@ -1,4 +1,3 @@
-import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import {
@@ -16,7 +15,8 @@ import {
   startServiceForInterop,
   type StartedInteropService,
 } from './interop-service';
-import { findOnPath, runTool, unavailable } from './run-tool';
+import { findOnPath, unavailable } from './run-tool';
+import { opensslCmsVerify } from '../support/external-tools';
 import { childElements, NS, parseRoot } from './wire-checks';
 
 /**
@@ -234,28 +234,7 @@ async function expectCmsSignatureVerifies(
   signature: Buffer,
   service: StartedInteropService,
 ): Promise<void> {
-  const dir = fs.mkdtempSync(path.join(service.workDir, 'cms-'));
-  const contentFile = path.join(dir, 'receipt.xml');
-  const signatureFile = path.join(dir, 'receipt.p7s');
-  fs.writeFileSync(contentFile, content);
-  fs.writeFileSync(signatureFile, signature);
-  const { stderr } = await runTool('openssl', [
-    'cms',
-    '-verify',
-    '-binary',
-    '-inform',
-    'DER',
-    '-in',
-    signatureFile,
-    '-content',
-    contentFile,
-    '-CAfile',
-    service.pki.caCertPath,
-    '-purpose',
-    'any',
-    '-out',
-    path.join(dir, 'verified.out'),
-  ]);
-  expect(stderr).toMatch(/Verification successful/);
-  expect(fs.readFileSync(path.join(dir, 'verified.out')).equals(content)).toBe(true);
+  const result = opensslCmsVerify(signature, content, service.pki.caCertPath);
+  expect(result.output).toMatch(/Verification successful/);
+  expect(result.status).toBe(0);
 }

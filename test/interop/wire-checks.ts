@@ -1,5 +1,6 @@
 import { DOMParser, type Element } from '@xmldom/xmldom';
-import { ExclusiveCanonicalization, SignedXml } from 'xml-crypto';
+import { SignedXml } from 'xml-crypto';
+import { CodePointOrderExclusiveCanonicalization } from '../../src/wssecurity/exclusive-c14n';
 
 /** Helpers the interop tests use to look at what a client put on the wire. */
 
@@ -14,34 +15,6 @@ export const NS = {
 } as const;
 
 const EXC_C14N = 'http://www.w3.org/2001/10/xml-exc-c14n#';
-
-/**
- * Exclusive c14n with namespace declarations in code-point order, as the specification requires.
- * xml-crypto 6.3 sorts them with localeCompare, which puts `ds` before `S`/`SOAP-ENV`: every signature
- * JAX-WS RI + WSS4J makes (envelope prefix `S`, PrefixList "S SOAP-ENV" on SignedInfo) then fails with
- * the stock class although it is valid.
- */
-export class CodePointExclusiveCanonicalization extends ExclusiveCanonicalization {
-  override nsCompare(a: { prefix: string }, b: { prefix: string }): number {
-    return compareCodePoints(a.prefix, b.prefix);
-  }
-
-  /** Attributes by namespace URI, then local name (xml-crypto compares the two concatenated). */
-  override attrCompare(
-    a: { namespaceURI: string | null; localName: string },
-    b: { namespaceURI: string | null; localName: string },
-  ): -1 | 0 | 1 {
-    return (
-      compareCodePoints(a.namespaceURI ?? '', b.namespaceURI ?? '') ||
-      compareCodePoints(a.localName, b.localName)
-    );
-  }
-}
-
-/** UTF-16 code unit order equals code point order outside surrogates, which XML names here never use. */
-function compareCodePoints(a: string, b: string): -1 | 0 | 1 {
-  return a === b ? 0 : a < b ? -1 : 1;
-}
 
 /** One MIME part of a multipart/related body. */
 export interface MimePart {
@@ -90,7 +63,7 @@ export interface SecurityHeaderFacts {
   transforms: string[];
   /** True when xml-crypto, with spec-ordered exclusive c14n, verifies the signature with the token's certificate. */
   signatureValid: boolean;
-  /** The same check with xml-crypto's stock exclusive c14n (see {@link CodePointExclusiveCanonicalization}). */
+  /** The same check with xml-crypto's stock exclusive c14n (see {@link CodePointOrderExclusiveCanonicalization}). */
   signatureValidWithStockXmlCrypto: boolean;
   /** The token's certificate, PEM. */
   certificatePem: string;
@@ -141,7 +114,7 @@ function verify(
   codePointOrder: boolean,
 ): boolean {
   const verifier = new SignedXml({ publicCert: certificatePem });
-  if (codePointOrder) verifier.CanonicalizationAlgorithms[EXC_C14N] = CodePointExclusiveCanonicalization;
+  if (codePointOrder) verifier.CanonicalizationAlgorithms[EXC_C14N] = CodePointOrderExclusiveCanonicalization;
   // xml-crypto's typings name the DOM lib's Node; at run time it works on @xmldom/xmldom nodes.
   verifier.loadSignature(signature as unknown as Parameters<SignedXml['loadSignature']>[0]);
   try {

@@ -1,4 +1,7 @@
 import { spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 
 /*
  * Tests that need an external tool (openssl, keytool, xmllint) run through testWithTool: locally a
@@ -46,4 +49,40 @@ export function runStatus(
   const result = spawnSync(tool, args, { input, encoding: 'utf8' });
   if (result.error) throw result.error;
   return { status: result.status, output: `${result.stdout}${result.stderr}` };
+}
+
+/**
+ * `openssl cms -verify` of a detached signature over `content`, trusting `caFile`: what a recipient of a
+ * proof runs. Returns the exit status and openssl's output.
+ */
+export function opensslCmsVerify(
+  signature: Buffer,
+  content: Buffer,
+  caFile: string,
+): { status: number | null; output: string } {
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'rm-cms-verify-'));
+  try {
+    writeFileSync(path.join(dir, 'content'), content);
+    writeFileSync(path.join(dir, 'signature.p7s'), signature);
+    // -purpose any: the check is the signature and the chain, not an e-mail protection purpose.
+    return runStatus('openssl', [
+      'cms',
+      '-verify',
+      '-binary',
+      '-inform',
+      'DER',
+      '-in',
+      path.join(dir, 'signature.p7s'),
+      '-content',
+      path.join(dir, 'content'),
+      '-CAfile',
+      caFile,
+      '-purpose',
+      'any',
+      '-out',
+      path.join(dir, 'verified'),
+    ]);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 }

@@ -1,0 +1,196 @@
+"""Call RegisteredMail v1 from Python with zeep, every request signed as the service requires.
+
+Usage:
+  /usr/bin/python3 call_service.py --wsdl URL --key SENDER.key.pem --cert SENDER.cert.pem
+                                   [--document FILE.pdf --inss 85073003328]
+
+Prints one JSON object per line:
+  {"event": "healthCheck", "level": "OK", ...}             healthCheck type PING
+  {"event": "fault", "operation": "getStatus", ...}        getStatus of a well-formed unknown ticket
+and with --document (sendDocument as SOAP with Attachments, then getStatus of the new ticket):
+  {"event": "sent", "ticket": ..., ...}
+  {"event": "status", "status": "PENDING", ...}
+
+Needs Debian's python3-zeep and python3-xmlsec (run it with /usr/bin/python3).
+"""
+
+import argparse
+import base64
+import datetime
+import hashlib
+import json
+import sys
+import uuid
+
+import xmlsec
+from lxml import etree
+from zeep import Client
+from zeep.exceptions import Fault
+from zeep.wsse.signature import BinarySignature
+from zeep.wsse.utils import WSU, get_security_header
+
+TYPES_NS = "http://socialsecurity.be/registeredmail/types/v1"
+# A well-formed ticket ([0-9A-HJ-NP-Z]{13}) that the service never issued.
+UNKNOWN_TICKET = "ZZZZZZZZZZZZZ"
+TIMESTAMP_TTL = datetime.timedelta(seconds=300)
+
+
+class SignedRequest(BinarySignature):
+    """zeep's BinarySignature (the certificate in a wsse:BinarySecurityToken, exclusive c14n) with
+    RSA-SHA256 and SHA-256 digests, plus the wsu:Timestamp that the service requires.
+
+    zeep 4.2 signs a Timestamp when the Security header already has one, but never adds it: apply()
+    inserts it first, so the signature covers the Body and the Timestamp.
+    """
+
+    def __init__(self, key_file, cert_file):
+        super().__init__(
+            key_file,
+            cert_file,
+            signature_method=xmlsec.constants.TransformRsaSha256,
+            digest_method=xmlsec.constants.TransformSha256,
+        )
+
+    def apply(self, envelope, headers):
+        created = datetime.datetime.now(datetime.timezone.utc).replace(microsecond=0)
+        get_security_header(envelope).append(
+            WSU.Timestamp(WSU.Created(_zulu(created)), WSU.Expires(_zulu(created + TIMESTAMP_TTL)))
+        )
+        return super().apply(envelope, headers)
+
+    def verify(self, envelope):
+        # The service does not sign its responses with WS-Security (receipts carry their own CMS
+        # signature); BinarySignature.verify would reject every response.
+        return envelope
+
+
+def _zulu(moment):
+    return moment.strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def health_check(client):
+    response = client.service.healthCheck(type="PING")
+    return {
+        "event": "healthCheck",
+        "level": response.Status.Level,
+        "component": response.Component.Name,
+    }
+
+
+def get_status(client, ticket):
+    response = client.service.getStatus(Ticket=ticket)
+    return {"event": "status", "ticket": response.Ticket, "token": response.Token, "status": response.Status}
+
+
+def fault_line(operation, fault):
+    """The fault as zeep raises it: faultstring in message, the errors/v1 element in detail."""
+    line = {"event": "fault", "operation": operation, "faultstring": fault.message, "faultcode": str(fault.code)}
+    error = fault.detail[0] if fault.detail is not None and len(fault.detail) else None
+    if error is not None:
+        name = etree.QName(error)
+        line.update(
+            detailNamespace=name.namespace,
+            detailElement=name.localname,
+            id=error.get("Id"),
+            code=error.findtext("{%s}Code" % name.namespace),
+            origin=error.findtext("{%s}Origin" % name.namespace),
+            errorMessage=error.findtext("{%s}Message" % name.namespace),
+        )
+    return line
+
+
+def send_document(client, document_path, inss):
+    """sendDocument as SOAP with Attachments, which zeep cannot send: zeep builds and signs the
+    envelope (create_message applies the client's wsse), the standard library frames the
+    multipart/related request, zeep's transport posts it and zeep reads the (multipart) reply."""
+    with open(document_path, "rb") as file:
+        document = file.read()
+    content_id = "document-%s@registered-mail.example" % uuid.uuid4()
+    citizen = client.get_type("{%s}Citizen" % TYPES_NS)
+    item = {
+        "Token": "py-%s" % uuid.uuid4(),
+        "Recipient": citizen(INSS=inss, QualityCode="CITIZEN"),
+        "Document": {
+            "Title": "Interop test document",
+            "Digest": {"DigestMethod": "SHA-256", "DigestValue": hashlib.sha256(document).digest()},
+            "DownloadFileName": "document.pdf",
+            "MIME": "application/pdf",
+            "Type": "EDER501",
+            "Language": "en",
+            "Content": "cid:" + content_id,
+        },
+    }
+    envelope = client.create_message(
+        client.service, "sendDocument", RegisteredMailItem=item, CheckEboxStatus="BYPASS"
+    )
+    body, content_type = _multipart_related(
+        etree.tostring(envelope, xml_declaration=True, encoding="UTF-8"),
+        [(content_id, "application/pdf", document)],
+    )
+    binding = client.service._binding
+    address = client.service._binding_options["address"]
+    response = client.transport.post(address, body, {"Content-Type": content_type, "SOAPAction": '""'})
+    try:
+        reply = binding.process_reply(client, binding.get("sendDocument"), response)
+    except Fault as fault:
+        return fault_line("sendDocument", fault)
+    receipt = reply.root  # zeep unwraps DocumentResponse to its one child, the Receipt
+    attachment = reply.get_by_content_id("<%s>" % receipt.Document.Content[len("cid:"):])
+    return {
+        "event": "sent",
+        "ticket": receipt.Ticket,
+        "token": receipt.Token,
+        "requestToken": item["Token"],
+        "receiptFileName": receipt.Document.DownloadFileName,
+        "receiptDigestMethod": receipt.Document.Digest.DigestMethod,
+        "receiptDigest": base64.b64encode(receipt.Document.Digest.DigestValue).decode("ascii"),
+        "receiptBytesSha256": base64.b64encode(hashlib.sha256(attachment.content).digest()).decode("ascii"),
+        "receiptSignatureBytes": len(receipt.Document.Signature),
+    }
+
+
+def _multipart_related(envelope, attachments):
+    """A multipart/related (type text/xml) body: the envelope as root part, then each attachment
+    (content id, MIME type, bytes) in binary with its Content-ID."""
+    boundary = "----=_Part_%s" % uuid.uuid4().hex
+    parts = [(b"text/xml; charset=UTF-8", b"<root.envelope>", envelope)]
+    parts += [(mime.encode(), ("<%s>" % cid).encode(), data) for cid, mime, data in attachments]
+    body = b""
+    for mime, cid, data in parts:
+        body += b"--%s\r\nContent-Type: %s\r\nContent-Transfer-Encoding: binary\r\nContent-ID: %s\r\n\r\n" % (
+            boundary.encode(),
+            mime,
+            cid,
+        )
+        body += data + b"\r\n"
+    body += b"--%s--\r\n" % boundary.encode()
+    content_type = 'multipart/related; type="text/xml"; start="<root.envelope>"; boundary="%s"' % boundary
+    return body, content_type
+
+
+def main(argv):
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--wsdl", required=True, help="the served WSDL, <base>/RegisteredMail/v1?wsdl")
+    parser.add_argument("--key", required=True, help="the sender's private key (PEM, unencrypted)")
+    parser.add_argument("--cert", required=True, help="the sender's certificate (PEM)")
+    parser.add_argument("--document", help="a PDF to send with sendDocument")
+    parser.add_argument("--inss", default="85073003328", help="the recipient citizen's INSS")
+    args = parser.parse_args(argv[1:])
+
+    client = Client(args.wsdl, wsse=SignedRequest(args.key, args.cert))
+
+    print(json.dumps(health_check(client)), flush=True)
+    try:
+        print(json.dumps(get_status(client, UNKNOWN_TICKET)), flush=True)
+    except Fault as fault:
+        print(json.dumps(fault_line("getStatus", fault)), flush=True)
+    if args.document:
+        sent = send_document(client, args.document, args.inss)
+        print(json.dumps(sent), flush=True)
+        if sent["event"] == "sent":
+            print(json.dumps(get_status(client, sent["ticket"])), flush=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv))
