@@ -2,7 +2,7 @@ import fs from 'node:fs/promises';
 import path from 'node:path';
 import { DOMParser, XMLSerializer, onErrorStopParsing, type Document, type Element } from '@xmldom/xmldom';
 import type { FaultNamespace } from '../config/config';
-import { CONTRACT_NS } from './contract-namespaces';
+import { NS } from '../xml/namespaces';
 
 /** The path of the service; the WSDL is `?wsdl` on it, each schema `?xsd=<file name>`. */
 export const SERVICE_PATH = '/RegisteredMail/v1';
@@ -49,7 +49,7 @@ function elementsNS(document: Document | Element, namespace: string, localName: 
 
 /** The xs:import / xs:include / xs:redefine / xs:override elements that carry a schemaLocation. */
 function schemaReferences(document: Document): Element[] {
-  return elementsNS(document, CONTRACT_NS.xsd, '*').filter(
+  return elementsNS(document, NS.xsd, '*').filter(
     (element) => SCHEMA_REFERENCES.has(element.localName ?? '') && element.hasAttribute('schemaLocation'),
   );
 }
@@ -64,14 +64,14 @@ function referencedFileName(location: string): string {
  * with the legacy SHA-1 setting on, that becomes sp:Basic256 (RSA-SHA1, SHA-1 digests).
  */
 function applyAlgorithmSuite(wsdl: Document, allowSha1: boolean): void {
-  const suites = elementsNS(wsdl, CONTRACT_NS.securityPolicy, 'Basic256Sha256');
+  const suites = elementsNS(wsdl, NS.securityPolicy, 'Basic256Sha256');
   if (suites.length === 0) {
     throw new Error(`${WSDL_FILE_NAME} must state the algorithm suite sp:Basic256Sha256`);
   }
   if (!allowSha1) return;
   for (const suite of suites) {
     const prefix = suite.prefix ? `${suite.prefix}:` : '';
-    const legacy = wsdl.createElementNS(CONTRACT_NS.securityPolicy, `${prefix}Basic256`);
+    const legacy = wsdl.createElementNS(NS.securityPolicy, `${prefix}Basic256`);
     suite.parentNode?.replaceChild(legacy, suite);
   }
 }
@@ -87,33 +87,33 @@ function applyProviderFaults(wsdl: Document, xsdNames: ReadonlySet<string>): voi
   const root = wsdl.documentElement;
   if (root === null) throw new Error(`${WSDL_FILE_NAME} has no root element`);
   const bound = root.lookupNamespaceURI(PROVIDER_ERRORS_PREFIX);
-  if (bound !== null && bound !== CONTRACT_NS.providerErrors) {
+  if (bound !== null && bound !== NS.providerErrors) {
     throw new Error(`${WSDL_FILE_NAME} already uses the prefix ${PROVIDER_ERRORS_PREFIX} for ${bound}`);
   }
-  root.setAttributeNS(CONTRACT_NS.xmlns, `xmlns:${PROVIDER_ERRORS_PREFIX}`, CONTRACT_NS.providerErrors);
+  root.setAttributeNS(NS.xmlns, `xmlns:${PROVIDER_ERRORS_PREFIX}`, NS.providerErrors);
 
   let parts = 0;
-  for (const part of elementsNS(wsdl, CONTRACT_NS.wsdl, 'part')) {
+  for (const part of elementsNS(wsdl, NS.wsdl, 'part')) {
     const qualifiedName = part.getAttribute('element');
     if (qualifiedName === null) continue;
     const colon = qualifiedName.indexOf(':');
     // xmldom finds the default namespace under the prefix '' (not null).
     const prefix = colon < 0 ? '' : qualifiedName.slice(0, colon);
-    if (part.lookupNamespaceURI(prefix) !== CONTRACT_NS.errors) continue;
+    if (part.lookupNamespaceURI(prefix) !== NS.errors) continue;
     part.setAttribute('element', `${PROVIDER_ERRORS_PREFIX}:${qualifiedName.slice(colon + 1)}`);
     parts++;
   }
   let imports = 0;
-  for (const types of elementsNS(wsdl, CONTRACT_NS.wsdl, 'types')) {
-    for (const schemaImport of elementsNS(types, CONTRACT_NS.xsd, 'import')) {
-      if (schemaImport.getAttribute('namespace') !== CONTRACT_NS.errors) continue;
-      schemaImport.setAttribute('namespace', CONTRACT_NS.providerErrors);
+  for (const types of elementsNS(wsdl, NS.wsdl, 'types')) {
+    for (const schemaImport of elementsNS(types, NS.xsd, 'import')) {
+      if (schemaImport.getAttribute('namespace') !== NS.errors) continue;
+      schemaImport.setAttribute('namespace', NS.providerErrors);
       schemaImport.setAttribute('schemaLocation', PROVIDER_ERRORS_XSD);
       imports++;
     }
   }
   if (parts === 0 || imports === 0) {
-    throw new Error(`${WSDL_FILE_NAME} must bind its fault parts to ${CONTRACT_NS.errors} and import it`);
+    throw new Error(`${WSDL_FILE_NAME} must bind its fault parts to ${NS.errors} and import it`);
   }
 }
 
@@ -183,7 +183,7 @@ export class ContractPublisher {
 
     const wsdlText = await fs.readFile(path.join(options.wsdlDir, WSDL_FILE_NAME), 'utf8');
     const wsdlTemplate = parseContractFile(wsdlText, WSDL_FILE_NAME);
-    if (elementsNS(wsdlTemplate, CONTRACT_NS.wsdlSoap11, 'address').length === 0) {
+    if (elementsNS(wsdlTemplate, NS.wsdlSoap11, 'address').length === 0) {
       throw new Error(`${WSDL_FILE_NAME} has no soap:address`);
     }
     applyAlgorithmSuite(wsdlTemplate, options.allowSha1);
@@ -237,7 +237,7 @@ export class ContractPublisher {
   /** A copy of `template` with its addresses under `base`, serialised. The template is not changed. */
   private renderDocument(template: Document, base: string): string {
     const document = template.cloneNode(true) as Document;
-    for (const address of elementsNS(document, CONTRACT_NS.wsdlSoap11, 'address')) {
+    for (const address of elementsNS(document, NS.wsdlSoap11, 'address')) {
       address.setAttribute('location', `${base}${SERVICE_PATH}`);
     }
     for (const reference of schemaReferences(document)) {

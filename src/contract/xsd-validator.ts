@@ -1,6 +1,6 @@
 import type { Element } from '@xmldom/xmldom';
 import { MalformedMessageError, XsdComplianceError } from '../errors/faults';
-import { CONTRACT_NS } from './contract-namespaces';
+import { NS } from '../xml/namespaces';
 import { loadLibxml2, type Libxml2 } from './libxml2';
 import { withSchemaDirectory } from './schema-input-provider';
 import { serializeStandalone } from './standalone-element';
@@ -22,11 +22,11 @@ export interface SchemaImport {
  * and skips the service schema's later import of the same namespace from RegisteredMail_types_v1.xsd.
  */
 export const SERVICE_SCHEMA_SET: readonly SchemaImport[] = [
-  { namespace: CONTRACT_NS.types, schemaLocation: 'registeredmail-receipt-v1.xsd' },
-  { namespace: CONTRACT_NS.registeredMail, schemaLocation: 'RegisteredMail_v1.xsd' },
-  { namespace: CONTRACT_NS.errors, schemaLocation: 'socsec-errors-schema-v1.xsd' },
-  { namespace: CONTRACT_NS.providerErrors, schemaLocation: 'socsec-errors-schema-ext-v1.xsd' },
-  { namespace: CONTRACT_NS.monitoring, schemaLocation: 'monitoring-v1.xsd' },
+  { namespace: NS.types, schemaLocation: 'registeredmail-receipt-v1.xsd' },
+  { namespace: NS.registeredMail, schemaLocation: 'RegisteredMail_v1.xsd' },
+  { namespace: NS.errors, schemaLocation: 'socsec-errors-schema-v1.xsd' },
+  { namespace: NS.providerErrors, schemaLocation: 'socsec-errors-schema-ext-v1.xsd' },
+  { namespace: NS.monitoring, schemaLocation: 'monitoring-v1.xsd' },
 ];
 
 /** How many of libxml2's messages a fault repeats, and how long each may be. */

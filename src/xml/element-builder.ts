@@ -31,7 +31,7 @@ export function appendElement(
 /** Serialises a document (or element) to UTF-8 bytes with an XML declaration. */
 export function serialize(node: Document | Element): Buffer {
   return Buffer.from(
-    `<?xml version="1.0" encoding="UTF-8"?>${new XMLSerializer().serializeToString(node)}`,
+    `<?xml version="1.0" encoding="UTF-8"?>\n${new XMLSerializer().serializeToString(node)}`,
     'utf8',
   );
 }

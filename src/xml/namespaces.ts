@@ -1,4 +1,4 @@
-/** Namespace URIs used across the SOAP layers. */
+/** Namespace URIs of SOAP, XML and the RegisteredMail v1 contract, used across the layers. */
 export const NS = {
   soap11: 'http://schemas.xmlsoap.org/soap/envelope/',
   soap12: 'http://www.w3.org/2003/05/soap-envelope',
@@ -10,4 +10,8 @@ export const NS = {
   errors: 'http://socialsecurity.be/errors/v1',
   providerErrors: 'http://socialsecurity.be/errors/serviceprovider/v1',
   monitoring: 'http://services.fgov.be/monitoring/v1',
+  xsd: 'http://www.w3.org/2001/XMLSchema',
+  wsdl: 'http://schemas.xmlsoap.org/wsdl/',
+  wsdlSoap11: 'http://schemas.xmlsoap.org/wsdl/soap/',
+  securityPolicy: 'http://docs.oasis-open.org/ws-sx/ws-securitypolicy/200702',
 } as const;

@@ -10,8 +10,11 @@ import { startService, type RunningService } from '../../src/app/start-service';
 export interface InteropService {
   baseUrl: string;
   pki: {
-    /** Sender key stores: PKCS#12 whose key entry is named `name` (e.g. dev-sender-1). */
-    senders: { name: string; p12Path: string; password: string }[];
+    /**
+     * Sender key stores: PKCS#12 whose key entry is named `name` (e.g. dev-sender-1), and the same key
+     * (unencrypted PKCS#8 PEM) and certificate (PEM) for clients that take PEM files (zeep).
+     */
+    senders: { name: string; p12Path: string; password: string; keyPemPath: string; certPemPath: string }[];
     /** PEM of the CA that issued the service's signing certificate (for `openssl cms -verify`). */
     caCertPath: string;
   };
@@ -59,7 +62,13 @@ export async function startServiceForInterop(
   return {
     baseUrl: running.baseUrl,
     pki: {
-      senders: running.pki.senders.map(({ name, p12Path, password }) => ({ name, p12Path, password })),
+      senders: running.pki.senders.map(({ name, p12Path, password, keyPemPath, certPemPath }) => ({
+        name,
+        p12Path,
+        password,
+        keyPemPath,
+        certPemPath,
+      })),
       caCertPath: running.pki.ca.certPemPath,
     },
     workDir,

@@ -22,12 +22,10 @@ describe('logger', () => {
         }),
       }),
     );
-    logger
-      .child({ requestId: 'r-1' })
-      .info('recipient 85073003328', {
-        recipient: { inss: '85073003328' },
-        content: Buffer.from('secret document'),
-      });
+    logger.child({ requestId: 'r-1' }).info('recipient 85073003328', {
+      recipient: { inss: '85073003328' },
+      content: Buffer.from('secret document'),
+    });
     const entry = JSON.parse(lines[0]) as Record<string, unknown>;
     expect(entry.requestId).toBe('r-1');
     expect(lines[0]).not.toContain('85073003328');

@@ -30,6 +30,8 @@ from zeep.wsse.signature import BinarySignature
 from zeep.wsse.utils import WSU, get_security_header
 
 TYPES_NS = "http://socialsecurity.be/registeredmail/types/v1"
+SERVICE = "RegisteredMailService"
+PORT = "RegisteredMailSOAP11"
 # A well-formed ticket ([0-9A-HJ-NP-Z]{13}) that the service never issued.
 UNKNOWN_TICKET = "ZZZZZZZZZZZZZ"
 TIMESTAMP_TTL = datetime.timedelta(seconds=300)
@@ -39,8 +41,8 @@ class SignedRequest(BinarySignature):
     """zeep's BinarySignature (the certificate in a wsse:BinarySecurityToken, exclusive c14n) with
     RSA-SHA256 and SHA-256 digests, plus the wsu:Timestamp that the service requires.
 
-    zeep 4.2 signs a Timestamp when the Security header already has one, but never adds it: apply()
-    inserts it first, so the signature covers the Body and the Timestamp.
+    zeep 4.2 signs a Timestamp when the Security header already has one, but never adds one: apply()
+    adds it before signing, so the signature covers the Body and the Timestamp.
     """
 
     def __init__(self, key_file, cert_file):
@@ -79,12 +81,22 @@ def health_check(client):
 
 def get_status(client, ticket):
     response = client.service.getStatus(Ticket=ticket)
-    return {"event": "status", "ticket": response.Ticket, "token": response.Token, "status": response.Status}
+    return {
+        "event": "status",
+        "ticket": response.Ticket,
+        "token": response.Token,
+        "status": response.Status,
+    }
 
 
 def fault_line(operation, fault):
     """The fault as zeep raises it: faultstring in message, the errors/v1 element in detail."""
-    line = {"event": "fault", "operation": operation, "faultstring": fault.message, "faultcode": str(fault.code)}
+    line = {
+        "event": "fault",
+        "operation": operation,
+        "faultstring": fault.message,
+        "faultcode": str(fault.code),
+    }
     error = fault.detail[0] if fault.detail is not None and len(fault.detail) else None
     if error is not None:
         name = etree.QName(error)
@@ -127,11 +139,11 @@ def send_document(client, document_path, inss):
         etree.tostring(envelope, xml_declaration=True, encoding="UTF-8"),
         [(content_id, "application/pdf", document)],
     )
-    binding = client.service._binding
-    address = client.service._binding_options["address"]
-    response = client.transport.post(address, body, {"Content-Type": content_type, "SOAPAction": '""'})
+    port = client.wsdl.services[SERVICE].ports[PORT]
+    headers = {"Content-Type": content_type, "SOAPAction": '""'}
+    response = client.transport.post(port.binding_options["address"], body, headers)
     try:
-        reply = binding.process_reply(client, binding.get("sendDocument"), response)
+        reply = port.binding.process_reply(client, port.binding.get("sendDocument"), response)
     except Fault as fault:
         return fault_line("sendDocument", fault)
     receipt = reply.root  # zeep unwraps DocumentResponse to its one child, the Receipt
@@ -143,8 +155,10 @@ def send_document(client, document_path, inss):
         "requestToken": item["Token"],
         "receiptFileName": receipt.Document.DownloadFileName,
         "receiptDigestMethod": receipt.Document.Digest.DigestMethod,
-        "receiptDigest": base64.b64encode(receipt.Document.Digest.DigestValue).decode("ascii"),
-        "receiptBytesSha256": base64.b64encode(hashlib.sha256(attachment.content).digest()).decode("ascii"),
+        "receiptDigest": _base64(receipt.Document.Digest.DigestValue),
+        # zeep's Attachment.content strips CR/LF at both ends of a binary part: compared with the
+        # receipt's Digest, this shows the receipt bytes reach a zeep client intact.
+        "receiptBytesSha256": _base64(hashlib.sha256(attachment.content).digest()),
         "receiptSignatureBytes": len(receipt.Document.Signature),
     }
 
@@ -153,23 +167,24 @@ def _multipart_related(envelope, attachments):
     """A multipart/related (type text/xml) body: the envelope as root part, then each attachment
     (content id, MIME type, bytes) in binary with its Content-ID."""
     boundary = "----=_Part_%s" % uuid.uuid4().hex
-    parts = [(b"text/xml; charset=UTF-8", b"<root.envelope>", envelope)]
-    parts += [(mime.encode(), ("<%s>" % cid).encode(), data) for cid, mime, data in attachments]
+    parts = [("root.envelope", "text/xml; charset=UTF-8", envelope)] + list(attachments)
     body = b""
-    for mime, cid, data in parts:
-        body += b"--%s\r\nContent-Type: %s\r\nContent-Transfer-Encoding: binary\r\nContent-ID: %s\r\n\r\n" % (
-            boundary.encode(),
-            mime,
-            cid,
-        )
-        body += data + b"\r\n"
-    body += b"--%s--\r\n" % boundary.encode()
+    for content_id, mime, data in parts:
+        head = "--%s\r\nContent-Type: %s\r\nContent-Transfer-Encoding: binary\r\nContent-ID: <%s>\r\n\r\n"
+        body += (head % (boundary, mime, content_id)).encode("ascii") + data + b"\r\n"
+    body += ("--%s--\r\n" % boundary).encode("ascii")
     content_type = 'multipart/related; type="text/xml"; start="<root.envelope>"; boundary="%s"' % boundary
     return body, content_type
 
 
+def _base64(data):
+    return base64.b64encode(data).decode("ascii")
+
+
 def main(argv):
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--wsdl", required=True, help="the served WSDL, <base>/RegisteredMail/v1?wsdl")
     parser.add_argument("--key", required=True, help="the sender's private key (PEM, unencrypted)")
     parser.add_argument("--cert", required=True, help="the sender's certificate (PEM)")

@@ -1,0 +1,83 @@
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { serviceUrls, startServiceForInterop, type StartedInteropService } from './interop-service';
+import { findOnPath, runTool, unavailable } from './run-tool';
+
+/**
+ * SoapUI's view: it compiles a WSDL's schemas with XmlBeans. `scomp` (Debian package xmlbeans) compiles
+ * the WSDL the running service serves, fetching its schemas over HTTP (`-dl`), with every schema rule
+ * enforced (no `-noupa`/`-nopvr`), into a jar of XmlBeans types.
+ */
+
+const TIMEOUT_MS = 300_000;
+
+const probe = probeScomp();
+const describeWithScomp = probe.available ? describe : describe.skip;
+
+function probeScomp(): { available: true; scomp: string } | { available: false; reason: string } {
+  const scomp = findOnPath('scomp');
+  if (!scomp) return unavailable('scomp not found (Debian package xmlbeans)');
+  // scomp compiles the generated sources with javac.
+  if (!findOnPath('javac')) return unavailable('javac not found (Debian package openjdk-17-jdk-headless)');
+  return { available: true, scomp };
+}
+
+/** The document types one jar must hold, per fault form (as generated sources, relative to -src). */
+const DOCUMENT_TYPES = [
+  'be/socialsecurity/registeredmail/v1/SendDocumentRequestDocument.java',
+  'be/socialsecurity/registeredmail/v1/SendDocumentResponseDocument.java',
+  'be/socialsecurity/registeredmail/v1/GetStatusRequestDocument.java',
+  'be/socialsecurity/registeredmail/v1/GetStatusResponseDocument.java',
+  'be/fgov/services/monitoring/v1/HealthCheckRequestDocument.java',
+  'be/fgov/services/monitoring/v1/HealthCheckResponseDocument.java',
+  'be/socialsecurity/registeredmail/types/v1/Citizen.java',
+  'be/socialsecurity/registeredmail/types/v1/Enterprise.java',
+];
+
+describeWithScomp('XmlBeans (scomp) compiles the served WSDL', () => {
+  const scomp = (probe as { scomp: string }).scomp;
+
+  describe.each([
+    { form: 'consumer', env: {}, errors: 'be/socialsecurity/errors/v1' },
+    {
+      form: 'provider',
+      env: { RM_FAULT_NAMESPACE: 'provider' },
+      errors: 'be/socialsecurity/errors/serviceprovider/v1',
+    },
+  ])('$form fault form', ({ env, errors }) => {
+    let service: StartedInteropService;
+
+    beforeAll(async () => {
+      service = await startServiceForInterop(env);
+    }, TIMEOUT_MS);
+
+    afterAll(async () => {
+      await service?.close();
+    });
+
+    it(
+      'produces a jar without errors, with the request, response and fault document types',
+      async () => {
+        const outDir = fs.mkdtempSync(path.join(service.workDir, 'xmlbeans-'));
+        const jar = path.join(outDir, 'registered-mail-xmlbeans.jar');
+        const sources = path.join(outDir, 'src');
+        const { stdout, stderr } = await runTool(
+          scomp,
+          ['-dl', '-src', sources, '-out', jar, serviceUrls(service).wsdl],
+          { timeoutMs: TIMEOUT_MS },
+        );
+        const output = `${stdout}\n${stderr}`;
+        expect(output).not.toMatch(/(^|\s)error:|BUILD FAILED/im);
+        expect(output).toContain(`Compiled types to: ${jar}`);
+        expect(fs.statSync(jar).size).toBeGreaterThan(0);
+        const expected = [
+          ...DOCUMENT_TYPES,
+          `${errors}/BusinessErrorDocument.java`,
+          `${errors}/SystemErrorDocument.java`,
+        ];
+        expect(expected.filter((file) => !fs.existsSync(path.join(sources, file)))).toEqual([]);
+      },
+      TIMEOUT_MS,
+    );
+  });
+});

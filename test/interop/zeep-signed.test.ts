@@ -1,0 +1,102 @@
+import { spawnSync } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { serviceUrls, startServiceForInterop, type StartedInteropService } from './interop-service';
+import { SYSTEM_PYTHON } from './python-zeep';
+import { runTool, unavailable } from './run-tool';
+
+/**
+ * A Python integrator's calls: python/call_service.py signs with zeep's BinarySignature (RSA-SHA256,
+ * SHA-256 digests, a signed wsu:Timestamp it adds) and calls healthCheck, getStatus of an unknown ticket,
+ * then sends a document as SOAP with Attachments and reads its status.
+ */
+
+const CALL_SERVICE = path.join(__dirname, 'python', 'call_service.py');
+const TIMEOUT_MS = 120_000;
+
+type Line = { event: string } & Record<string, string | number | null>;
+
+const probe = probeZeepWithXmlsec();
+const describeWithZeep = probe.available ? describe : describe.skip;
+
+/** The system Python when it imports zeep and xmlsec (the signing); otherwise the skip reason. */
+function probeZeepWithXmlsec(): { available: true } | { available: false; reason: string } {
+  if (!fs.existsSync(SYSTEM_PYTHON))
+    return unavailable(`${SYSTEM_PYTHON} not found (Debian package python3)`);
+  const check = spawnSync(SYSTEM_PYTHON, ['-c', 'import zeep, xmlsec'], { encoding: 'utf8' });
+  if (check.status !== 0) {
+    return unavailable(
+      `${SYSTEM_PYTHON} cannot import zeep and xmlsec (Debian packages python3-zeep, python3-xmlsec): ` +
+        check.stderr.trim(),
+    );
+  }
+  return { available: true };
+}
+
+describeWithZeep('zeep (Python) calls RegisteredMail v1 with signed requests', () => {
+  let service: StartedInteropService;
+  let lines: Line[];
+
+  beforeAll(async () => {
+    service = await startServiceForInterop();
+    const sender = service.pki.senders[0];
+    if (!sender) throw new Error('the service started without any dev sender');
+    const document = path.join(service.workDir, 'document.pdf');
+    fs.writeFileSync(document, '%PDF-1.4\n% RegisteredMail zeep interop test\n%%EOF\n');
+    const { stdout } = await runTool(
+      SYSTEM_PYTHON,
+      [
+        CALL_SERVICE,
+        `--wsdl=${serviceUrls(service).wsdl}`,
+        `--key=${sender.keyPemPath}`,
+        `--cert=${sender.certPemPath}`,
+        `--document=${document}`,
+      ],
+      { timeoutMs: TIMEOUT_MS },
+    );
+    lines = stdout
+      .split('\n')
+      .filter((line) => line.startsWith('{'))
+      .map((line) => JSON.parse(line) as Line);
+  }, TIMEOUT_MS);
+
+  afterAll(async () => {
+    await service?.close();
+  });
+
+  const lineWith = (event: string, operation?: string): Line => {
+    const found = lines.find((line) => line.event === event && (!operation || line.operation === operation));
+    if (!found) throw new Error(`no "${event}" line in the client's output: ${JSON.stringify(lines)}`);
+    return found;
+  };
+
+  it('healthCheck (PING) answers OK', () => {
+    expect(lineWith('healthCheck')).toMatchObject({ level: 'OK' });
+  });
+
+  it('getStatus of an unknown ticket raises zeep Fault REPO_B01 with the errors/v1 BusinessError', () => {
+    const fault = lineWith('fault', 'getStatus');
+    expect(fault).toMatchObject({
+      faultstring: 'REPO_B01',
+      detailNamespace: 'http://socialsecurity.be/errors/v1',
+      detailElement: 'BusinessError',
+      code: 'REPO_B01',
+    });
+    expect(String(fault.faultcode)).toMatch(/:Client$/);
+    expect(fault.id).toEqual(expect.any(String));
+  });
+
+  it('sendDocument (multipart/related, swaRef) answers a receipt whose digest matches its attachment', () => {
+    const sent = lineWith('sent');
+    expect(sent.ticket).toMatch(/^[0-9A-HJ-NP-Z]{13}$/);
+    expect(sent.token).toBe(sent.requestToken);
+    expect(sent).toMatchObject({ receiptFileName: 'Receipt.xml', receiptDigestMethod: 'SHA-256' });
+    expect(sent.receiptDigest).toBe(sent.receiptBytesSha256);
+    expect(sent.receiptSignatureBytes).toBeGreaterThan(0);
+  });
+
+  it('getStatus of the new ticket answers PENDING', () => {
+    const sent = lineWith('sent');
+    expect(lineWith('status')).toMatchObject({ ticket: sent.ticket, token: sent.token, status: 'PENDING' });
+  });
+});
