@@ -5,7 +5,6 @@ import type { Clock } from '../clock/clock';
 import type { Config } from '../config/config';
 import type { OperationHandler } from '../contract/operation-handler';
 import type { RenderedResponse } from '../contract/rendered-response';
-import type { Sender } from '../domain/model';
 import { ServiceError } from '../errors/service-error';
 import {
   multipartSoapResponse,
@@ -14,16 +13,11 @@ import {
 } from '../http/mime/multipart-response';
 import { readSoapRequest } from '../http/mime/read-soap-request';
 import type { Logger } from '../logging/logger';
+import type { AuthenticatedRequest } from '../policy/enforce-v1-policy';
 import { buildFault } from '../soap/fault-envelope';
 import { selectOperation, type OperationBinding } from '../soap/operation-table';
 import { parseEnvelope, type ParsedEnvelope } from '../soap/parse-envelope';
 import { serializeResponseEnvelope } from '../soap/response-envelope';
-
-/** The result of WS-Security processing and policy enforcement. */
-export interface AuthenticatedRequest {
-  payload: Element;
-  sender: Sender;
-}
 
 /** One SOAP port: its operations (from the WSDL), their handlers, and how requests are authenticated. */
 export interface SoapPort {
