@@ -37,7 +37,7 @@ const DOCUMENT_TYPES = [
 describeWithScomp('XmlBeans (scomp) compiles the served WSDL', () => {
   const scomp = (probe as { scomp: string }).scomp;
 
-  describe.each([
+  describe.each<{ form: string; env: Record<string, string>; errors: string }>([
     { form: 'consumer', env: {}, errors: 'be/socialsecurity/errors/v1' },
     {
       form: 'provider',
