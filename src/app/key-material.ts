@@ -4,6 +4,7 @@ import type { Clock } from '../clock/clock';
 import { ConfigError, type Config } from '../config/config';
 import { PemFileSigner, type DocumentSigner } from '../evidence/document-signer';
 import { ensureDevPki, isDevPkiCertificate, type DevPki } from '../pki/dev-pki';
+import { KnownCertificates } from '../pki/known-certificates';
 import { readCertificatesFromPemDirectory } from '../pki/pem';
 import { certificateFingerprint } from '../policy/certificate-fingerprint';
 
@@ -14,6 +15,11 @@ export interface KeyMaterial {
   trustAnchors: Buffer[];
   /** SHA-256 fingerprints (hex) of RM_SENDER_CERTS_DIR's certificates; undefined = no allowlist. */
   allowedSenders: ReadonlySet<string> | undefined;
+  /**
+   * RM_SENDER_CERTS_DIR's certificates, indexed for the issuer-serial, subject key identifier and
+   * thumbprint key references (empty when the directory is not configured).
+   */
+  knownSenders: KnownCertificates;
   /** The generated development PKI, when any of the above comes from it. */
   devPki: DevPki | undefined;
 }
@@ -49,10 +55,14 @@ export async function loadKeyMaterial(config: Config, clock: Clock): Promise<Key
     throw new ConfigError('RM_ENVIRONMENT=PRD: RM_TRUST_DIR holds a development CA');
   }
 
-  const allowedSenders = config.senderCertsDir
-    ? new Set((await readCertificatesFromPemDirectory(config.senderCertsDir)).map(certificateFingerprint))
+  const senderCertificates = config.senderCertsDir
+    ? await readCertificatesFromPemDirectory(config.senderCertsDir)
     : undefined;
-  return { signer, trustAnchors, allowedSenders, devPki };
+  const allowedSenders = senderCertificates && new Set(senderCertificates.map(certificateFingerprint));
+  const knownSenders = senderCertificates
+    ? new KnownCertificates(senderCertificates)
+    : KnownCertificates.none;
+  return { signer, trustAnchors, allowedSenders, knownSenders, devPki };
 }
 
 /** Days until a certificate expires (negative once expired). */

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { Element } from '@xmldom/xmldom';
+import type { Document, Element } from '@xmldom/xmldom';
 import type { Clock } from '../clock/clock';
 import type { Config } from '../config/config';
 import type { OperationHandler } from '../contract/operation-handler';
@@ -14,10 +14,13 @@ import {
 import { readSoapRequest } from '../http/mime/read-soap-request';
 import type { Logger } from '../logging/logger';
 import type { AuthenticatedRequest } from '../policy/enforce-v1-policy';
-import { buildFault } from '../soap/fault-envelope';
+import { checkMustUnderstand } from '../soap/check-must-understand';
+import { buildFaultDocument } from '../soap/fault-envelope';
 import { selectOperation, type OperationBinding } from '../soap/operation-table';
 import { parseEnvelope, type ParsedEnvelope } from '../soap/parse-envelope';
-import { serializeResponseEnvelope } from '../soap/response-envelope';
+import { buildResponseEnvelope } from '../soap/response-envelope';
+import { serializeSignedEnvelope } from '../wssecurity/serialize-signed-envelope';
+import type { EnvelopeSigner } from '../wssecurity/sign-envelope';
 
 /** One SOAP port: its operations (from the WSDL), their handlers, and how requests are authenticated. */
 export interface SoapPort {
@@ -31,13 +34,41 @@ export interface SoapEndpointDependencies {
   config: Pick<Config, 'limits' | 'faultNamespace' | 'environment'>;
   clock: Clock;
   log: Logger;
+  /**
+   * Adds the service's signed WS-Security header (Timestamp, token, signature over Body and Timestamp)
+   * to every response and fault envelope before it is serialised.
+   */
+  responseSigner: Pick<EnvelopeSigner, 'sign'>;
 }
 
-function encode(rendered: RenderedResponse): EncodedResponse {
-  const envelope = serializeResponseEnvelope(rendered.payload);
+/** Signs the response envelope, then serialises it once: the bytes sent are the bytes signed. */
+async function encode(
+  rendered: RenderedResponse,
+  responseSigner: SoapEndpointDependencies['responseSigner'],
+): Promise<EncodedResponse> {
+  const document = buildResponseEnvelope(rendered.payload);
+  await responseSigner.sign(document);
+  const envelope = serializeSignedEnvelope(document);
   return rendered.attachments.length > 0
     ? multipartSoapResponse(envelope, rendered.attachments)
     : plainSoapResponse(envelope);
+}
+
+/**
+ * Signs and serialises a fault envelope. A fault is the answer of last resort: when the signer itself
+ * fails (an HSM out of reach), the fault goes out unsigned rather than not at all, and that is logged.
+ */
+export async function signedFaultBody(
+  document: Document,
+  responseSigner: SoapEndpointDependencies['responseSigner'],
+  log: Logger,
+): Promise<Buffer> {
+  try {
+    await responseSigner.sign(document);
+  } catch (error) {
+    log.error('response signing failed: the fault is sent unsigned', { error: describe(error) });
+  }
+  return serializeSignedEnvelope(document);
 }
 
 /**
@@ -47,8 +78,13 @@ function encode(rendered: RenderedResponse): EncodedResponse {
  * becomes a fault through the one fault builder, with the request id as the fault's `Id`.
  */
 export function createSoapEndpoint(port: SoapPort, dependencies: SoapEndpointDependencies) {
-  const { config, clock, log: rootLog } = dependencies;
-  const xmlLimits = { maxDepth: config.limits.maxXmlDepth, maxElements: config.limits.maxXmlElements };
+  const { config, clock, log: rootLog, responseSigner } = dependencies;
+  const xmlLimits = {
+    maxDepth: config.limits.maxXmlDepth,
+    maxElements: config.limits.maxXmlElements,
+    maxAttributes: config.limits.maxXmlAttributes,
+    maxAttributesPerElement: config.limits.maxXmlAttributesPerElement,
+  };
 
   return async function handleSoapRequest(request: IncomingMessage, response: ServerResponse): Promise<void> {
     const requestId = randomUUID();
@@ -59,6 +95,7 @@ export function createSoapEndpoint(port: SoapPort, dependencies: SoapEndpointDep
     try {
       const incoming = await readSoapRequest(request, config.limits);
       const envelope = parseEnvelope(incoming.envelope, xmlLimits);
+      checkMustUnderstand(envelope);
       const authenticated = await port.authenticate(envelope);
       log = log.child({ sender: `${authenticated.sender.cbe}/${authenticated.sender.applicationId}` });
       const operation = selectOperation(port.operations, authenticated.payload, incoming.soapAction);
@@ -72,9 +109,9 @@ export function createSoapEndpoint(port: SoapPort, dependencies: SoapEndpointDep
         requestId,
         log,
       });
-      answer = { status: 200, encoded: encode(rendered) };
+      answer = { status: 200, encoded: await encode(rendered, responseSigner) };
     } catch (error) {
-      const fault = buildFault(error, {
+      const fault = buildFaultDocument(error, {
         requestId,
         faultNamespace: config.faultNamespace,
         environment: config.environment,
@@ -86,7 +123,8 @@ export function createSoapEndpoint(port: SoapPort, dependencies: SoapEndpointDep
       // Authentication failures carry an internal reason: logged, never sent.
       const reason = (error as { reason?: unknown }).reason;
       if (typeof reason === 'string') log = log.child({ reason });
-      answer = { status: fault.status, encoded: plainSoapResponse(fault.body), code: fault.error.code };
+      const body = await signedFaultBody(fault.document, responseSigner, log);
+      answer = { status: fault.status, encoded: plainSoapResponse(body), code: fault.error.code };
     }
     log.info('soap request', {
       operation: operationName,

@@ -20,20 +20,23 @@ import { ReceiptIssuer } from '../evidence/receipt-issuer';
 import { createHttpServer } from '../http/server';
 import { createLogger, type Logger } from '../logging/logger';
 import { CertificateValidator } from '../pki/certificate-validator';
+import { CrlRevocationChecker } from '../pki/crl-revocation-checker';
 import type { DevPki } from '../pki/dev-pki';
 import { senderIdentityFromCertificate } from '../pki/sender-identity';
 import { enforceV1Policy } from '../policy/enforce-v1-policy';
-import { buildFault } from '../soap/fault-envelope';
+import { buildFaultDocument } from '../soap/fault-envelope';
 import { loadOperationTable } from '../soap/operation-table';
 import { BlobStore } from '../storage/blob-store';
 import { openDatabase } from '../storage/data-source';
 import { StagingArea } from '../storage/staging-area';
 import { TypeormItemStore } from '../storage/typeorm-item-store';
+import { TypeormReplayStore } from '../storage/typeorm-replay-store';
 import { processSecurityHeader } from '../wssecurity/process-security-header';
+import { EnvelopeSigner } from '../wssecurity/sign-envelope';
 import { createSanityChecks } from './health-checks';
 import { loadKeyMaterial } from './key-material';
 import { contractDirectories, projectRoot } from './project-paths';
-import { createSoapEndpoint } from './soap-endpoint';
+import { createSoapEndpoint, signedFaultBody } from './soap-endpoint';
 import path from 'node:path';
 
 export interface StartOptions {
@@ -73,12 +76,25 @@ export async function startService(options: StartOptions = {}): Promise<RunningS
 
   await fs.mkdir(config.dataDir, { recursive: true });
   const keys = await loadKeyMaterial(config, clock);
+  // RM_CRL: revocation checked against CRLs loaded now (a bad CRL stops the start-up) and kept fresh.
+  const revocation =
+    config.crl.sources.length > 0
+      ? await CrlRevocationChecker.load({
+          sources: config.crl.sources,
+          trustAnchors: keys.trustAnchors,
+          clock,
+          refreshSeconds: config.crl.refreshSeconds,
+          cacheDir: path.join(config.dataDir, 'crl-cache'),
+          log,
+        })
+      : undefined;
   const dataSource = await openDatabase(config.dataDir);
   const blobs = new BlobStore(config.dataDir);
   const staging = new StagingArea(config.dataDir, clock);
   await staging.cleanOnStartup();
 
   const store = new TypeormItemStore(dataSource, blobs);
+  const replayGuard = new TypeormReplayStore(dataSource, clock);
   const sendService = new SendDocumentService({
     store,
     receiptIssuer: new ReceiptIssuer(keys.signer, clock),
@@ -103,7 +119,10 @@ export async function startService(options: StartOptions = {}): Promise<RunningS
     path.join(wsdlDir, 'RegisteredMail_v1.wsdl'),
     'RegisteredMailSOAPBinding',
   );
-  const certificateValidator = new CertificateValidator(keys.trustAnchors, clock);
+  const certificateValidator = new CertificateValidator(keys.trustAnchors, clock, revocation);
+  // Responses and faults are signed with the service key that signs receipts (RM_SIGNER_KEY/CERT, or the
+  // dev PKI's signer), through the same DocumentSigner, so an HSM takes over both at once.
+  const responseSigner = new EnvelopeSigner({ signer: keys.signer, clock });
   const version = await packageVersion();
 
   let listeningPort = config.port;
@@ -130,7 +149,7 @@ export async function startService(options: StartOptions = {}): Promise<RunningS
       operations,
       handlers,
       async authenticate(envelope) {
-        const facts = await processSecurityHeader(envelope);
+        const facts = await processSecurityHeader(envelope, { knownCertificates: keys.knownSenders });
         return enforceV1Policy(envelope, facts, {
           clock,
           settings: config.security,
@@ -138,11 +157,12 @@ export async function startService(options: StartOptions = {}): Promise<RunningS
           senderIdentity: senderIdentityFromCertificate,
           allowedSenders: keys.allowedSenders,
           environment: config.environment,
+          replayGuard,
         });
       },
       validatePayload: (payload) => validator.validateElement(payload),
     },
-    { config, clock, log },
+    { config, clock, log, responseSigner },
   );
 
   const server = createHttpServer(
@@ -165,15 +185,21 @@ export async function startService(options: StartOptions = {}): Promise<RunningS
       onUnhandled(error, response) {
         log.error('unhandled failure', { error: error instanceof Error ? error.message : String(error) });
         if (response.headersSent) return response.destroy();
-        const fault = buildFault(error, {
+        const fault = buildFaultDocument(error, {
           requestId: 'unhandled',
           faultNamespace: config.faultNamespace,
           environment: config.environment,
           now: clock.now(),
         });
-        response
-          .writeHead(fault.status, { 'Content-Type': 'text/xml; charset=utf-8', Connection: 'close' })
-          .end(fault.body);
+        void signedFaultBody(fault.document, responseSigner, log).then(
+          (body) => {
+            if (response.headersSent) return response.destroy();
+            response
+              .writeHead(fault.status, { 'Content-Type': 'text/xml; charset=utf-8', Connection: 'close' })
+              .end(body);
+          },
+          () => response.destroy(),
+        );
       },
     },
   );

@@ -15,6 +15,18 @@ export interface RequestLimits {
   maxXmlDepth: number;
   /** Elements in the envelope. */
   maxXmlElements: number;
+  /** Attributes in the envelope, namespace declarations included. */
+  maxXmlAttributes: number;
+  /** Attributes of one element, namespace declarations included. */
+  maxXmlAttributesPerElement: number;
+}
+
+/** Revocation of sender certificates by CRLs. */
+export interface CrlSettings {
+  /** RM_CRL: file paths and http(s) URLs of DER or PEM CRLs; empty = revocation is not checked. */
+  sources: string[];
+  /** Every CRL is read again after this many seconds (and as soon as its nextUpdate passes). */
+  refreshSeconds: number;
 }
 
 export interface SecuritySettings {
@@ -44,6 +56,7 @@ export interface Config {
   faultNamespace: FaultNamespace;
   security: SecuritySettings;
   limits: RequestLimits;
+  crl: CrlSettings;
   logLevel: string;
 }
 
@@ -82,6 +95,26 @@ function publicUrl(env: NodeJS.ProcessEnv): string | undefined {
     );
   }
   return raw.replace(/\/+$/, '');
+}
+
+/** RM_CRL: comma-separated file paths and http(s) URLs; other URL schemes are refused. */
+function crlSources(env: NodeJS.ProcessEnv): string[] {
+  const entries = (optional(env, 'RM_CRL') ?? '')
+    .split(',')
+    .map((entry) => entry.trim())
+    .filter((entry) => entry !== '');
+  for (const entry of entries) {
+    if (/^[a-z][a-z0-9+.-]*:\/\//i.test(entry) && !/^https?:\/\//i.test(entry)) {
+      throw new ConfigError(`RM_CRL: ${entry} is neither a file path nor an http(s) URL`);
+    }
+  }
+  return entries;
+}
+
+function positiveInteger(env: NodeJS.ProcessEnv, name: string, fallback: number): number {
+  const value = integer(env, name, fallback);
+  if (value === 0) throw new ConfigError(`${name} must be a positive integer`);
+  return value;
 }
 
 function flag(env: NodeJS.ProcessEnv, name: string): boolean {
@@ -133,6 +166,12 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       maxEnvelopeBytes: integer(env, 'RM_MAX_ENVELOPE_BYTES', 1 * MiB),
       maxXmlDepth: integer(env, 'RM_MAX_XML_DEPTH', 64),
       maxXmlElements: integer(env, 'RM_MAX_XML_ELEMENTS', 20_000),
+      maxXmlAttributes: integer(env, 'RM_MAX_XML_ATTRIBUTES', 20_000),
+      maxXmlAttributesPerElement: integer(env, 'RM_MAX_XML_ATTRIBUTES_PER_ELEMENT', 50),
+    },
+    crl: {
+      sources: crlSources(env),
+      refreshSeconds: positiveInteger(env, 'RM_CRL_REFRESH_SECONDS', 3600),
     },
     logLevel: optional(env, 'RM_LOG_LEVEL') ?? 'info',
   };

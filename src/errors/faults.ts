@@ -71,6 +71,19 @@ export class MissingBodyError extends SystemError {
   }
 }
 
+/**
+ * SOA-03004: a header block addressed to us with `mustUnderstand="1"` that we do not process; faultcode
+ * `soapenv:MustUnderstand` as SOAP 1.1 §4.2.3 and WS-I Basic Profile R1027 require.
+ */
+export class MustUnderstandError extends SystemError {
+  readonly code = 'SOA-03004';
+  readonly origin = 'Consumer' as const;
+  override readonly soapFaultCode = 'MustUnderstand' as const;
+  constructor(header: string) {
+    super(`WS-I compliance failure: header ${header} must be understood and is not`);
+  }
+}
+
 /** SOA-03005: the message does not match the WSDL (unknown operation, SOAPAction of another one). */
 export class WsdlComplianceError extends SystemError {
   readonly code = 'SOA-03005';

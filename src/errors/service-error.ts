@@ -14,6 +14,11 @@ export abstract class ServiceError extends Error {
   abstract readonly origin: ErrorOrigin;
   /** Whether the client may retry the same request; omitted from the fault when undefined. */
   readonly retry: boolean | undefined = undefined;
+  /**
+   * The SOAP 1.1 faultcode's local name when the SOAP specification prescribes one (MustUnderstand);
+   * otherwise Client or Server follows {@link origin}.
+   */
+  readonly soapFaultCode: 'MustUnderstand' | undefined = undefined;
 
   /**
    * @param message the client-facing message (English); never a stack trace or internal detail

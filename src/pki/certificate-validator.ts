@@ -1,5 +1,6 @@
 import type { Clock } from '../clock/clock';
 import { loadPkiLibraries, type PkiLibraries, type Pkijs } from './crypto-engines';
+import type { RevocationChecker } from './crl-revocation-checker';
 
 /** The outcome of a certificate check: the path to a trust anchor, or why there is none. */
 export type CertificateVerdict = { valid: true; chain: Buffer[] } | { valid: false; reason: string };
@@ -17,7 +18,9 @@ const DIGITAL_SIGNATURE_BIT = 0x80;
  * certificate needs: no CA certificate as leaf, keyUsage (when present) allowing digitalSignature,
  * and no critical extension that cannot be understood.
  *
- * Revocation is not checked yet (no CRL or OCSP source is configured).
+ * Revocation: when a {@link RevocationChecker} is given (RM_CRL), the path's certificates other than the
+ * trust anchor are checked against it after path validation; a revoked certificate, or one whose
+ * revocation status is unknown, is refused.
  */
 export class CertificateValidator {
   private readonly trustAnchors: Buffer[];
@@ -25,10 +28,12 @@ export class CertificateValidator {
   /**
    * @param trustAnchors DER of the trusted CA certificates (roots or intermediates)
    * @param clock gives the validation time
+   * @param revocation checks the path's certificates for revocation; none: revocation is not checked
    */
   constructor(
     trustAnchors: readonly Buffer[],
     private readonly clock: Clock,
+    private readonly revocation?: RevocationChecker,
   ) {
     this.trustAnchors = [...trustAnchors];
   }
@@ -92,6 +97,13 @@ export class CertificateValidator {
     const chain = path.map((certificate) => parsed.get(certificate));
     if (path.length === 0 || chain.some((der) => der === undefined)) {
       return refuse('path validation returned an unknown certificate');
+    }
+    if (this.revocation !== undefined) {
+      const notAnchors = (chain as Buffer[]).filter(
+        (der) => !this.trustAnchors.some((anchor) => anchor.equals(der)),
+      );
+      const problem = await this.revocation.problemWith(notAnchors);
+      if (problem !== undefined) return refuse(problem);
     }
     return { valid: true, chain: chain as Buffer[] };
   }

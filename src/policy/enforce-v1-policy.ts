@@ -7,6 +7,7 @@ import type { ParsedEnvelope } from '../soap/parse-envelope';
 import type { SecurityFacts, SecurityHeaderFacts } from '../wssecurity/security-facts';
 import { certificateFingerprint } from './certificate-fingerprint';
 import type { V1PolicyDependencies } from './policy-dependencies';
+import { refuseReplay } from './replay-guard';
 import { checkSignature } from './signature-rules';
 import { checkTimestamp } from './timestamp-rules';
 
@@ -63,6 +64,8 @@ async function readIdentity(deps: V1PolicyDependencies, certificateDer: Buffer):
  * Authorisation (SOA-01002, {@link NotAuthorizedError}): the certificate names a sender
  * (`senderIdentity`), is on the allowlist when there is one, and its environment is the service's
  * when one is configured.
+ * Replay (SOA-01001, reason "replayed"): last, the accepted message is recorded by `replayGuard`; a
+ * message already recorded (same Timestamp Created and SignatureValue) is refused.
  *
  * @throws NotAuthenticatedError | NotAuthorizedError, each with an internal reason for the log
  */
@@ -94,6 +97,13 @@ export async function enforceV1Policy(
 
   const maxAgeEnd = timestamp.created.getTime() + deps.settings.timestampMaxAgeSeconds * 1000;
   const acceptableUntil = new Date(Math.min(maxAgeEnd, timestamp.expires?.getTime() ?? maxAgeEnd));
+  // Last, so that only a request the policy accepted is remembered; it stays remembered even when a
+  // later layer refuses it (a retry must be signed anew, with a fresh Timestamp).
+  await refuseReplay(deps.replayGuard, {
+    created: timestamp.created,
+    signatureValue: signature.signatureValue,
+    acceptableUntil,
+  });
   return {
     payload: envelope.payload,
     sender: { cbe: identity.cbe, applicationId: identity.applicationId },

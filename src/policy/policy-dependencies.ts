@@ -1,6 +1,7 @@
 import type { Clock } from '../clock/clock';
 import type { SecuritySettings } from '../config/config';
 import type { SenderIdentity } from '../pki/sender-identity';
+import type { ReplayGuard } from './replay-guard';
 
 /** A certificate check's outcome: the path to a trust anchor, or why there is none. */
 export type TrustVerdict = { valid: true; chain: Buffer[] } | { valid: false; reason: string };
@@ -31,4 +32,6 @@ export interface V1PolicyDependencies {
   allowedSenders?: ReadonlySet<string>;
   /** When defined (PRD, ACC, INT...), the sender certificate's environment OU must equal it. */
   environment?: string;
+  /** Remembers accepted messages: a message accepted once is refused as a replay afterwards. */
+  replayGuard: ReplayGuard;
 }

@@ -1,9 +1,18 @@
 import type { SecuritySettings } from '../config/config';
 import { NotAuthenticatedError } from '../errors/faults';
 import type { ParsedEnvelope } from '../soap/parse-envelope';
-import { DIGEST_ALGORITHM_URIS, SIGNATURE_ALGORITHM_URIS } from '../wssecurity/algorithms';
+import {
+  DIGEST_ALGORITHM_URIS,
+  SIGNATURE_ALGORITHM_URIS,
+  SIGNATURE_KEY_TYPE,
+} from '../wssecurity/algorithms';
 import { BASE64_BINARY_ENCODING, X509V3_VALUE_TYPE } from '../wssecurity/namespaces';
-import type { SecurityHeaderFacts, SignatureFacts, TimestampFacts } from '../wssecurity/security-facts';
+import type {
+  SecurityHeaderFacts,
+  SignatureFacts,
+  SignatureKeyFacts,
+  TimestampFacts,
+} from '../wssecurity/security-facts';
 
 /** The smallest RSA modulus accepted for a signing key. */
 export const MIN_RSA_MODULUS_BITS = 2048;
@@ -11,7 +20,10 @@ export const MIN_RSA_MODULUS_BITS = 2048;
 /** The signature the policy accepted, and the certificate that made it. */
 export interface AcceptedSignature {
   facts: SignatureFacts;
-  /** DER of the BinarySecurityToken's certificate, whose key verified the signature. */
+  /**
+   * DER of the certificate whose key verified the signature: the referenced BinarySecurityToken's, or
+   * the known certificate an issuer-serial, subject key identifier or thumbprint reference named.
+   */
   certificateDer: Buffer;
   signatureValue: Buffer;
 }
@@ -42,14 +54,8 @@ function checkAlgorithms(signature: SignatureFacts, settings: SecuritySettings):
   }
 }
 
-/** The token's certificate, when the signature's key is a direct reference to an X509v3 token. */
-function checkKey(signature: SignatureFacts): Buffer {
-  const key = signature.key;
-  if (key.kind !== 'token-reference') {
-    refuse(
-      `the signature key is not a direct reference to a BinarySecurityToken (${key.form}: ${key.reason})`,
-    );
-  }
+/** The certificate of a direct reference to an X509v3 BinarySecurityToken of the header. */
+function tokenCertificate(key: Extract<SignatureKeyFacts, { kind: 'token-reference' }>): Buffer {
   if (key.valueType !== undefined && key.valueType !== X509V3_VALUE_TYPE) {
     refuse(`the token Reference has ValueType ${key.valueType}, not X509v3`);
   }
@@ -61,14 +67,44 @@ function checkKey(signature: SignatureFacts): Buffer {
   }
   if (token.certificateDer === undefined)
     refuse(`the BinarySecurityToken is unusable: ${token.contentProblem ?? 'no content'}`);
-  if (key.problem !== undefined) refuse(key.problem);
-  const bits = key.publicKey?.modulusBits;
-  if (bits === undefined || bits < MIN_RSA_MODULUS_BITS) {
+  return token.certificateDer;
+}
+
+/**
+ * The certificate whose key signed: a resolved key (a BinarySecurityToken of the header referenced
+ * directly, or a known certificate named by issuer-serial, subject key identifier or thumbprint), no
+ * BinarySecurityToken in the header besides the one referenced, and a key that fits the signature
+ * method (RSA of at least 2048 bits for RSA methods, EC for ECDSA).
+ */
+function checkKey(signature: SignatureFacts, header: SecurityHeaderFacts): Buffer {
+  const key = signature.key;
+  if (key.kind === 'unresolved') refuse(`the signature key is not resolved (${key.form}: ${key.reason})`);
+  const unreferenced = header.binarySecurityTokens.filter(
+    (token) => key.kind !== 'token-reference' || token !== key.token,
+  );
+  if (unreferenced.length > 0) {
     refuse(
-      `the token's RSA key has ${bits ?? 'an unknown number of'} bits, fewer than ${MIN_RSA_MODULUS_BITS}`,
+      `${unreferenced.length} BinarySecurityToken(s) of the Security header not referenced by the signature`,
     );
   }
-  return token.certificateDer;
+  const certificateDer = key.kind === 'token-reference' ? tokenCertificate(key) : key.certificateDer;
+  if (key.problem !== undefined) refuse(key.problem);
+  const method = signature.signatureMethod.supported;
+  const publicKey = key.publicKey;
+  if (method === undefined || publicKey === undefined) refuse('no signature method or no readable key');
+  const keyType = SIGNATURE_KEY_TYPE[method];
+  if (publicKey.type !== keyType) {
+    refuse(
+      `signature method ${SIGNATURE_ALGORITHM_URIS[method]} needs an ${keyType.toUpperCase()} key, the key is ${publicKey.type ?? 'unknown'}`,
+    );
+  }
+  if (keyType === 'rsa') {
+    const bits = publicKey.modulusBits;
+    if (bits === undefined || bits < MIN_RSA_MODULUS_BITS) {
+      refuse(`the RSA key has ${bits ?? 'an unknown number of'} bits, fewer than ${MIN_RSA_MODULUS_BITS}`);
+    }
+  }
+  return certificateDer;
 }
 
 function checkReferences(
@@ -105,10 +141,13 @@ function checkReferences(
  * The signature rules of the v1 policy: exactly one `ds:Signature` in the Security header, well formed;
  * exc-c14n; RSA-SHA256 or RSA-SHA512 (RSA-SHA1 only with `allowSha1`); digests SHA-256 or SHA-512
  * (SHA-1 only with `allowSha1`); each reference resolved to exactly one element, transformed by exc-c14n
- * only, its digest valid and its content free of comments; the key a direct reference to an X509v3
- * BinarySecurityToken of the header holding an RSA key of at least 2048 bits; the SignatureValue valid
- * with that key; the references covering the envelope's own Body and the header's Timestamp, by node
- * identity. The token may be signed too, and so may other elements.
+ * only, its digest valid and its content free of comments; the key either a direct reference to an
+ * X509v3 BinarySecurityToken of the header, or an issuer-serial, subject key identifier or thumbprint
+ * reference resolved to one known certificate (RM_SENDER_CERTS_DIR), and no other BinarySecurityToken
+ * in the header; an RSA key of at least 2048 bits for RSA-SHA*, an EC key (P-256, P-384, P-521) for
+ * ECDSA-SHA256/512 and nothing else; the SignatureValue valid with that key; the references covering
+ * the envelope's own Body and the header's Timestamp, by node identity. The token may be signed too,
+ * and so may other elements.
  * @throws NotAuthenticatedError (SOA-01001) with the precise reason
  */
 export function checkSignature(
@@ -124,7 +163,7 @@ export function checkSignature(
   if (signature.structureProblems.length > 0)
     refuse(`malformed signature: ${signature.structureProblems[0]}`);
   checkAlgorithms(signature, settings);
-  const certificateDer = checkKey(signature);
+  const certificateDer = checkKey(signature, header);
   if (signature.signatureValue.outcome !== 'valid') refuse(`signature: ${signature.signatureValue.reason}`);
   if (signature.signatureValueBytes === undefined) refuse('signature: no SignatureValue');
   checkReferences(envelope, signature, timestamp);

@@ -1,4 +1,4 @@
-import type { Element } from '@xmldom/xmldom';
+import type { Document, Element } from '@xmldom/xmldom';
 import type { FaultNamespace } from '../config/config';
 import { UnexpectedError } from '../errors/faults';
 import { ServiceError } from '../errors/service-error';
@@ -18,6 +18,13 @@ export interface FaultContext {
 export interface SoapFault {
   status: 500;
   body: Buffer;
+  error: ServiceError;
+}
+
+/** A SOAP fault as a DOM, before it is signed and serialised. */
+export interface SoapFaultDocument {
+  status: 500;
+  document: Document;
   error: ServiceError;
 }
 
@@ -43,16 +50,23 @@ export function asServiceError(error: unknown): ServiceError {
  * Never a stack trace.
  */
 export function buildFault(thrown: unknown, context: FaultContext): SoapFault {
+  const { status, document, error } = buildFaultDocument(thrown, context);
+  return { status, body: serialize(document), error };
+}
+
+/** The fault of {@link buildFault} as a DOM, for the endpoint to sign before it serialises it once. */
+export function buildFaultDocument(thrown: unknown, context: FaultContext): SoapFaultDocument {
   const error = asServiceError(thrown);
   const document = createDocument(NS.soap11, 'soapenv:Envelope');
   const envelope = document.documentElement as Element;
   const body = appendElement(envelope, NS.soap11, 'soapenv:Body');
   appendElement(body, NS.soap11, 'soapenv:Fault', (fault) => {
-    appendElement(fault, '', 'faultcode', error.origin === 'Consumer' ? 'soapenv:Client' : 'soapenv:Server');
+    const faultcode = error.soapFaultCode ?? (error.origin === 'Consumer' ? 'Client' : 'Server');
+    appendElement(fault, '', 'faultcode', `soapenv:${faultcode}`);
     appendElement(fault, '', 'faultstring', error.code);
     appendElement(fault, '', 'detail', (detail) => appendErrorDetail(detail, error, context));
   });
-  return { status: 500, body: serialize(document), error };
+  return { status: 500, document, error };
 }
 
 function appendErrorDetail(detail: Element, error: ServiceError, context: FaultContext): void {

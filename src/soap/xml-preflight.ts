@@ -1,9 +1,21 @@
 import { MalformedMessageError } from '../errors/faults';
 
+/** Attributes allowed in a whole envelope when {@link XmlPreflightLimits.maxAttributes} is omitted. */
+export const DEFAULT_MAX_XML_ATTRIBUTES = 20_000;
+/** Attributes allowed on one element when {@link XmlPreflightLimits.maxAttributesPerElement} is omitted. */
+export const DEFAULT_MAX_XML_ATTRIBUTES_PER_ELEMENT = 50;
+
 /** Limits checked on the raw envelope bytes before any DOM is built. */
 export interface XmlPreflightLimits {
   maxDepth: number;
   maxElements: number;
+  /** Attributes in the document, namespace declarations included; default {@link DEFAULT_MAX_XML_ATTRIBUTES}. */
+  maxAttributes?: number;
+  /**
+   * Attributes of one start tag, namespace declarations included; default
+   * {@link DEFAULT_MAX_XML_ATTRIBUTES_PER_ELEMENT}.
+   */
+  maxAttributesPerElement?: number;
 }
 
 const LT = 0x3c; // <
@@ -13,6 +25,7 @@ const QUESTION = 0x3f;
 const BANG = 0x21;
 const DQUOTE = 0x22;
 const SQUOTE = 0x27;
+const EQUALS = 0x3d;
 
 function startsWith(bytes: Buffer, at: number, text: string): boolean {
   return bytes.toString('latin1', at, at + text.length) === text;
@@ -30,11 +43,16 @@ function skipPast(bytes: Buffer, from: number, terminator: string): number {
  * the XML declaration, and documents deeper or larger than the limits. It only recognises markup
  * boundaries; well-formedness is the parser's job afterwards. A `<` outside comments, CDATA and
  * processing instructions always starts a tag (XML forbids it in attribute values), and `>` inside a tag
- * only matters outside quotes.
+ * only matters outside quotes. Attributes are counted as the `=` of a start tag outside quoted values:
+ * every attribute (namespace declarations included) has exactly one, and names cannot contain one.
+ * Bounding them bounds the parser's work per element (its duplicate-attribute check is quadratic).
  */
 export function preflightXml(bytes: Buffer, limits: XmlPreflightLimits): void {
+  const maxAttributes = limits.maxAttributes ?? DEFAULT_MAX_XML_ATTRIBUTES;
+  const maxAttributesPerElement = limits.maxAttributesPerElement ?? DEFAULT_MAX_XML_ATTRIBUTES_PER_ELEMENT;
   let depth = 0;
   let elements = 0;
+  let attributes = 0;
   let at = bytes.indexOf(LT);
   while (at >= 0 && at < bytes.length) {
     const next = bytes[at + 1];
@@ -51,14 +69,18 @@ export function preflightXml(bytes: Buffer, limits: XmlPreflightLimits): void {
       depth -= 1;
       at = skipPast(bytes, at, '>');
     } else {
-      const end = endOfTag(bytes, at + 1);
+      const { end, attributeCount } = scanStartTag(bytes, at + 1, maxAttributesPerElement);
       if (bytes[end - 1] !== SLASH) depth += 1;
       elements += 1;
+      attributes += attributeCount;
       if (depth > limits.maxDepth) {
         throw new MalformedMessageError(`element nesting deeper than the limit of ${limits.maxDepth}`);
       }
       if (elements > limits.maxElements) {
         throw new MalformedMessageError(`more elements than the limit of ${limits.maxElements}`);
+      }
+      if (attributes > maxAttributes) {
+        throw new MalformedMessageError(`more attributes than the limit of ${maxAttributes}`);
       }
       at = end + 1;
     }
@@ -75,17 +97,30 @@ function firstMarkup(bytes: Buffer): number {
   return bytes[0] === 0xef && bytes[1] === 0xbb && bytes[2] === 0xbf ? 3 : 0;
 }
 
-/** Index of the `>` that closes the start tag beginning at `from`, skipping quoted attribute values. */
-function endOfTag(bytes: Buffer, from: number): number {
+/**
+ * The index of the `>` that closes the start tag beginning at `from`, skipping quoted attribute values,
+ * and the tag's attribute count (its `=` outside quotes), refused as soon as it passes `maxAttributes`.
+ */
+function scanStartTag(
+  bytes: Buffer,
+  from: number,
+  maxAttributes: number,
+): { end: number; attributeCount: number } {
   let quote = 0;
+  let attributeCount = 0;
   for (let i = from; i < bytes.length; i += 1) {
     const byte = bytes[i];
     if (quote !== 0) {
       if (byte === quote) quote = 0;
     } else if (byte === DQUOTE || byte === SQUOTE) {
       quote = byte;
+    } else if (byte === EQUALS) {
+      attributeCount += 1;
+      if (attributeCount > maxAttributes) {
+        throw new MalformedMessageError(`an element has more attributes than the limit of ${maxAttributes}`);
+      }
     } else if (byte === GT) {
-      return i;
+      return { end: i, attributeCount };
     }
   }
   throw new MalformedMessageError('unterminated start tag');

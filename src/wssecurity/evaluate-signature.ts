@@ -1,5 +1,5 @@
 import { constants, createHash, timingSafeEqual, verify, type KeyObject } from 'node:crypto';
-import { NODE_HASH } from './algorithms';
+import { NODE_HASH, SIGNATURE_KEY_TYPE, SIGNATURE_ALGORITHM_URIS } from './algorithms';
 import { canonicalizeExclusive } from './exclusive-c14n';
 import type { Evaluation, ReferenceFacts, SignatureFacts } from './security-facts';
 
@@ -22,6 +22,11 @@ function signatureGate(facts: SignatureFacts, publicKey: KeyObject | undefined):
   }
   if (facts.key.kind === 'unresolved') return `key not resolved: ${facts.key.reason}`;
   if (facts.key.problem !== undefined) return facts.key.problem;
+  // Node verifies with whatever the key is: an RSA method with an EC key would verify as ECDSA.
+  const keyType = SIGNATURE_KEY_TYPE[facts.signatureMethod.supported];
+  if (facts.key.publicKey?.type !== keyType || publicKey?.asymmetricKeyType !== keyType) {
+    return `signature method ${SIGNATURE_ALGORITHM_URIS[facts.signatureMethod.supported]} needs an ${keyType.toUpperCase()} key, the key is ${facts.key.publicKey?.type ?? 'unknown'}`;
+  }
   if (publicKey === undefined || facts.signatureValueBytes === undefined)
     return 'no key or no signature value';
   return undefined;
@@ -48,20 +53,22 @@ function verifySignatureValue(
     return { outcome: 'invalid', reason: 'SignedInfo cannot be canonicalized' };
   }
   counters.signatureVerifications += 1;
+  // XML Signature's ECDSA SignatureValue is r || s (IEEE P1363), not a DER SEQUENCE.
+  const keyOptions =
+    SIGNATURE_KEY_TYPE[algorithm] === 'ec'
+      ? { key: publicKey, dsaEncoding: 'ieee-p1363' as const }
+      : { key: publicKey, padding: constants.RSA_PKCS1_PADDING };
   let verified: boolean;
   try {
-    verified = verify(
-      NODE_HASH[algorithm],
-      canonical,
-      { key: publicKey, padding: constants.RSA_PKCS1_PADDING },
-      signatureValue,
-    );
+    verified = verify(NODE_HASH[algorithm], canonical, keyOptions, signatureValue);
   } catch {
     verified = false;
   }
+  const keyName =
+    facts.key.kind === 'known-certificate' ? "the referenced certificate's key" : "the token's key";
   return verified
     ? { outcome: 'valid' }
-    : { outcome: 'invalid', reason: "SignatureValue does not verify with the token's key" };
+    : { outcome: 'invalid', reason: `SignatureValue does not verify with ${keyName}` };
 }
 
 function evaluateDigest(reference: ReferenceFacts, counters: EvaluationCounters): Evaluation {

@@ -1,4 +1,5 @@
 import type { Element } from '@xmldom/xmldom';
+import { KnownCertificates } from '../pki/known-certificates';
 import type { ParsedEnvelope } from '../soap/parse-envelope';
 import { attributeValue, childElements, countComments, forEachElement, isElementNamed } from './dom';
 import { evaluateSignature, type EvaluationCounters } from './evaluate-signature';
@@ -18,10 +19,15 @@ export interface ProcessingOptions {
   maxTransformsPerReference?: number;
   /** Signatures in all Security headers together (default 1, what the v1 policy accepts). */
   maxSignatures?: number;
+  /**
+   * The certificates that issuer-serial, subject key identifier and thumbprint references resolve
+   * against (RM_SENDER_CERTS_DIR); default none, so that only a BinarySecurityToken names a key.
+   */
+  knownCertificates?: KnownCertificates;
 }
 
 /** The limits used when {@link ProcessingOptions} leaves them out. */
-export const DEFAULT_PROCESSING_LIMITS: Readonly<Required<ProcessingOptions>> = {
+export const DEFAULT_PROCESSING_LIMITS: Readonly<Required<Omit<ProcessingOptions, 'knownCertificates'>>> = {
   maxReferences: 30,
   maxTransformsPerReference: 5,
   maxSignatures: 1,
@@ -64,7 +70,8 @@ function securityElementsElsewhere(envelope: ParsedEnvelope): Element[] {
  * The WS-Security processing step ("process", before the policy step "enforces"): reads every
  * `wsse:Security` header of the envelope and reports what it holds as {@link SecurityFacts}: tokens,
  * Timestamps, signatures with their references resolved by Id over the whole envelope (exactly one
- * element must carry an Id) and their key resolved to a BinarySecurityToken of the same header, and
+ * element must carry an Id) and their key resolved to a BinarySecurityToken of the same header or to
+ * one of the known certificates (`resolveSignatureKey`), and
  * the outcome of each cryptographic check. It decides nothing: accepting or refusing the request is
  * the policy's job, by node identity on the same DOM.
  *
@@ -130,7 +137,12 @@ export async function processSecurityHeader(
   for (const [header, signatures] of readings) {
     for (const reading of signatures) {
       resolveReferences(reading.facts.references, idMatches);
-      const key: ResolvedKey = resolveSignatureKey(reading.keyInfo, header.binarySecurityTokens, idMatches);
+      const key: ResolvedKey = resolveSignatureKey(
+        reading.keyInfo,
+        header.binarySecurityTokens,
+        idMatches,
+        options.knownCertificates ?? KnownCertificates.none,
+      );
       reading.facts.key = key.facts;
       evaluateSignature(reading.facts, key.publicKey, counters, refusal);
     }

@@ -1,8 +1,11 @@
 import { X509Certificate, type KeyObject } from 'node:crypto';
 import type { Element } from '@xmldom/xmldom';
+import { KnownCertificates } from '../pki/known-certificates';
+import { ACCEPTED_EC_CURVES } from './algorithms';
 import { attributeValue, childElements, describe, isElementNamed } from './dom';
 import { idResolutionProblem } from './id-index';
-import { DS_NS, THUMBPRINT_SHA1_VALUE_TYPE, WSSE_NS } from './namespaces';
+import { DS_NS, THUMBPRINT_SHA1_VALUE_TYPE, WSSE_NS, X509_SKI_VALUE_TYPE } from './namespaces';
+import { resolveIssuerSerial, resolveKeyIdentifier } from './resolve-known-certificate';
 import type {
   BinarySecurityTokenFacts,
   IdMatch,
@@ -17,7 +20,7 @@ export const MAX_RSA_MODULUS_BITS = 8192;
 /** The key facts, and the key itself when it can verify. */
 export interface ResolvedKey {
   facts: SignatureKeyFacts;
-  /** The RSA public key of the referenced token's certificate; undefined when there is none. */
+  /** The public key of the referenced certificate when it can verify (RSA, or EC on P-256/384/521). */
   publicKey: KeyObject | undefined;
 }
 
@@ -25,21 +28,28 @@ function unresolved(form: UnresolvedKeyForm, reason: string, element?: Element):
   return { facts: { kind: 'unresolved', form, reason, element }, publicKey: undefined };
 }
 
-/** Names the form of a key reference this service does not resolve. */
+/**
+ * Names the form of a KeyInfo child that is not a SecurityTokenReference (never resolved: the BSP wants
+ * KeyInfo to hold one SecurityTokenReference), or of an STR child this service does not resolve.
+ */
 function classifyOtherKeyForm(element: Element): ResolvedKey {
   if (isElementNamed(element, WSSE_NS, 'KeyIdentifier')) {
     const valueType = attributeValue(element, null, 'ValueType');
-    return valueType === THUMBPRINT_SHA1_VALUE_TYPE
-      ? unresolved('thumbprint', 'a thumbprint KeyIdentifier is not resolved', element)
-      : unresolved(
-          'key-identifier',
-          `a KeyIdentifier (${valueType ?? 'no ValueType'}) is not resolved`,
-          element,
-        );
+    const form =
+      valueType === THUMBPRINT_SHA1_VALUE_TYPE
+        ? 'thumbprint'
+        : valueType === X509_SKI_VALUE_TYPE
+          ? 'subject-key-identifier'
+          : 'key-identifier';
+    return unresolved(form, 'a KeyIdentifier outside a SecurityTokenReference is not resolved', element);
   }
   if (isElementNamed(element, DS_NS, 'X509Data')) {
     return childElements(element).some((child) => isElementNamed(child, DS_NS, 'X509IssuerSerial'))
-      ? unresolved('issuer-serial', 'an X509IssuerSerial reference is not resolved', element)
+      ? unresolved(
+          'issuer-serial',
+          'an X509IssuerSerial outside a SecurityTokenReference is not resolved',
+          element,
+        )
       : unresolved('embedded', 'a key or certificate embedded in KeyInfo is never used', element);
   }
   if (isElementNamed(element, WSSE_NS, 'Embedded') || isElementNamed(element, DS_NS, 'KeyValue')) {
@@ -48,44 +58,95 @@ function classifyOtherKeyForm(element: Element): ResolvedKey {
   return unresolved('other', `${describe(element)} does not name a token of the Security header`, element);
 }
 
-/** The public key of a token's certificate: its facts, the key when it is RSA, or why it cannot verify. */
-function tokenKey(token: BinarySecurityTokenFacts): {
-  facts?: PublicKeyFacts;
-  key?: KeyObject;
-  problem?: string;
-} {
-  if (token.certificateDer === undefined)
-    return { problem: token.contentProblem ?? 'the token holds no certificate' };
+/** A certificate's public key: its facts, the key when it can verify, or why it cannot. */
+function certificateKey(
+  certificateDer: Buffer,
+  owner: string,
+): { facts?: PublicKeyFacts; key?: KeyObject; problem?: string } {
   let key: KeyObject;
   try {
-    key = new X509Certificate(token.certificateDer).publicKey;
+    key = new X509Certificate(certificateDer).publicKey;
   } catch {
-    return { problem: 'the token is not a readable X.509 certificate' };
+    return { problem: `${owner} is not a readable X.509 certificate` };
   }
   const type = key.asymmetricKeyType;
-  const facts = { type, modulusBits: type === 'rsa' ? key.asymmetricKeyDetails?.modulusLength : undefined };
-  // An EC key would make an "RSA" signature method verify as ECDSA: only plain RSA keys verify here.
-  if (type !== 'rsa')
-    return { facts, problem: `the token's key is ${type ?? 'of an unknown type'}, not RSA` };
-  if ((facts.modulusBits ?? 0) > MAX_RSA_MODULUS_BITS) {
-    return { facts, problem: `the token's RSA key has more than ${MAX_RSA_MODULUS_BITS} bits` };
+  const details = key.asymmetricKeyDetails;
+  const facts: PublicKeyFacts = {
+    type,
+    modulusBits: type === 'rsa' ? details?.modulusLength : undefined,
+    namedCurve: type === 'ec' ? details?.namedCurve : undefined,
+  };
+  if (type === 'rsa') {
+    if ((facts.modulusBits ?? 0) > MAX_RSA_MODULUS_BITS) {
+      return { facts, problem: `${owner}'s RSA key has more than ${MAX_RSA_MODULUS_BITS} bits` };
+    }
+    return { facts, key };
   }
-  return { facts, key };
+  if (type === 'ec') {
+    if (!ACCEPTED_EC_CURVES.includes(facts.namedCurve ?? '')) {
+      return {
+        facts,
+        problem: `${owner}'s EC key is on curve ${facts.namedCurve ?? '(unknown)'}, not P-256/384/521`,
+      };
+    }
+    return { facts, key };
+  }
+  return { facts, problem: `${owner}'s key is ${type ?? 'of an unknown type'}, neither RSA nor EC` };
+}
+
+/** The public key of a token's certificate: its facts, the key when it can verify, or why it cannot. */
+function tokenKey(token: BinarySecurityTokenFacts): ReturnType<typeof certificateKey> {
+  if (token.certificateDer === undefined)
+    return { problem: token.contentProblem ?? 'the token holds no certificate' };
+  return certificateKey(token.certificateDer, 'the token');
+}
+
+/** Resolves an STR's `wsse:KeyIdentifier` or `ds:X509Data` to one of the known certificates. */
+function resolveKnownCertificate(
+  securityTokenReference: Element,
+  reference: Element,
+  known: KnownCertificates,
+  ignoredKeyInfoChildren: Element[],
+): ResolvedKey {
+  const resolution = isElementNamed(reference, WSSE_NS, 'KeyIdentifier')
+    ? resolveKeyIdentifier(reference, known)
+    : resolveIssuerSerial(reference, known);
+  if (!resolution.resolved) return unresolved(resolution.form, resolution.reason, reference);
+  const certificateDer = resolution.certificate.der;
+  const key = certificateKey(certificateDer, 'the referenced certificate');
+  return {
+    facts: {
+      kind: 'known-certificate',
+      referenceKind: resolution.referenceKind,
+      securityTokenReference,
+      reference,
+      certificateDer,
+      publicKey: key.facts,
+      problem: key.problem,
+      ignoredKeyInfoChildren,
+    },
+    publicKey: key.key,
+  };
 }
 
 /**
  * Resolves the key of a signature the WS-Security way: `ds:KeyInfo` holds one
- * `wsse:SecurityTokenReference` whose `wsse:Reference` names, by a `#id` URI that exactly one element of
- * the whole envelope carries, a `wsse:BinarySecurityToken` of the same Security header. The key is that
- * token certificate's public key and nothing else: other KeyInfo children are reported and ignored;
- * key identifiers, issuer-serial and embedded keys are reported as unresolved.
+ * `wsse:SecurityTokenReference` whose single child is
+ * - a `wsse:Reference` naming, by a `#id` URI that exactly one element of the whole envelope carries, a
+ *   `wsse:BinarySecurityToken` of the same Security header (the key is that token's certificate's), or
+ * - a `ds:X509Data/ds:X509IssuerSerial`, or a `wsse:KeyIdentifier` of ValueType X509SubjectKeyIdentifier
+ *   or ThumbprintSHA1, naming exactly one of the `known` certificates (the key is that certificate's).
+ * Nothing else is ever used: other KeyInfo children are reported and ignored; embedded certificates
+ * and keys, and references that name no (or more than one) certificate, are reported as unresolved.
  * @param tokens the BinarySecurityTokens of the signature's own Security header
  * @param idMatches elements carrying a given Id in the whole envelope
+ * @param known the certificates the service knows (RM_SENDER_CERTS_DIR)
  */
 export function resolveSignatureKey(
   keyInfo: Element | undefined,
   tokens: readonly BinarySecurityTokenFacts[],
   idMatches: (id: string) => IdMatch[],
+  known: KnownCertificates = KnownCertificates.none,
 ): ResolvedKey {
   if (keyInfo === undefined) return unresolved('no-key-info', 'the signature has no KeyInfo');
   const children = childElements(keyInfo);
@@ -108,6 +169,10 @@ export function resolveSignatureKey(
     );
   }
   const reference = strChildren[0];
+  const ignoredKeyInfoChildren = children.filter((child) => child !== securityTokenReference);
+  if (isElementNamed(reference, WSSE_NS, 'KeyIdentifier') || isElementNamed(reference, DS_NS, 'X509Data')) {
+    return resolveKnownCertificate(securityTokenReference, reference, known, ignoredKeyInfoChildren);
+  }
   if (!isElementNamed(reference, WSSE_NS, 'Reference')) return classifyOtherKeyForm(reference);
 
   const uri = attributeValue(reference, null, 'URI');
@@ -140,7 +205,7 @@ export function resolveSignatureKey(
       token,
       publicKey: key.facts,
       problem: key.problem,
-      ignoredKeyInfoChildren: children.filter((child) => child !== securityTokenReference),
+      ignoredKeyInfoChildren,
     },
     publicKey: key.key,
   };

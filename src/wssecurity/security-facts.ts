@@ -74,14 +74,17 @@ export interface ReferenceFacts {
   digestedBytes: number;
 }
 
-/** How a signature's KeyInfo could not be resolved to a token of the same Security header. */
+/** How a SecurityTokenReference names a certificate the service knows, without carrying it. */
+export type KnownCertificateReferenceKind = 'issuer-serial' | 'subject-key-identifier' | 'thumbprint';
+
+/** The form of a KeyInfo that could not be resolved to a key. */
 export type UnresolvedKeyForm =
   | 'no-key-info'
   | 'no-security-token-reference'
   | 'direct-reference'
+  | KnownCertificateReferenceKind
+  /** A KeyIdentifier of another ValueType. */
   | 'key-identifier'
-  | 'thumbprint'
-  | 'issuer-serial'
   | 'embedded'
   | 'other';
 
@@ -91,6 +94,8 @@ export interface PublicKeyFacts {
   type: string | undefined;
   /** RSA modulus length in bits; undefined for other key types. */
   modulusBits: number | undefined;
+  /** Node's name of an EC key's curve (`prime256v1`, `secp384r1`, `secp521r1`); undefined otherwise. */
+  namedCurve: string | undefined;
 }
 
 /** The key that verifies a signature. */
@@ -111,6 +116,26 @@ export type SignatureKeyFacts =
       /** Why the token's key cannot verify (not a certificate, unreadable); undefined when it can. */
       problem: string | undefined;
       /** Other KeyInfo children (an `X509Data`, a `KeyValue`...): reported, never used. */
+      ignoredKeyInfoChildren: Element[];
+    }
+  | {
+      /**
+       * `KeyInfo/wsse:SecurityTokenReference` naming, by `ds:X509Data/ds:X509IssuerSerial` or a
+       * `wsse:KeyIdentifier` (X509SubjectKeyIdentifier, ThumbprintSHA1), exactly one of the certificates
+       * the service knows (RM_SENDER_CERTS_DIR).
+       */
+      kind: 'known-certificate';
+      referenceKind: KnownCertificateReferenceKind;
+      securityTokenReference: Element;
+      /** The `ds:X509Data` or `wsse:KeyIdentifier` element. */
+      reference: Element;
+      /** DER of the known certificate the reference names. */
+      certificateDer: Buffer;
+      /** The certificate's key; undefined when it could not be read. */
+      publicKey: PublicKeyFacts | undefined;
+      /** Why the certificate's key cannot verify; undefined when it can. */
+      problem: string | undefined;
+      /** Other KeyInfo children: reported, never used. */
       ignoredKeyInfoChildren: Element[];
     }
   | {
@@ -135,7 +160,7 @@ export interface SignatureFacts {
   key: SignatureKeyFacts;
   /** Signature-level problems: while any is present, nothing of this signature is evaluated. */
   structureProblems: string[];
-  /** Whether SignatureValue verifies over the exc-c14n of SignedInfo with the resolved token's key. */
+  /** Whether SignatureValue verifies over the exc-c14n of SignedInfo with the resolved key. */
   signatureValue: Evaluation;
 }
 

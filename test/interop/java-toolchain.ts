@@ -63,7 +63,14 @@ export type ToolchainProbe =
   { available: true; toolchain: JavaToolchain } | { available: false; reason: string };
 
 /** The Java sources, relative to `java/`: the ones that need no generated code, then the clients. */
-const SUPPORT_SOURCES = ['WssSigningHandler', 'Json', 'Attachments', 'CliArgs', 'SigningSelfTest'];
+const SUPPORT_SOURCES = [
+  'WssSigningHandler',
+  'Json',
+  'Attachments',
+  'CliArgs',
+  'SigningSelfTest',
+  'ResponseVerifier',
+];
 const CLIENT_SOURCES = ['Scenarios', 'ServedWsdlClient', 'PublishedWsdlClient'];
 const JAVA_SOURCE_DIR = path.join(__dirname, 'java');
 

@@ -21,7 +21,9 @@ import { childElements, NS, parseRoot } from './wire-checks';
 
 /**
  * Java JAX-WS RI clients (wsimport 2.3, WSS4J 1.6 signing) against the running service: one generated
- * from the WSDL the service serves, one from the published WSDL that integrators hold.
+ * from the WSDL the service serves, one from the published WSDL that integrators hold. The service signs
+ * every response with a Security header that is not mustUnderstand: the clients without a response
+ * handler read them as before, and one with WSS4J's receiver (ResponseVerifier.java) verifies them.
  */
 
 const PUBLISHED_WSDL = path.resolve(__dirname, '../../../shared/contract/published/RegisteredMail_v1.wsdl');
@@ -106,6 +108,39 @@ describeWithJava('Java JAX-WS clients against RegisteredMail v1', () => {
         expect(fault.id).toEqual(expect.any(String));
       },
       CLIENT_TIMEOUT_MS,
+    );
+
+    it(
+      'served-WSDL client with a WSS4J response handler: every response verifies, faults included',
+      async () => {
+        const responseCa = `--response-ca=${service.pki.caCertPath}`;
+        const wsdl = `--wsdl=${serviceUrls(service).wsdl}`;
+        const sent = await run(served, 'ServedWsdlClient', ['send-citizen', wsdl, CHECK_EBOX, responseCa]);
+        await expectReceiptAndPendingStatus(sent, service);
+        const faulted = await run(served, 'ServedWsdlClient', [
+          'digest-mismatch',
+          wsdl,
+          CHECK_EBOX,
+          responseCa,
+        ]);
+        expect(lineWithEvent(faulted, 'fault')).toMatchObject({ code: 'FILE_B01' });
+
+        const lines = [...sent, ...faulted];
+        expect(lines.filter((line) => line.event === 'response-rejected')).toEqual([]);
+        const verified = lines.filter((line) => line.event === 'response-verified');
+        // sendDocument (multipart), getStatus, and the FILE_B01 fault
+        expect(verified.map((line) => line.fault)).toEqual([false, false, true]);
+        for (const line of verified) {
+          expect(line).toMatchObject({
+            signedElements: 'Body,Timestamp',
+            signatureMethod: 'http://www.w3.org/2001/04/xmldsig-more#rsa-sha256',
+            keyReference: 'DIRECT_REF',
+            timestamp: true,
+          });
+          expect(String(line.certificateSubject)).toMatch(/Receipt Signer/);
+        }
+      },
+      2 * CLIENT_TIMEOUT_MS,
     );
 
     it(

@@ -8,13 +8,15 @@ import { runTool, unavailable } from './run-tool';
 /**
  * A Python integrator's calls: python/call_service.py signs with zeep's BinarySignature (RSA-SHA256,
  * SHA-256 digests, a signed wsu:Timestamp it adds) and calls healthCheck, getStatus of an unknown ticket,
- * then sends a document as SOAP with Attachments and reads its status.
+ * then sends a document as SOAP with Attachments and reads its status. zeep verifies the signature of
+ * every response (faults included) with the certificate of its token, which must be issued by the
+ * service CA, and rejects a response with one changed byte.
  */
 
 const CALL_SERVICE = path.join(__dirname, 'python', 'call_service.py');
 const TIMEOUT_MS = 120_000;
 
-type Line = { event: string } & Record<string, string | number | null>;
+type Line = { event: string } & Record<string, string | number | boolean | null>;
 
 const probe = probeZeepWithXmlsec();
 const describeWithZeep = probe.available ? describe : describe.skip;
@@ -50,6 +52,7 @@ describeWithZeep('zeep (Python) calls RegisteredMail v1 with signed requests', (
         `--wsdl=${serviceUrls(service).wsdl}`,
         `--key=${sender.keyPemPath}`,
         `--cert=${sender.certPemPath}`,
+        `--service-ca=${service.pki.caCertPath}`,
         `--document=${document}`,
       ],
       { timeoutMs: TIMEOUT_MS },
@@ -98,5 +101,19 @@ describeWithZeep('zeep (Python) calls RegisteredMail v1 with signed requests', (
   it('getStatus of the new ticket answers PENDING', () => {
     const sent = lineWith('sent');
     expect(lineWith('status')).toMatchObject({ ticket: sent.ticket, token: sent.token, status: 'PENDING' });
+  });
+
+  it('zeep verified the signature of every response, faults and the multipart one included', () => {
+    // healthCheck, the getStatus fault, sendDocument, getStatus: each went through SignedRequest.verify.
+    expect(lineWith('verified')).toMatchObject({ responses: 4 });
+    expect(String(lineWith('verified').certificateSubject)).toMatch(/Receipt Signer/);
+  });
+
+  it('zeep rejects a healthCheck response with one changed Body byte, after accepting it as received', () => {
+    expect(lineWith('tampered')).toMatchObject({
+      acceptedAsReceived: true,
+      rejected: true,
+      error: 'SignatureVerificationFailed',
+    });
   });
 });

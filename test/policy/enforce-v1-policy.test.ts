@@ -20,6 +20,7 @@ import {
   tamper,
   type WssTestContext,
 } from '../wssecurity/wss-test-context';
+import { MemoryReplayGuard } from './memory-replay-guard';
 import { issueFromDevCa } from './policy-test-certificates';
 
 const SOAP_NS = 'http://schemas.xmlsoap.org/soap/envelope/';
@@ -48,6 +49,7 @@ function deps(overrides: Partial<V1PolicyDependencies> = {}, settings: Partial<S
     settings: { ...DEFAULT_SECURITY_SETTINGS, ...settings },
     certificateValidator: validator,
     senderIdentity: senderIdentityFromCertificate,
+    replayGuard: new MemoryReplayGuard(),
     ...overrides,
   } satisfies V1PolicyDependencies;
 }
@@ -357,7 +359,7 @@ describe('cryptographic failures', () => {
       ctx.sign({
         keyInfoXml: `<ds:X509Data><ds:X509Certificate>${ctx.sender.certificateDer.toString('base64')}</ds:X509Certificate></ds:X509Data>`,
       }),
-      /not a direct reference to a BinarySecurityToken \(embedded/,
+      /signature key is not resolved \(embedded: .* never used/,
     );
   });
 
@@ -378,7 +380,7 @@ describe('cryptographic failures', () => {
     const ec = await issueFromDevCa(ctx.pki, 'CN=ec, C=BE', 'ec-p256', ctx.clock.now());
     const facts = await expectNotAuthenticated(
       ctx.sign({ keyPem: ec.keyPem, certPem: ec.certPem }),
-      /key is ec, not RSA/,
+      /rsa-sha256 needs an RSA key, the key is ec/,
     );
     expect(facts.signatureVerifications).toBe(0);
   });

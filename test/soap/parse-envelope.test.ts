@@ -1,4 +1,10 @@
-import { MalformedMessageError, MissingBodyError, NotSoapError } from '../../src/errors/faults';
+import {
+  MalformedMessageError,
+  MissingBodyError,
+  MustUnderstandError,
+  NotSoapError,
+} from '../../src/errors/faults';
+import { checkMustUnderstand } from '../../src/soap/check-must-understand';
 import { parseEnvelope } from '../../src/soap/parse-envelope';
 
 const limits = { maxDepth: 64, maxElements: 1000 };
@@ -70,5 +76,31 @@ describe('parseEnvelope', () => {
     ['two Bodies', `<s:Envelope xmlns:s="${SOAP}"><s:Body><a/></s:Body><s:Body><a/></s:Body></s:Envelope>`],
   ])('refuses %s with SOA-03003', (_case, xml) => {
     expect(() => parse(xml)).toThrow(MissingBodyError);
+  });
+});
+
+describe('checkMustUnderstand', () => {
+  const withHeader = (header: string) =>
+    parse(`<s:Envelope xmlns:s="${SOAP}"><s:Header>${header}</s:Header><s:Body><a/></s:Body></s:Envelope>`);
+
+  it('refuses a mandatory header block addressed to us that we do not process (SOA-03004, MustUnderstand)', () => {
+    const envelope = withHeader('<x:Routing xmlns:x="urn:x" s:mustUnderstand="1"/>');
+    expect(() => checkMustUnderstand(envelope)).toThrow(MustUnderstandError);
+    expect(() => checkMustUnderstand(envelope)).toThrow(/\{urn:x\}Routing/);
+  });
+
+  it('accepts optional blocks, blocks for another actor, and the WS-Security header', () => {
+    const wsse = 'http://docs.oasis-open.org/wss/2004/01/oasis-200401-wss-wssecurity-secext-1.0.xsd';
+    expect(() =>
+      checkMustUnderstand(withHeader('<x:Routing xmlns:x="urn:x" s:mustUnderstand="0"/>')),
+    ).not.toThrow();
+    expect(() =>
+      checkMustUnderstand(
+        withHeader('<x:Routing xmlns:x="urn:x" s:mustUnderstand="1" s:actor="urn:other"/>'),
+      ),
+    ).not.toThrow();
+    expect(() =>
+      checkMustUnderstand(withHeader(`<w:Security xmlns:w="${wsse}" s:mustUnderstand="1"/>`)),
+    ).not.toThrow();
   });
 });

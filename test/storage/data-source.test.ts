@@ -35,6 +35,7 @@ describe('database', () => {
           'item_receipt',
           'item_status_history',
           'registered_mail_item',
+          'replay_cache',
           'schema_migrations',
         ]),
       );
@@ -81,8 +82,9 @@ describe('database', () => {
     await second.initialize();
     try {
       expect(await second.showMigrations()).toBe(false);
-      expect(await second.query('SELECT name FROM schema_migrations')).toEqual([
+      expect(await second.query('SELECT name FROM schema_migrations ORDER BY id')).toEqual([
         { name: 'InitialSchema1795800000000' },
+        { name: 'ReplayCache1795900000000' },
       ]);
       const item = await second
         .getRepository(RegisteredMailItemEntity)

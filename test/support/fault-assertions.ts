@@ -23,6 +23,8 @@ export interface ExpectedFault {
   retry?: 'true' | 'false';
   /** The Environment text; undefined = no Environment element. */
   environment?: string;
+  /** The faultcode when SOAP prescribes one (MustUnderstand); default Client/Server by origin. */
+  faultcode?: string;
 }
 
 /** A fault as {@link readFault} reads it, plus the text of every child of the detail element by name. */
@@ -95,7 +97,7 @@ export function expectFault(result: HttpResult, expected: ExpectedFault): Checke
     code: fault.code,
     origin: fault.origin,
   }).toEqual({
-    faultcode: origin === 'Consumer' ? 'soapenv:Client' : 'soapenv:Server',
+    faultcode: expected.faultcode ?? (origin === 'Consumer' ? 'soapenv:Client' : 'soapenv:Server'),
     faultstring: expected.code,
     kind: expected.kind,
     detailNamespace: expected.namespace ?? CONSUMER_ERRORS_NS,

@@ -1,6 +1,7 @@
 import { constants, createPrivateKey, sign, X509Certificate, createHash } from 'node:crypto';
 import { DOMParser, XMLSerializer, type Document, type Element } from '@xmldom/xmldom';
 import { findAncestorNs } from 'xml-crypto';
+import { x509 } from '../../src/pki/crypto-engines';
 import { CodePointOrderExclusiveCanonicalization } from '../../src/wssecurity/exclusive-c14n';
 
 /*
@@ -30,17 +31,30 @@ export const WSS_URIS = {
   base64Binary:
     'http://docs.oasis-open.org/wss/2004/01/oasis-200401-wss-soap-message-security-1.0#Base64Binary',
   hmacSha1: 'http://www.w3.org/2000/09/xmldsig#hmac-sha1',
+  skiValueType:
+    'http://docs.oasis-open.org/wss/2004/01/oasis-200401-wss-x509-token-profile-1.0#X509SubjectKeyIdentifier',
+  thumbprintValueType: 'http://docs.oasis-open.org/wss/oasis-wss-soap-message-security-1.1#ThumbprintSHA1',
   xpathTransform: 'http://www.w3.org/TR/1999/REC-xpath-19991116',
   xsltTransform: 'http://www.w3.org/TR/1999/REC-xslt-19991116',
 } as const;
 
-export type SignatureAlgorithmOption = 'rsa-sha256' | 'rsa-sha1' | 'rsa-sha512';
+export type SignatureAlgorithmOption =
+  'rsa-sha256' | 'rsa-sha1' | 'rsa-sha512' | 'ecdsa-sha256' | 'ecdsa-sha512';
+
+/**
+ * How KeyInfo names the signing certificate, as WSS4J 1.6's `setKeyIdentifierType` does: `bst`
+ * (BST_DIRECT_REFERENCE, the default), `issuer-serial` (ISSUER_SERIAL), `ski` (SKI_KEY_IDENTIFIER),
+ * `thumbprint` (THUMBPRINT_IDENTIFIER); the last three put no BinarySecurityToken in the header.
+ */
+export type KeyReferenceOption = 'bst' | 'issuer-serial' | 'ski' | 'thumbprint';
 export type DigestAlgorithmOption = 'sha256' | 'sha1' | 'sha512';
 
 const SIGNATURE_METHODS: Record<SignatureAlgorithmOption, { uri: string; hash: string }> = {
   'rsa-sha1': { uri: 'http://www.w3.org/2000/09/xmldsig#rsa-sha1', hash: 'sha1' },
   'rsa-sha256': { uri: 'http://www.w3.org/2001/04/xmldsig-more#rsa-sha256', hash: 'sha256' },
   'rsa-sha512': { uri: 'http://www.w3.org/2001/04/xmldsig-more#rsa-sha512', hash: 'sha512' },
+  'ecdsa-sha256': { uri: 'http://www.w3.org/2001/04/xmldsig-more#ecdsa-sha256', hash: 'sha256' },
+  'ecdsa-sha512': { uri: 'http://www.w3.org/2001/04/xmldsig-more#ecdsa-sha512', hash: 'sha512' },
 };
 
 const DIGEST_METHODS: Record<DigestAlgorithmOption, { uri: string; hash: string }> = {
@@ -84,6 +98,8 @@ export interface WssSignOptions {
   extraSignedHeaders?: number;
   /** Adds no mustUnderstand to the Security header (zeep-like); default false. */
   omitMustUnderstand?: boolean;
+  /** How KeyInfo names the certificate; default `bst`. */
+  keyReference?: KeyReferenceOption;
 
   // ---- Broken or hostile variants ----
   /** Signs SignedInfo with this key instead of {@link keyPem} (the token still carries {@link certPem}). */
@@ -92,6 +108,17 @@ export interface WssSignOptions {
   signatureMethodUri?: string;
   /** Writes this URI as every reference's Transform (digests are still exc-c14n); XPath gets an XPath child. */
   transformUri?: string;
+  /**
+   * Writes each reference's Transform this many times (default 1). With exc-c14n, applying it again
+   * changes nothing, so the digests and the SignatureValue stay valid: a signer that asks for work.
+   */
+  transformsPerReference?: number;
+  /**
+   * Adds a Reference with each of these URIs as written (`""`, `#xpointer(...)`, `http://...`), after
+   * the others and covered by the SignatureValue; the signer never dereferences them, so their
+   * DigestValue is the SHA-256 of nothing.
+   */
+  extraReferenceUris?: string[];
   /** Adds a `ds:X509Data/ds:X509Certificate` with this PEM certificate to KeyInfo, after the STR. */
   extraKeyInfoCertPem?: string;
   /** Replaces KeyInfo's content with this XML (namespaces ds, wsse, wsu are in scope). */
@@ -100,6 +127,14 @@ export interface WssSignOptions {
   createdText?: string;
   /** Raw text of Expires. */
   expiresText?: string;
+  /** With `issuer-serial`: this X509IssuerName text instead of the issuer's RFC 2253 name. */
+  issuerNameText?: string;
+  /** With `issuer-serial`: this X509SerialNumber text instead of the certificate's serial number. */
+  serialNumberText?: string;
+  /** With `ski` or `thumbprint`: these KeyIdentifier bytes instead of the certificate's. */
+  keyIdentifierBytes?: Buffer;
+  /** With a `keyReference` other than `bst`: a BinarySecurityToken of {@link certPem} all the same. */
+  includeUnreferencedToken?: boolean;
 }
 
 function pemToDer(pem: string): Buffer {
@@ -139,6 +174,87 @@ function elementWithId(document: Document, id: string): Element {
     if (element.getAttributeNS(NS.wsu, 'Id') === id || element.getAttribute('Id') === id) return element;
   }
   throw new Error(`signEnvelope: no element with Id ${id}`);
+}
+
+/** A certificate's issuer as Java's `X500Principal.getName()` (RFC 2253) writes it, which WSS4J copies. */
+export function rfc2253IssuerName(certPem: string): string {
+  const escape = (value: string) =>
+    value
+      .replace(/[,+"\\<>;]/g, (special) => `\\${special}`)
+      .replace(/^([ #])/, '\\$1')
+      .replace(/ $/, '\\ ');
+  return new x509.X509Certificate(certPem).issuerName
+    .toJSON()
+    .map((rdn) =>
+      Object.entries(rdn)
+        .flatMap(([type, values]) =>
+          values.map((value) => `${type}=${value.startsWith('#') ? value : escape(value)}`),
+        )
+        .join('+'),
+    )
+    .reverse()
+    .join(',');
+}
+
+/** The bits of an SPKI's subjectPublicKey BIT STRING (short- or long-form DER lengths). */
+function subjectPublicKeyBits(spki: Buffer): Buffer {
+  let offset = 0;
+  const header = (): number => {
+    const first = spki[offset + 1];
+    const octets = first & 0x80 ? first & 0x7f : 0;
+    const length = octets === 0 ? first : spki.readUIntBE(offset + 2, octets);
+    offset += 2 + octets;
+    return length;
+  };
+  header(); // SubjectPublicKeyInfo SEQUENCE
+  const algorithmLength = header(); // AlgorithmIdentifier, skipped
+  offset += algorithmLength;
+  const length = header(); // BIT STRING
+  return spki.subarray(offset + 1, offset + length);
+}
+
+/**
+ * A certificate's subject key identifier as WSS4J 1.6 sends it: the extension's value, or without one
+ * SHA-1 of the subjectPublicKey bits.
+ */
+export function wss4jSubjectKeyIdentifier(certPem: string): Buffer {
+  const certificate = new x509.X509Certificate(certPem);
+  const extension = certificate.getExtension(x509.SubjectKeyIdentifierExtension);
+  if (extension) return Buffer.from(extension.keyId, 'hex');
+  return createHash('sha1')
+    .update(subjectPublicKeyBits(Buffer.from(certificate.publicKey.rawData)))
+    .digest();
+}
+
+/** The content of KeyInfo's SecurityTokenReference for a {@link KeyReferenceOption} other than `bst`. */
+function keyIdentifierElement(document: Document, options: WssSignOptions): Element {
+  const reference = options.keyReference ?? 'bst';
+  if (reference === 'issuer-serial') {
+    const data = el(document, NS.ds, 'ds:X509Data');
+    const issuerSerial = el(document, NS.ds, 'ds:X509IssuerSerial');
+    const issuerName = el(document, NS.ds, 'ds:X509IssuerName');
+    issuerName.appendChild(
+      document.createTextNode(options.issuerNameText ?? rfc2253IssuerName(options.certPem)),
+    );
+    const serialNumber = el(document, NS.ds, 'ds:X509SerialNumber');
+    const serial = BigInt(`0x${new X509Certificate(options.certPem).serialNumber}`).toString();
+    serialNumber.appendChild(document.createTextNode(options.serialNumberText ?? serial));
+    issuerSerial.appendChild(issuerName);
+    issuerSerial.appendChild(serialNumber);
+    data.appendChild(issuerSerial);
+    return data;
+  }
+  const bytes =
+    options.keyIdentifierBytes ??
+    (reference === 'ski'
+      ? wss4jSubjectKeyIdentifier(options.certPem)
+      : createHash('sha1').update(pemToDer(options.certPem)).digest());
+  const keyIdentifier = el(document, NS.wsse, 'wsse:KeyIdentifier', {
+    EncodingType: WSS_URIS.base64Binary,
+    ValueType: reference === 'ski' ? WSS_URIS.skiValueType : WSS_URIS.thumbprintValueType,
+  });
+  keyIdentifier.appendChild(document.createTextNode(bytes.toString('base64')));
+  return keyIdentifier;
 }
 
 /** WSS4J's InclusiveNamespaces: prefixes declared on the ancestors that the element does not use itself. */
@@ -229,13 +345,17 @@ export function signEnvelope(envelopeXml: string, options: WssSignOptions): stri
   if (!options.omitMustUnderstand) security.setAttributeNS(NS.soap, `${soap}mustUnderstand`, '1');
   header.insertBefore(security, header.firstChild);
 
-  const token = el(document, NS.wsse, 'wsse:BinarySecurityToken', {
-    EncodingType: WSS_URIS.base64Binary,
-    ValueType: WSS_URIS.x509v3,
-  });
-  token.setAttributeNS(NS.wsu, 'wsu:Id', ids.token);
-  token.appendChild(document.createTextNode(pemToDer(options.certPem).toString('base64')));
-  security.appendChild(token);
+  const directReference = (options.keyReference ?? 'bst') === 'bst';
+  const withToken = directReference || options.includeUnreferencedToken === true;
+  if (withToken) {
+    const token = el(document, NS.wsse, 'wsse:BinarySecurityToken', {
+      EncodingType: WSS_URIS.base64Binary,
+      ValueType: WSS_URIS.x509v3,
+    });
+    token.setAttributeNS(NS.wsu, 'wsu:Id', ids.token);
+    token.appendChild(document.createTextNode(pemToDer(options.certPem).toString('base64')));
+    security.appendChild(token);
+  }
 
   const created = options.created ?? new Date();
   const timestamp = el(document, NS.wsu, 'wsu:Timestamp');
@@ -283,7 +403,7 @@ export function signEnvelope(envelopeXml: string, options: WssSignOptions): stri
   const signedIds: string[] = [];
   if (options.signTimestamp ?? true) signedIds.push(ids.timestamp);
   if (options.signBody ?? true) signedIds.push(ids.body);
-  if (options.signToken ?? true) signedIds.push(ids.token);
+  if (withToken && (options.signToken ?? directReference)) signedIds.push(ids.token);
   for (const extra of extras) signedIds.push(extra.getAttributeNS(NS.wsu, 'Id') ?? '');
 
   const keyInfo = el(document, NS.ds, 'ds:KeyInfo', { Id: 'KI-1' });
@@ -301,7 +421,9 @@ export function signEnvelope(envelopeXml: string, options: WssSignOptions): stri
     const str = el(document, NS.wsse, 'wsse:SecurityTokenReference');
     str.setAttributeNS(NS.wsu, 'wsu:Id', 'STR-1');
     str.appendChild(
-      el(document, NS.wsse, 'wsse:Reference', { URI: `#${ids.token}`, ValueType: WSS_URIS.x509v3 }),
+      directReference
+        ? el(document, NS.wsse, 'wsse:Reference', { URI: `#${ids.token}`, ValueType: WSS_URIS.x509v3 })
+        : keyIdentifierElement(document, options),
     );
     keyInfo.appendChild(str);
   }
@@ -324,14 +446,27 @@ export function signEnvelope(envelopeXml: string, options: WssSignOptions): stri
     const prefixes = withPrefixes ? inclusivePrefixesOf(element) : undefined;
     const reference = el(final, NS.ds, 'ds:Reference', { URI: `#${id}` });
     const transforms = el(final, NS.ds, 'ds:Transforms');
-    transforms.appendChild(
-      c14nMethod(final, 'ds:Transform', prefixes, options.transformUri ?? WSS_URIS.excC14n),
-    );
+    for (let i = 0; i < (options.transformsPerReference ?? 1); i += 1) {
+      transforms.appendChild(
+        c14nMethod(final, 'ds:Transform', prefixes, options.transformUri ?? WSS_URIS.excC14n),
+      );
+    }
     reference.appendChild(transforms);
     reference.appendChild(el(final, NS.ds, 'ds:DigestMethod', { Algorithm: digestMethod.uri }));
     const digest = createHash(digestMethod.hash).update(canonicalize(final, element, prefixes ?? []), 'utf8');
     const digestValue = el(final, NS.ds, 'ds:DigestValue');
     digestValue.appendChild(final.createTextNode(digest.digest('base64')));
+    reference.appendChild(digestValue);
+    finalSignedInfo.appendChild(reference);
+  }
+  for (const uri of options.extraReferenceUris ?? []) {
+    const reference = el(final, NS.ds, 'ds:Reference', { URI: uri });
+    const transforms = el(final, NS.ds, 'ds:Transforms');
+    transforms.appendChild(c14nMethod(final, 'ds:Transform', undefined, WSS_URIS.excC14n));
+    reference.appendChild(transforms);
+    reference.appendChild(el(final, NS.ds, 'ds:DigestMethod', { Algorithm: digestMethod.uri }));
+    const digestValue = el(final, NS.ds, 'ds:DigestValue');
+    digestValue.appendChild(final.createTextNode(createHash(digestMethod.hash).digest('base64')));
     reference.appendChild(digestValue);
     finalSignedInfo.appendChild(reference);
   }
@@ -349,11 +484,16 @@ export function signEnvelope(envelopeXml: string, options: WssSignOptions): stri
     withPrefixes ? inclusivePrefixesOf(finalSignedInfo) : [],
   );
   const signingKey = createPrivateKey(options.signingKeyPem ?? options.keyPem);
-  // An EC key (for tests of refused key types) signs as ECDSA; RSA keys sign as RSASSA-PKCS1-v1_5.
-  const padding = signingKey.asymmetricKeyType === 'rsa' ? { padding: constants.RSA_PKCS1_PADDING } : {};
+  // RSA keys sign as RSASSA-PKCS1-v1_5; EC keys as ECDSA, r || s (IEEE P1363) as XML Signature wants it
+  // under an ECDSA method, DER under any other (for tests of a method that does not fit the key).
+  const ecdsaMethod = signatureMethod.uri.includes('#ecdsa-');
+  const keyOptions =
+    signingKey.asymmetricKeyType === 'rsa'
+      ? { padding: constants.RSA_PKCS1_PADDING }
+      : { dsaEncoding: ecdsaMethod ? ('ieee-p1363' as const) : ('der' as const) };
   const value = sign(signatureMethod.hash, Buffer.from(signedInfoC14n, 'utf8'), {
     key: signingKey,
-    ...padding,
+    ...keyOptions,
   });
   const signatureValue = final.getElementsByTagNameNS(NS.ds, 'SignatureValue').item(0) as Element;
   signatureValue.appendChild(final.createTextNode(value.toString('base64')));

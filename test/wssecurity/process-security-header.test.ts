@@ -358,8 +358,12 @@ describe('key resolution', () => {
 
   test.each([
     [
-      'key-identifier',
+      'subject-key-identifier',
       `<wsse:SecurityTokenReference><wsse:KeyIdentifier ValueType="${X509V3_VALUE_TYPE.replace('X509v3', 'X509SubjectKeyIdentifier')}">AAAA</wsse:KeyIdentifier></wsse:SecurityTokenReference>`,
+    ],
+    [
+      'key-identifier',
+      `<wsse:SecurityTokenReference><wsse:KeyIdentifier ValueType="${X509V3_VALUE_TYPE}">AAAA</wsse:KeyIdentifier></wsse:SecurityTokenReference>`,
     ],
     [
       'thumbprint',

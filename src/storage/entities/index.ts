@@ -2,8 +2,15 @@ import { ItemFileEntity } from './item-file.entity';
 import { ItemReceiptEntity } from './item-receipt.entity';
 import { ItemStatusHistoryEntity } from './item-status-history.entity';
 import { RegisteredMailItemEntity } from './registered-mail-item.entity';
+import { ReplayCacheEntryEntity } from './replay-cache-entry.entity';
 
-export { ItemFileEntity, ItemReceiptEntity, ItemStatusHistoryEntity, RegisteredMailItemEntity };
+export {
+  ItemFileEntity,
+  ItemReceiptEntity,
+  ItemStatusHistoryEntity,
+  RegisteredMailItemEntity,
+  ReplayCacheEntryEntity,
+};
 export type { ItemFileRole } from './item-file.entity';
 export type { RecipientKind } from './registered-mail-item.entity';
 
@@ -13,4 +20,5 @@ export const STORAGE_ENTITIES = [
   ItemFileEntity,
   ItemStatusHistoryEntity,
   ItemReceiptEntity,
+  ReplayCacheEntryEntity,
 ] as const;

@@ -1,6 +1,7 @@
 package interop;
 
 import java.net.URL;
+import java.nio.file.Path;
 
 import javax.xml.ws.BindingProvider;
 
@@ -10,7 +11,8 @@ import be.socialsecurity.registeredmail.v1.RegisteredMailService;
 /**
  * A client compiled against what wsimport generates from the WSDL our service serves
  * ({@code <base>/RegisteredMail/v1?wsdl}). Scenarios: send-citizen, send-enterprise, digest-mismatch.
- * Options: --wsdl=URL (required), --endpoint=URL (default: the WSDL's soap:address), --check-ebox=VALUE.
+ * Options: --wsdl=URL (required), --endpoint=URL (default: the WSDL's soap:address), --check-ebox=VALUE,
+ * --response-ca=PEM (verify every response's WS-Security signature with WSS4J, trusting that CA).
  * Sender key: environment RM_P12, RM_P12_ALIAS, RM_P12_PASSWORD. Prints one JSON object per line.
  */
 public final class ServedWsdlClient {
@@ -23,6 +25,9 @@ public final class ServedWsdlClient {
                     .put(BindingProvider.ENDPOINT_ADDRESS_PROPERTY, cli.optional("endpoint"));
         }
         WssSigningHandler.fromEnvironment().installOn(port);
+        if (cli.optional("response-ca") != null) {
+            new ResponseVerifier(Path.of(cli.optional("response-ca"))).installOn(port);
+        }
         String checkEbox = cli.optional("check-ebox");
 
         Scenarios.reportingFaults(() -> run(cli.scenario, port, checkEbox));

@@ -9,6 +9,7 @@ import java.security.KeyStore;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
 
 import javax.xml.namespace.QName;
@@ -38,10 +39,18 @@ import org.w3c.dom.Document;
  * Signs every outbound request the way an integrator using WSS4J 1.6 does: a wsse:Security header with a
  * wsu:Timestamp (300 s), the sender certificate as a BinarySecurityToken referenced directly, and an
  * RSA-SHA256 signature (SHA-256 digests, exclusive c14n) over the Body, the Timestamp and the token.
+ * With another key identifier ({@link #useKeyIdentifier}: issuer-serial, ski, thumbprint), the
+ * certificate is named in KeyInfo instead, with no token in the header.
  */
 public final class WssSigningHandler implements SOAPHandler<SOAPMessageContext> {
     static final String RSA_SHA256 = "http://www.w3.org/2001/04/xmldsig-more#rsa-sha256";
     static final int TIMESTAMP_TTL_SECONDS = 300;
+    /** WSS4J's key identifier types by the names RM_WSS_KEY_IDENTIFIER takes. */
+    static final Map<String, Integer> KEY_IDENTIFIERS = Map.of(
+            "bst", WSConstants.BST_DIRECT_REFERENCE,
+            "issuer-serial", WSConstants.ISSUER_SERIAL,
+            "ski", WSConstants.SKI_KEY_IDENTIFIER,
+            "thumbprint", WSConstants.THUMBPRINT_IDENTIFIER);
 
     static {
         // WSS4J would put Bouncy Castle first among the JCE providers, which breaks the JDK's reading of
@@ -52,6 +61,7 @@ public final class WssSigningHandler implements SOAPHandler<SOAPMessageContext> 
     private final Crypto crypto;
     private final String alias;
     private final String password;
+    private int keyIdentifierType = WSConstants.BST_DIRECT_REFERENCE;
 
     /** Loads the sender key and chain from a PKCS#12 file whose key entry is named {@code alias}. */
     public WssSigningHandler(Path p12, String alias, String password) throws Exception {
@@ -69,7 +79,21 @@ public final class WssSigningHandler implements SOAPHandler<SOAPMessageContext> 
         this.password = password;
     }
 
-    /** Reads RM_P12, RM_P12_ALIAS and RM_P12_PASSWORD (default {@code changeit}) from the environment. */
+    /** How KeyInfo names the certificate: bst (default), issuer-serial, ski or thumbprint. */
+    public WssSigningHandler useKeyIdentifier(String name) {
+        Integer type = KEY_IDENTIFIERS.get(name);
+        if (type == null) {
+            throw new IllegalArgumentException(
+                    "key identifier must be one of " + KEY_IDENTIFIERS.keySet() + ": " + name);
+        }
+        keyIdentifierType = type;
+        return this;
+    }
+
+    /**
+     * Reads RM_P12, RM_P12_ALIAS, RM_P12_PASSWORD (default {@code changeit}) and RM_WSS_KEY_IDENTIFIER
+     * (default {@code bst}, see {@link #useKeyIdentifier}) from the environment.
+     */
     public static WssSigningHandler fromEnvironment() throws Exception {
         String p12 = System.getenv("RM_P12");
         String alias = System.getenv("RM_P12_ALIAS");
@@ -77,7 +101,8 @@ public final class WssSigningHandler implements SOAPHandler<SOAPMessageContext> 
             throw new IllegalStateException("set RM_P12 and RM_P12_ALIAS");
         }
         String password = System.getenv().getOrDefault("RM_P12_PASSWORD", "changeit");
-        return new WssSigningHandler(Path.of(p12), alias, password);
+        return new WssSigningHandler(Path.of(p12), alias, password)
+                .useKeyIdentifier(System.getenv().getOrDefault("RM_WSS_KEY_IDENTIFIER", "bst"));
     }
 
     /** Adds this handler to a port's handler chain. */
@@ -111,18 +136,19 @@ public final class WssSigningHandler implements SOAPHandler<SOAPMessageContext> 
 
         WSSecSignature signature = new WSSecSignature();
         signature.setUserInfo(alias, password);
-        signature.setKeyIdentifierType(WSConstants.BST_DIRECT_REFERENCE);
+        signature.setKeyIdentifierType(keyIdentifierType);
         signature.setSignatureAlgorithm(RSA_SHA256);
         signature.setDigestAlgo(WSConstants.SHA256);
         signature.setSigCanonicalization(WSConstants.C14N_EXCL_OMIT_COMMENTS);
         signature.prepare(doc, crypto, header);
 
         // Header order: Timestamp, token, Signature (the token must be in the tree before it can be referenced).
-        signature.appendBSTElementToHeader(header);
+        boolean directReference = keyIdentifierType == WSConstants.BST_DIRECT_REFERENCE;
+        if (directReference) signature.appendBSTElementToHeader(header);
         List<WSEncryptionPart> parts = new ArrayList<>();
         parts.add(new WSEncryptionPart(WSConstants.ELEM_BODY, soapNs, "Element"));
         parts.add(new WSEncryptionPart(timestamp.getId()));
-        parts.add(new WSEncryptionPart(signature.getBSTTokenId()));
+        if (directReference) parts.add(new WSEncryptionPart(signature.getBSTTokenId()));
         signature.computeSignature(signature.addReferencesToSign(parts, header), false, null);
 
         message.getSOAPPart().setContent(new DOMSource(doc));

@@ -1,0 +1,109 @@
+import type { DataSource, EntityManager } from 'typeorm';
+import type { Clock } from '../clock/clock';
+import type { ReplayEntry, ReplayGuard } from '../policy/replay-guard';
+import { ReplayCacheEntryEntity } from './entities';
+import { runSerialized } from './serial-access';
+import { isUniqueViolation, toStorageFault } from './storage-errors';
+
+/** How much clock time passes between two purges of expired entries, unless configured otherwise. */
+export const DEFAULT_REPLAY_PURGE_INTERVAL_MS = 5 * 60 * 1000;
+
+/** Options of {@link TypeormReplayStore}. */
+export interface ReplayStoreOptions {
+  /** Clock time between two purges; {@link DEFAULT_REPLAY_PURGE_INTERVAL_MS} when omitted. */
+  purgeIntervalMs?: number;
+}
+
+/**
+ * The replay cache in the service's database, so that it survives restarts and is shared by every
+ * process and node on that database.
+ *
+ * Recording is one INSERT of the message key, the primary key: a unique violation means the message was
+ * seen, and of two nodes racing on one message exactly one insert wins. An entry counts until its
+ * `expiresAt` (inclusive) and never after, even before it is purged: a known key whose entry has expired
+ * is taken over by a conditional UPDATE (`... WHERE expires_at < now`), which again only one racer can
+ * win. Expired entries are deleted by a purge that runs inside a recording at most once per
+ * `purgeIntervalMs` of the injected clock's time (no timer: an idle service keeps its few expired rows,
+ * which never count).
+ *
+ * Every access is queued per database file (`runSerialized`) and failures become service errors
+ * (`toStorageFault`: an unavailable database is SOA-02002).
+ */
+export class TypeormReplayStore implements ReplayGuard {
+  private readonly purgeIntervalMs: number;
+  /** Clock time (ms) from which the next recording purges; undefined: the next one does. */
+  private nextPurgeAt: number | undefined;
+
+  constructor(
+    private readonly dataSource: DataSource,
+    private readonly clock: Clock,
+    options: ReplayStoreOptions = {},
+  ) {
+    this.purgeIntervalMs = options.purgeIntervalMs ?? DEFAULT_REPLAY_PURGE_INTERVAL_MS;
+    if (!Number.isSafeInteger(this.purgeIntervalMs) || this.purgeIntervalMs < 0) {
+      throw new RangeError('purgeIntervalMs must be a non-negative integer');
+    }
+  }
+
+  async recordFirstSighting(entry: ReplayEntry): Promise<boolean> {
+    return this.access(async (manager) => {
+      const now = this.clock.now();
+      if (this.nextPurgeAt === undefined || now.getTime() >= this.nextPurgeAt) {
+        await deleteExpired(manager, now);
+        this.nextPurgeAt = now.getTime() + this.purgeIntervalMs;
+      }
+      return insertOrTakeOverExpired(manager, entry, now);
+    });
+  }
+
+  /**
+   * Deletes every entry expired at the clock's time now (the periodic purge does this by itself).
+   * @returns how many entries were deleted
+   */
+  async purgeExpired(): Promise<number> {
+    return this.access((manager) => deleteExpired(manager, this.clock.now()));
+  }
+
+  private async access<T>(work: (manager: EntityManager) => Promise<T>): Promise<T> {
+    try {
+      return await runSerialized(this.dataSource, () => work(this.dataSource.manager));
+    } catch (error) {
+      throw toStorageFault(error);
+    }
+  }
+}
+
+async function deleteExpired(manager: EntityManager, now: Date): Promise<number> {
+  const result = await manager
+    .createQueryBuilder()
+    .delete()
+    .from(ReplayCacheEntryEntity)
+    .where('expires_at < :now', { now: now.toISOString() })
+    .execute();
+  return result.affected ?? 0;
+}
+
+async function insertOrTakeOverExpired(
+  manager: EntityManager,
+  entry: ReplayEntry,
+  now: Date,
+): Promise<boolean> {
+  try {
+    await manager.insert(ReplayCacheEntryEntity, {
+      messageKey: entry.key,
+      expiresAt: entry.expiresAt,
+      seenAt: now,
+    });
+    return true;
+  } catch (error) {
+    if (!isUniqueViolation(error)) throw error;
+  }
+  // Known key: a replay, unless its entry expired and was not purged yet.
+  const result = await manager
+    .createQueryBuilder()
+    .update(ReplayCacheEntryEntity)
+    .set({ expiresAt: entry.expiresAt, seenAt: now })
+    .where('message_key = :key AND expires_at < :now', { key: entry.key, now: now.toISOString() })
+    .execute();
+  return result.affected === 1;
+}
