@@ -19,7 +19,7 @@ import { buildFaultDocument } from '../soap/fault-envelope';
 import { selectOperation, type OperationBinding } from '../soap/operation-table';
 import { parseEnvelope, type ParsedEnvelope } from '../soap/parse-envelope';
 import { buildResponseEnvelope } from '../soap/response-envelope';
-import { serializeSignedEnvelope } from '../wssecurity/serialize-signed-envelope';
+import { serialize } from '../xml/element-builder';
 import type { EnvelopeSigner } from '../wssecurity/sign-envelope';
 
 /** One SOAP port: its operations (from the WSDL), their handlers, and how requests are authenticated. */
@@ -48,7 +48,7 @@ async function encode(
 ): Promise<EncodedResponse> {
   const document = buildResponseEnvelope(rendered.payload);
   await responseSigner.sign(document);
-  const envelope = serializeSignedEnvelope(document);
+  const envelope = serialize(document);
   return rendered.attachments.length > 0
     ? multipartSoapResponse(envelope, rendered.attachments)
     : plainSoapResponse(envelope);
@@ -68,7 +68,7 @@ export async function signedFaultBody(
   } catch (error) {
     log.error('response signing failed: the fault is sent unsigned', { error: describe(error) });
   }
-  return serializeSignedEnvelope(document);
+  return serialize(document);
 }
 
 /**

@@ -152,10 +152,9 @@ export function decodeDerString(element: DerElement): string | undefined {
       return element.content.toString('utf8');
     case 0x12: // NumericString
     case 0x13: // PrintableString
+    case 0x14: // TeletexString (T61String)
     case 0x16: // IA5String
     case 0x1a: // VisibleString
-      return element.content.toString('latin1');
-    case 0x14: // TeletexString (T61String)
       return element.content.toString('latin1');
     case 0x1e: // BMPString (UTF-16BE)
       return decodeBigEndianCodeUnits(element.content, 2);

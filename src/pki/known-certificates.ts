@@ -105,7 +105,7 @@ function subjectKeyIdentifierOf(fields: CertificateFields): Buffer {
  * @throws Error when the DER is not an X.509 certificate
  */
 export function knownCertificate(der: Buffer): KnownCertificate {
-  new X509Certificate(der);
+  new X509Certificate(der); // throws unless OpenSSL reads it as X.509, before the DER walk below
   const fields = readCertificateFields(der);
   return {
     der: Buffer.from(der),

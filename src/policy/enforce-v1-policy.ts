@@ -16,7 +16,10 @@ export interface AuthenticatedRequest {
   /** `envelope.payload` itself; its parent is the very Body element the signature covered. */
   payload: Element;
   sender: Sender;
-  /** DER of the sender's certificate (the BinarySecurityToken that verified the signature). */
+  /**
+   * DER of the sender's certificate, whose key verified the signature: the BinarySecurityToken's, or the
+   * known certificate (RM_SENDER_CERTS_DIR) an issuer-serial, SKI or thumbprint reference named.
+   */
   certificate: Buffer;
   /** The path from {@link certificate} to its trust anchor, as the validator returned it. */
   certificateChain: Buffer[];

@@ -2,7 +2,7 @@ import type { Document, Element } from '@xmldom/xmldom';
 import type { FaultNamespace } from '../config/config';
 import { UnexpectedError } from '../errors/faults';
 import { ServiceError } from '../errors/service-error';
-import { appendElement, createDocument, serialize } from '../xml/element-builder';
+import { appendElement, createDocument } from '../xml/element-builder';
 import { NS } from '../xml/namespaces';
 
 /** What a fault needs besides the error: who answers, in which form, and under which request id. */
@@ -12,13 +12,6 @@ export interface FaultContext {
   /** RM_ENVIRONMENT (PRD, ACC, ...), stated in consumer faults when set. */
   environment: string | undefined;
   now: Date;
-}
-
-/** A SOAP fault ready for the wire: HTTP 500 and the envelope bytes. */
-export interface SoapFault {
-  status: 500;
-  body: Buffer;
-  error: ServiceError;
 }
 
 /** A SOAP fault as a DOM, before it is signed and serialised. */
@@ -47,14 +40,8 @@ export function asServiceError(error: unknown): ServiceError {
  * The one place where errors become SOAP 1.1 faults: `faultcode` Client or Server by origin,
  * `faultstring` = the code, and the contract's `BusinessError`/`SystemError` in `detail`, in the consumer
  * form (`errors/v1`) or, with `RM_FAULT_NAMESPACE=provider`, the provider form (with Actor and DateTime).
- * Never a stack trace.
+ * Never a stack trace. Returned as a DOM, for the endpoint to sign before it serialises it once.
  */
-export function buildFault(thrown: unknown, context: FaultContext): SoapFault {
-  const { status, document, error } = buildFaultDocument(thrown, context);
-  return { status, body: serialize(document), error };
-}
-
-/** The fault of {@link buildFault} as a DOM, for the endpoint to sign before it serialises it once. */
 export function buildFaultDocument(thrown: unknown, context: FaultContext): SoapFaultDocument {
   const error = asServiceError(thrown);
   const document = createDocument(NS.soap11, 'soapenv:Envelope');

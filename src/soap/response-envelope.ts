@@ -1,5 +1,5 @@
 import type { Document, Element } from '@xmldom/xmldom';
-import { appendElement, createDocument, serialize } from '../xml/element-builder';
+import { appendElement, createDocument } from '../xml/element-builder';
 import { NS } from '../xml/namespaces';
 
 /**
@@ -11,9 +11,4 @@ export function buildResponseEnvelope(payload: Element): Document {
   const body = appendElement(document.documentElement as Element, NS.soap11, 'soapenv:Body');
   body.appendChild(document.importNode(payload, true));
   return document;
-}
-
-/** Wraps a response payload element in a SOAP 1.1 envelope and serialises it (no Security header). */
-export function serializeResponseEnvelope(payload: Element): Buffer {
-  return serialize(buildResponseEnvelope(payload));
 }

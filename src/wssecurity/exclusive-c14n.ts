@@ -1,6 +1,6 @@
-import type { Element, Node } from '@xmldom/xmldom';
+import type { Element, Node, Text } from '@xmldom/xmldom';
 import { ExclusiveCanonicalization } from 'xml-crypto';
-import { isElement } from './dom';
+import { CDATA_SECTION_NODE, isElement, TEXT_NODE } from './dom';
 import { XMLNS_NS } from './namespaces';
 
 /** A namespace binding in scope of an element. */
@@ -40,6 +40,20 @@ export class CodePointOrderExclusiveCanonicalization extends ExclusiveCanonicali
       compareCodePoints(a.namespaceURI ?? '', b.namespaceURI ?? '') ||
       compareCodePoints(a.localName, b.localName);
     return Math.sign(order) as 1 | 0 | -1;
+  }
+
+  /**
+   * An empty text node canonicalizes to nothing; xml-crypto 6 tests `node.data` for truth and throws on
+   * it ("Unable to exclusive canonicalize node type: 3"). Documents we build have them (an empty Token).
+   */
+  override processInner(
+    ...args: Parameters<ExclusiveCanonicalization['processInner']>
+  ): ReturnType<ExclusiveCanonicalization['processInner']> {
+    const [node] = args;
+    if ((node.nodeType === TEXT_NODE || node.nodeType === CDATA_SECTION_NODE) && (node as Text).data === '') {
+      return '';
+    }
+    return super.processInner(...args);
   }
 }
 

@@ -1,4 +1,11 @@
-import { DOMImplementation, XMLSerializer, type Document, type Element } from '@xmldom/xmldom';
+import {
+  DOMImplementation,
+  XMLSerializer,
+  type Document,
+  type Element,
+  type Node,
+  type XMLSerializerOptions,
+} from '@xmldom/xmldom';
 
 /** Child content of {@link appendElement}: text, or a function that fills the new element. */
 export type ElementContent = string | ((element: Element) => void) | undefined;
@@ -28,10 +35,38 @@ export function appendElement(
   return element;
 }
 
-/** Serialises a document (or element) to UTF-8 bytes with an XML declaration. */
+const TEXT_NODE = 3;
+const CDATA_SECTION_NODE = 4;
+const TEXT_ESCAPES: Readonly<Record<string, string>> = {
+  '<': '&lt;',
+  '>': '&gt;',
+  '&': '&amp;',
+  '\r': '&#13;',
+};
+
+/**
+ * xmldom writes a carriage return in text (or CDATA) as is, and every XML parser reads it back as a line
+ * feed: a signed element would no longer canonicalize to what was digested. Such text is written escaped
+ * (xmldom writes a string returned by a node filter as it is; its typings only admit nodes). A CDATA
+ * section and its escaped text are the same characters to a parser and to canonicalization.
+ */
+function carriageReturnSafe(node: Node): Node | string {
+  if (node.nodeType !== TEXT_NODE && node.nodeType !== CDATA_SECTION_NODE) return node;
+  const data = (node as Node & { data: string }).data;
+  return data.includes('\r') ? data.replace(/[<>&\r]/g, (character) => TEXT_ESCAPES[character]) : node;
+}
+
+/**
+ * Serialises a document (or element) to UTF-8 bytes with an XML declaration, so that parsing the bytes
+ * gives back the same characters (carriage returns included): what a receiver canonicalizes is what was
+ * signed.
+ */
 export function serialize(node: Document | Element): Buffer {
+  const options: XMLSerializerOptions = {
+    nodeFilter: carriageReturnSafe as unknown as XMLSerializerOptions['nodeFilter'],
+  };
   return Buffer.from(
-    `<?xml version="1.0" encoding="UTF-8"?>\n${new XMLSerializer().serializeToString(node)}`,
+    `<?xml version="1.0" encoding="UTF-8"?>\n${new XMLSerializer().serializeToString(node, options)}`,
     'utf8',
   );
 }

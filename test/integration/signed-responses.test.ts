@@ -3,6 +3,10 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import type { Element } from '@xmldom/xmldom';
+import winston from 'winston';
+import { signedFaultBody } from '../../src/app/soap-endpoint';
+import { TicketNotFoundError } from '../../src/errors/faults';
+import { buildFaultDocument } from '../../src/soap/fault-envelope';
 import { parseEnvelope, type ParsedEnvelope } from '../../src/soap/parse-envelope';
 import { childElements, isElementNamed } from '../../src/wssecurity/dom';
 import { DS_NS, SOAP11_NS, WSSE_NS, WSU_NS } from '../../src/wssecurity/namespaces';
@@ -194,5 +198,38 @@ test('the signature names the token by a direct reference and uses only the cont
     'http://www.w3.org/2001/04/xmldsig-more#rsa-sha256',
     'http://www.w3.org/2001/04/xmlenc#sha256',
     'http://www.w3.org/2001/10/xml-exc-c14n#',
+  ]);
+});
+
+test('when the signer fails, a fault still goes out (unsigned) and the failure is logged', async () => {
+  const logged: unknown[] = [];
+  const log = winston.createLogger({
+    transports: [new winston.transports.Console({ silent: true })],
+  });
+  log.on('data', (entry: unknown) => logged.push(entry));
+  const fault = buildFaultDocument(new TicketNotFoundError(), {
+    requestId: 'b7c7f1f4-2d43-4f0e-9a7e-3c1f4bb0d7a9',
+    faultNamespace: 'consumer',
+    environment: undefined,
+    now: service.clock.now(),
+  });
+  const body = await signedFaultBody(
+    fault.document,
+    { sign: () => Promise.reject(new Error('HSM unreachable')) },
+    log,
+  );
+  expectFault(
+    { status: 500, headers: { 'content-type': 'text/xml' }, body },
+    {
+      code: 'REPO_B01',
+      kind: 'BusinessError',
+    },
+  );
+  expect(body.toString('utf8')).not.toContain('Security');
+  expect(logged).toEqual([
+    expect.objectContaining({
+      level: 'error',
+      message: 'response signing failed: the fault is sent unsigned',
+    }),
   ]);
 });

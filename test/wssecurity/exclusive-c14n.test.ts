@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { DOMParser, XMLSerializer, type Element } from '@xmldom/xmldom';
+import { DOMImplementation, DOMParser, XMLSerializer, type Element } from '@xmldom/xmldom';
 import { findAncestorNs } from 'xml-crypto';
 import { ancestorNamespaces, canonicalizeExclusive } from '../../src/wssecurity/exclusive-c14n';
 import { NAMESPACE_HEAVY_ENVELOPE } from './wss-test-context';
@@ -68,5 +68,14 @@ describe('canonicalizeExclusive', () => {
     if (result.error) throw new Error(`${missing}: ${result.error.message}`);
     expect(result.status).toBe(0);
     expect(canonicalizeExclusive(parseXml(withoutComments).documentElement!, [])).toBe(result.stdout);
+  });
+});
+
+describe('empty text nodes', () => {
+  it('canonicalize to nothing (a built document may hold one, e.g. an empty Token)', () => {
+    const document = new DOMImplementation().createDocument('urn:x', 'x:Token', null);
+    const root = document.documentElement as Element;
+    root.appendChild(document.createTextNode(''));
+    expect(canonicalizeExclusive(root, [])).toBe('<x:Token xmlns:x="urn:x"></x:Token>');
   });
 });

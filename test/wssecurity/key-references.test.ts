@@ -1,4 +1,9 @@
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import { KnownCertificates } from '../../src/pki/known-certificates';
+import { DS_NS } from '../../src/wssecurity/namespaces';
 import { processSecurityHeader } from '../../src/wssecurity/process-security-header';
 import type { SecurityFacts, SignatureFacts } from '../../src/wssecurity/security-facts';
 import { issueFromDevCa } from '../policy/policy-test-certificates';
@@ -7,6 +12,7 @@ import {
   createWssTestContext,
   disposeWssTestContext,
   parse,
+  tamper,
   type TestCredentials,
   type WssTestContext,
 } from './wss-test-context';
@@ -230,4 +236,82 @@ describe('ECDSA', () => {
     });
     expect(facts).toMatchObject({ signatureVerifications: 0, digestedBytes: 0 });
   });
+});
+
+/*
+ * ECDSA against an independent implementation: xmlsec1 verifies the test signer's r || s SignatureValue,
+ * and signs a template that the processing verifies. Skipped locally without xmlsec1, failing when CI=true.
+ */
+const xmlsecAvailable = spawnSync('xmlsec1', ['--version'], { stdio: 'ignore' }).error === undefined;
+if (!xmlsecAvailable && process.env.CI !== 'true') {
+  console.warn(
+    'xmlsec1 is not on the PATH: the ECDSA interoperability tests are skipped (they fail when CI=true)',
+  );
+}
+const describeWithXmlsec = xmlsecAvailable || process.env.CI === 'true' ? describe : describe.skip;
+
+describeWithXmlsec('ECDSA with xmlsec1', () => {
+  const idAttributes = ['Body', 'Timestamp', 'BinarySecurityToken'].flatMap((node) => ['--id-attr:Id', node]);
+  let dir: string;
+  beforeAll(() => {
+    dir = mkdtempSync(path.join(os.tmpdir(), 'ecdsa-xmlsec-'));
+  });
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+  function xmlsec(args: string[]): { status: number | null; output: string } {
+    const result = spawnSync('xmlsec1', args, { encoding: 'utf8' });
+    if (result.error) throw new Error(`xmlsec1 cannot run: ${result.error.message}`);
+    return { status: result.status, output: `${result.stdout}${result.stderr}` };
+  }
+
+  function file(name: string, content: string): string {
+    writeFileSync(path.join(dir, name), content);
+    return path.join(dir, name);
+  }
+
+  test.each(['ecdsa-sha256', 'ecdsa-sha512'] as const)(
+    'xmlsec1 verifies the signer’s %s',
+    (signatureAlgorithm) => {
+      const xml = ctx.sign({ keyPem: ec.keyPem, certPem: ec.certPem, signatureAlgorithm });
+      const result = xmlsec([
+        '--verify',
+        '--pubkey-cert-pem',
+        file('ec.cert.pem', ec.certPem),
+        ...idAttributes,
+        file('to-verify.xml', xml),
+      ]);
+      expect(result.output).toMatch(/^OK/m);
+      expect(result.status).toBe(0);
+    },
+  );
+
+  test.each(['ecdsa-sha256', 'ecdsa-sha512'] as const)(
+    'the processing verifies what xmlsec1 signs with %s',
+    async (signatureAlgorithm) => {
+      const templateXml = tamper(
+        ctx.sign({ keyPem: ec.keyPem, certPem: ec.certPem, signatureAlgorithm }),
+        (document) => {
+          for (const name of ['DigestValue', 'SignatureValue']) {
+            const elements = document.getElementsByTagNameNS(DS_NS, name);
+            for (let i = 0; i < elements.length; i += 1) elements.item(i)!.textContent = '';
+          }
+        },
+      );
+      const output = path.join(dir, 'xmlsec-signed.xml');
+      const result = xmlsec([
+        '--sign',
+        '--privkey-pem',
+        file('ec.key.pem', ec.keyPem),
+        ...idAttributes,
+        '--output',
+        output,
+        file('template.xml', templateXml),
+      ]);
+      expect(result.status).toBe(0);
+      const signed = readFileSync(output, 'utf8').replace(/^(<\?xml[^>]*\?>)\s+/, '$1');
+      const signature = onlySignature(await processSecurityHeader(parse(signed)));
+      expect(signature.signatureValue.outcome).toBe('valid');
+      expect(signature.references.every((reference) => reference.digest.outcome === 'valid')).toBe(true);
+    },
+  );
 });

@@ -18,7 +18,6 @@ import {
   X509V3_VALUE_TYPE,
 } from '../../src/wssecurity/namespaces';
 import { processSecurityHeader } from '../../src/wssecurity/process-security-header';
-import { serializeSignedEnvelope } from '../../src/wssecurity/serialize-signed-envelope';
 import { EnvelopeSigner, type SignedEnvelope } from '../../src/wssecurity/sign-envelope';
 import { appendElement, createDocument, serialize } from '../../src/xml/element-builder';
 import { NS } from '../../src/xml/namespaces';
@@ -92,7 +91,7 @@ const ENVELOPES: Array<[string, () => Document]> = [
 
 async function signedText(document: Document): Promise<{ xml: string; signed: SignedEnvelope }> {
   const signed = await signer.sign(document);
-  return { xml: serializeSignedEnvelope(document).toString('utf8'), signed };
+  return { xml: serialize(document).toString('utf8'), signed };
 }
 
 function securityChildren(security: Element): string[] {
@@ -200,7 +199,6 @@ describe('what was signed is what goes out', () => {
       note.appendChild((note.ownerDocument as Document).createCDATASection('cdata\r<kept>')),
     );
     const { xml, signed } = await signedText(buildResponseEnvelope(payload));
-    expect(serialize(buildResponseEnvelope(payload)).toString('utf8')).toContain('line one\r\n');
     expect(xml).toContain('line one&#13;\nline two&#13;</types:Token>');
     expect(xml).toContain('cdata&#13;&lt;kept&gt;');
     const envelope = parse(xml);
