@@ -112,12 +112,12 @@ describe('replay', () => {
     const digestMismatch: ExpectedFault = { code: 'FILE_B01', kind: 'BusinessError' };
     expectFault(await rm.postSwa(signed, partsOf(spec)), digestMismatch);
     expectFault(await rm.postSwa(signed, partsOf(spec)), notAuthenticated);
-    rm.clock.advance(1);
+    rm.clock.advance(1000);
     expectFault(await rm.postSwa(rm.sign(sendDocumentEnvelope(spec)), partsOf(spec)), digestMismatch);
   });
 
   it('a message refused by the policy (bad signature) is not recorded', async () => {
-    rm.clock.advance(1);
+    rm.clock.advance(1000);
     const signed = rm.sign(healthCheckEnvelope('PING'));
     const rowsBefore = await replayRows(rm);
     const tampered = signed.replace('type="PING"', 'type="ALL"');
@@ -128,7 +128,7 @@ describe('replay', () => {
   });
 
   it('survives a restart: a new service on the same data directory refuses the message', async () => {
-    rm.clock.advance(1);
+    rm.clock.advance(1000);
     const signed = rm.sign(healthCheckEnvelope('PING'));
     expectOk(await healthCheck(rm, signed));
     const now = rm.clock.now();
@@ -143,14 +143,14 @@ describe('replay', () => {
   it('is shared by two services on one data directory; of two racing with one message, one wins', async () => {
     const second = await startTestService({}, { dataDir });
     others.push(second);
-    rm.clock.advance(1);
+    rm.clock.advance(1000);
     second.clock.set(rm.clock.now());
 
     const signed = rm.sign(healthCheckEnvelope('PING'));
     expectOk(await healthCheck(rm, signed));
     expectFault(await healthCheck(second, signed), notAuthenticated);
 
-    rm.clock.advance(1);
+    rm.clock.advance(1000);
     second.clock.set(rm.clock.now());
     const racing = rm.sign(healthCheckEnvelope('PING'));
     const outcomes = await Promise.all([healthCheck(rm, racing), healthCheck(second, racing)]);
@@ -158,7 +158,7 @@ describe('replay', () => {
   });
 
   it('forgets entries after their expiry: past Expires the purge removes them, and the Timestamp rule refuses', async () => {
-    rm.clock.advance(1);
+    rm.clock.advance(1000);
     const old = rm.sign(healthCheckEnvelope('PING'));
     expectOk(await healthCheck(rm, old));
     expect(await replayRows(rm)).toBeGreaterThan(1);
@@ -192,7 +192,7 @@ describe('revocation (RM_CRL)', () => {
   }
 
   function ping(rm: TestService, sender: TestSender): Promise<HttpResult> {
-    rm.clock.advance(1);
+    rm.clock.advance(1000);
     return healthCheck(rm, rm.sign(healthCheckEnvelope('PING'), { sender }));
   }
 
@@ -217,7 +217,7 @@ describe('revocation (RM_CRL)', () => {
 
       const before = await storedState(rm);
       const spec = citizenSpec('T-revoked-sender');
-      rm.clock.advance(1);
+      rm.clock.advance(1000);
       const result = await rm.postSwa(
         rm.sign(sendDocumentEnvelope(spec), { sender: senders[1] }),
         partsOf(spec),
