@@ -149,7 +149,10 @@ export async function startService(options: StartOptions = {}): Promise<RunningS
       operations,
       handlers,
       async authenticate(envelope) {
-        const facts = await processSecurityHeader(envelope, { knownCertificates: keys.knownSenders });
+        const facts = await processSecurityHeader(envelope, {
+          knownCertificates: keys.knownSenders,
+          certificateTrust: certificateValidator,
+        });
         return enforceV1Policy(envelope, facts, {
           clock,
           settings: config.security,

@@ -78,11 +78,17 @@ export async function enforceV1Policy(
   deps: V1PolicyDependencies,
 ): Promise<AuthenticatedRequest> {
   const header = singleSecurityHeader(facts);
+  // Processing asked for trust before digesting: an untrusted signer is refused for that, not for the
+  // digests it was spared.
+  const processedTrust = header.signatures.length === 1 ? header.signatures[0].trust : undefined;
+  if (processedTrust && !processedTrust.valid) {
+    throw new NotAuthenticatedError(`sender certificate not trusted: ${processedTrust.reason}`);
+  }
   const timestamp = checkTimestamp(header, deps.clock, deps.settings);
   const signature = checkSignature(envelope, header, timestamp.facts, deps.settings);
   const certificate = signature.certificateDer;
 
-  const verdict = await deps.certificateValidator.validate(certificate);
+  const verdict = signature.facts.trust ?? (await deps.certificateValidator.validate(certificate));
   if (!verdict.valid) throw new NotAuthenticatedError(`sender certificate not trusted: ${verdict.reason}`);
 
   const identity = await readIdentity(deps, certificate);

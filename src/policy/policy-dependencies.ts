@@ -1,15 +1,13 @@
 import type { Clock } from '../clock/clock';
 import type { SecuritySettings } from '../config/config';
 import type { SenderIdentity } from '../pki/sender-identity';
+import type { CertificateTrust } from '../wssecurity/security-facts';
 import type { ReplayGuard } from './replay-guard';
 
-/** A certificate check's outcome: the path to a trust anchor, or why there is none. */
-export type TrustVerdict = { valid: true; chain: Buffer[] } | { valid: false; reason: string };
+export type { TrustVerdict } from '../wssecurity/security-facts';
 
 /** Decides whether a sender certificate is trusted (implemented by `src/pki/certificate-validator.ts`). */
-export interface SenderCertificateValidator {
-  validate(certificateDer: Buffer): Promise<TrustVerdict>;
-}
+export type SenderCertificateValidator = CertificateTrust;
 
 /**
  * Reads the sender's identity from a trusted certificate (implemented by `src/pki/sender-identity.ts`).

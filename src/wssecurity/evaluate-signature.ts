@@ -1,7 +1,7 @@
 import { constants, createHash, timingSafeEqual, verify, type KeyObject } from 'node:crypto';
 import { NODE_HASH, SIGNATURE_KEY_TYPE, SIGNATURE_ALGORITHM_URIS } from './algorithms';
 import { canonicalizeExclusive } from './exclusive-c14n';
-import type { Evaluation, ReferenceFacts, SignatureFacts } from './security-facts';
+import type { Evaluation, ReferenceFacts, SignatureFacts, TrustVerdict } from './security-facts';
 
 /** Work done while evaluating, summed over an envelope. */
 export interface EvaluationCounters {
@@ -94,31 +94,34 @@ function evaluateDigest(reference: ReferenceFacts, counters: EvaluationCounters)
 /**
  * Evaluates a signature whose references and key are resolved, cheapest refusal first: nothing is
  * computed unless the structure, the algorithms and the key are acceptable; then the SignatureValue is
- * verified over the exc-c14n of SignedInfo with the token's key; only when it verifies, and every
- * reference is acceptable, are the referenced elements canonicalized and digested.
+ * verified over the exc-c14n of SignedInfo with the token's key; then, when `trust` is given, the key's
+ * certificate must be trusted; only then, and when every reference is acceptable, are the referenced
+ * elements canonicalized and digested (an untrusted signer costs no digesting).
  * @param refusal a reason, decided by the caller, not to evaluate this signature at all
+ * @param trust asks whether the key's certificate is trusted; its verdict is recorded in the facts
  */
-export function evaluateSignature(
+export async function evaluateSignature(
   facts: SignatureFacts,
   publicKey: KeyObject | undefined,
   counters: EvaluationCounters,
   refusal?: string,
-): void {
+  trust?: () => Promise<TrustVerdict>,
+): Promise<void> {
+  const skipDigests = (reason: string) => {
+    for (const reference of facts.references) reference.digest = notEvaluated(reason);
+  };
   const gate = refusal ?? signatureGate(facts, publicKey);
   if (gate !== undefined || publicKey === undefined) {
     const reason = gate ?? 'no key';
     facts.signatureValue = notEvaluated(reason);
-    for (const reference of facts.references) {
-      reference.digest = notEvaluated(`signature not evaluated: ${reason}`);
-    }
-    return;
+    return skipDigests(`signature not evaluated: ${reason}`);
   }
   facts.signatureValue = verifySignatureValue(facts, publicKey, counters);
-  if (facts.signatureValue.outcome !== 'valid') {
-    for (const reference of facts.references) {
-      reference.digest = notEvaluated('the SignatureValue does not verify');
-    }
-    return;
+  if (facts.signatureValue.outcome !== 'valid') return skipDigests('the SignatureValue does not verify');
+  if (trust) {
+    facts.trust = await trust();
+    if (!facts.trust.valid)
+      return skipDigests(`the signing certificate is not trusted: ${facts.trust.reason}`);
   }
   const unacceptable = facts.references.some((reference) => reference.problems.length > 0);
   for (const reference of facts.references) {

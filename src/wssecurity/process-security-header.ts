@@ -9,7 +9,14 @@ import { readBinarySecurityToken } from './read-binary-security-token';
 import { readSignature, type SignatureReading } from './read-signature';
 import { readTimestamp } from './read-timestamp';
 import { resolveSignatureKey, type ResolvedKey } from './resolve-signature-key';
-import type { IdMatch, ReferenceFacts, SecurityFacts, SecurityHeaderFacts } from './security-facts';
+import type {
+  CertificateTrust,
+  IdMatch,
+  ReferenceFacts,
+  SecurityFacts,
+  SecurityHeaderFacts,
+  SignatureKeyFacts,
+} from './security-facts';
 
 /** Bounds on the work one envelope may cause; beyond them, facts are recorded and nothing is computed. */
 export interface ProcessingOptions {
@@ -24,14 +31,29 @@ export interface ProcessingOptions {
    * against (RM_SENDER_CERTS_DIR); default none, so that only a BinarySecurityToken names a key.
    */
   knownCertificates?: KnownCertificates;
+  /**
+   * Asked once a SignatureValue verifies and before any reference is digested, so that an untrusted
+   * signer costs no digesting; its verdict is a fact the policy reads. Without it, trust is left to the
+   * policy, after the digests.
+   */
+  certificateTrust?: CertificateTrust;
 }
 
 /** The limits used when {@link ProcessingOptions} leaves them out. */
-export const DEFAULT_PROCESSING_LIMITS: Readonly<Required<Omit<ProcessingOptions, 'knownCertificates'>>> = {
+export const DEFAULT_PROCESSING_LIMITS: Readonly<
+  Required<Omit<ProcessingOptions, 'knownCertificates' | 'certificateTrust'>>
+> = {
   maxReferences: 30,
   maxTransformsPerReference: 5,
   maxSignatures: 1,
 };
+
+/** DER of the certificate whose key a resolved signature key is, when there is one. */
+function signingCertificate(key: SignatureKeyFacts): Buffer | undefined {
+  if (key.kind === 'token-reference') return key.token.certificateDer;
+  if (key.kind === 'known-certificate') return key.certificateDer;
+  return undefined;
+}
 
 /** Resolves each reference's fragment to the one element carrying it, and counts what it hides. */
 function resolveReferences(
@@ -144,7 +166,12 @@ export async function processSecurityHeader(
         options.knownCertificates ?? KnownCertificates.none,
       );
       reading.facts.key = key.facts;
-      evaluateSignature(reading.facts, key.publicKey, counters, refusal);
+      const certificateDer = signingCertificate(key.facts);
+      const trust =
+        options.certificateTrust && certificateDer
+          ? () => (options.certificateTrust as CertificateTrust).validate(certificateDer)
+          : undefined;
+      await evaluateSignature(reading.facts, key.publicKey, counters, refusal, trust);
     }
   }
   facts.digestedBytes = counters.digestedBytes;

@@ -201,6 +201,7 @@ export function readSignature(element: Element, limits: SignatureLimits): Signat
     key: { kind: 'unresolved', form: 'no-key-info', reason: 'not resolved yet', element: undefined },
     structureProblems,
     signatureValue: { outcome: 'not-evaluated', reason: 'not evaluated yet' },
+    trust: undefined,
   };
   return { facts, keyInfo: signature.found.get('KeyInfo')?.[0] };
 }

@@ -162,6 +162,19 @@ export interface SignatureFacts {
   structureProblems: string[];
   /** Whether SignatureValue verifies over the exc-c14n of SignedInfo with the resolved key. */
   signatureValue: Evaluation;
+  /**
+   * Whether the key's certificate is trusted, when processing was given a {@link CertificateTrust}: asked
+   * only once the SignatureValue verifies, and before any reference is digested. Undefined when not asked.
+   */
+  trust: TrustVerdict | undefined;
+}
+
+/** A certificate check's outcome: the path to a trust anchor, or why there is none. */
+export type TrustVerdict = { valid: true; chain: Buffer[] } | { valid: false; reason: string };
+
+/** Decides whether a certificate is trusted (implemented by `src/pki/certificate-validator.ts`). */
+export interface CertificateTrust {
+  validate(certificateDer: Buffer): Promise<TrustVerdict>;
 }
 
 /** A `wsu:Created` or `wsu:Expires` child of a Timestamp. */

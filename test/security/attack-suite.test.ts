@@ -946,11 +946,12 @@ describe('attack suite: hostile requests over HTTP', () => {
      * then the v1 policy with the dev CA as trust anchor. Keep it in step with start-service.
      */
     async function authenticateAsTheServiceDoes(envelope: ParsedEnvelope) {
-      const securityFacts = await processSecurityHeader(envelope);
+      const certificateValidator = new CertificateValidator([rm.service.pki!.ca.certificateDer], rm.clock);
+      const securityFacts = await processSecurityHeader(envelope, { certificateTrust: certificateValidator });
       const error = await enforceV1Policy(envelope, securityFacts, {
         clock: rm.clock,
         settings: rm.service.config.security,
-        certificateValidator: new CertificateValidator([rm.service.pki!.ca.certificateDer], rm.clock),
+        certificateValidator,
         senderIdentity: senderIdentityFromCertificate,
         replayGuard: { recordFirstSighting: () => Promise.resolve(true) },
       }).then(
