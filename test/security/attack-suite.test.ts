@@ -14,7 +14,7 @@ import { expectFault, type ExpectedFault } from '../support/fault-assertions';
 import { startTestService, type TestSender, type TestService } from '../support/service-fixture';
 import { parseResponse, type HttpResult } from '../support/soap-client';
 import { partsOf, samplePdf, sendDocumentEnvelope, type SendDocumentSpec } from '../support/v1-requests';
-import { signEnvelope, WSS_URIS, type WssSignOptions } from '../support/wss-signer';
+import { DEFAULT_WSS_IDS, signEnvelope, WSS_URIS, type WssSignOptions } from '../support/wss-signer';
 import {
   all,
   appendToHeaderText,
@@ -902,7 +902,9 @@ describe('attack suite: hostile requests over HTTP', () => {
         probe,
         spec,
         envelope: sendDocumentEnvelope(spec),
-        signed: (options = {}) => target.sign(sendDocumentEnvelope(spec), options),
+        // The hostile variants aim at the signer's well-known Ids (DEFAULT_WSS_IDS).
+        signed: (options = {}) =>
+          target.sign(sendDocumentEnvelope(spec), { ids: DEFAULT_WSS_IDS, ...options }),
         send: (envelope, headers) => target.postSwa(envelope, partsOf(spec), headers),
         resetBaseline: async () => {
           before = await storedState(target);

@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import fs from 'node:fs/promises';
 import os from 'node:os';
@@ -113,11 +113,21 @@ export async function startTestService(
     logs,
     sign(envelope, signOptions = {}) {
       const sender = signOptions.sender ?? senders[0];
+      // Fresh Ids each time, as WSS4J and zeep write them: two signings of the same content at the same
+      // clock time are then two messages, not a replay.
+      const unique = randomUUID();
       return signEnvelope(envelope, {
         keyPem: sender.keyPem,
         certPem: sender.certPem,
         created: clock.now(),
         ...signOptions,
+        ids: {
+          body: `id-${unique}`,
+          timestamp: `TS-${unique}`,
+          token: `X509-${unique}`,
+          signature: `SIG-${unique}`,
+          ...signOptions.ids,
+        },
       });
     },
     postXml(envelope, headers = {}) {
