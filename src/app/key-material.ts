@@ -7,6 +7,7 @@ import { ensureDevPki, isDevPkiCertificate, type DevPki } from '../pki/dev-pki';
 import { KnownCertificates } from '../pki/known-certificates';
 import { readCertificatesFromPemDirectory } from '../pki/pem';
 import { certificateFingerprint } from '../policy/certificate-fingerprint';
+import { readPkcs12KeyStore } from './pkcs12-key-store';
 
 /** The keys and certificates the service runs with. */
 export interface KeyMaterial {
@@ -29,19 +30,23 @@ export interface KeyMaterial {
  * whatever is not configured. With RM_ENVIRONMENT=PRD the service refuses to start on generated keys.
  */
 export async function loadKeyMaterial(config: Config, clock: Clock): Promise<KeyMaterial> {
-  const needsDevPki = !config.signer || !config.trustDir;
+  const signerConfigured = config.signer !== undefined || config.signerP12 !== undefined;
+  const needsDevPki = !signerConfigured || !config.trustDir;
   if (config.environment === 'PRD' && needsDevPki) {
     throw new ConfigError(
-      'RM_ENVIRONMENT=PRD needs RM_SIGNER_KEY, RM_SIGNER_CERT and RM_TRUST_DIR: refusing generated dev keys',
+      'RM_ENVIRONMENT=PRD needs RM_SIGNER_KEY, RM_SIGNER_CERT and RM_TRUST_DIR (or RM_SIGNER_P12 for the ' +
+        'signer): refusing generated dev keys',
     );
   }
   const devPki = needsDevPki ? await ensureDevPki(path.join(config.dataDir, 'dev-pki'), clock) : undefined;
 
-  const signer = config.signer
-    ? await PemFileSigner.fromPemFiles(config.signer.keyFile, config.signer.certFile)
-    : new PemFileSigner((devPki as DevPki).signer.privateKey, (devPki as DevPki).signer.certificateDer, [
-        (devPki as DevPki).ca.certificateDer,
-      ]);
+  const signer = config.signerP12
+    ? await signerFromPkcs12(config.signerP12.file, config.signerP12.password)
+    : config.signer
+      ? await PemFileSigner.fromPemFiles(config.signer.keyFile, config.signer.certFile)
+      : new PemFileSigner((devPki as DevPki).signer.privateKey, (devPki as DevPki).signer.certificateDer, [
+          (devPki as DevPki).ca.certificateDer,
+        ]);
   if (config.environment === 'PRD' && isDevPkiCertificate(signer.certificate)) {
     throw new ConfigError('RM_ENVIRONMENT=PRD: the signer certificate belongs to a development PKI');
   }
@@ -63,6 +68,12 @@ export async function loadKeyMaterial(config: Config, clock: Clock): Promise<Key
     ? new KnownCertificates(senderCertificates)
     : KnownCertificates.none;
   return { signer, trustAnchors, allowedSenders, knownSenders, devPki };
+}
+
+/** The signer of a PKCS#12 key store (RM_SIGNER_P12): its key, certificate and the chain it holds. */
+async function signerFromPkcs12(file: string, password: string): Promise<PemFileSigner> {
+  const entry = await readPkcs12KeyStore(file, password);
+  return new PemFileSigner(entry.privateKey, entry.certificate, entry.chain);
 }
 
 /** Days until a certificate expires (negative once expired). */

@@ -18,6 +18,8 @@ import {
 } from '../domain/send-document';
 import { ReceiptIssuer } from '../evidence/receipt-issuer';
 import { createHttpServer } from '../http/server';
+import type { TimeStampAuthority } from '../timestamping/time-stamp-authority';
+import { createTsaHttpHandler, TSA_PATH } from '../timestamping/tsa-http-handler';
 import { createLogger, type Logger } from '../logging/logger';
 import { CertificateValidator } from '../pki/certificate-validator';
 import { CrlRevocationChecker } from '../pki/crl-revocation-checker';
@@ -37,6 +39,8 @@ import { createSanityChecks } from './health-checks';
 import { loadKeyMaterial } from './key-material';
 import { contractDirectories, projectRoot } from './project-paths';
 import { createSoapEndpoint, signedFaultBody } from './soap-endpoint';
+import { createTimeStampAuthority } from './time-stamping';
+import { createProofSigner } from './proof-signing';
 import path from 'node:path';
 
 export interface StartOptions {
@@ -55,6 +59,8 @@ export interface RunningService {
   config: Config;
   /** The development PKI, when the service runs on one. */
   pki: DevPki | undefined;
+  /** What proofs are time-stamped with: the embedded TSA (also at `POST /tsa`) or RM_TSA_URL's. */
+  timeStampAuthority: TimeStampAuthority;
   dataSource: DataSource;
   server: Server;
   close(): Promise<void>;
@@ -76,6 +82,9 @@ export async function startService(options: StartOptions = {}): Promise<RunningS
 
   await fs.mkdir(config.dataDir, { recursive: true });
   const keys = await loadKeyMaterial(config, clock);
+  // RM_TSA_*: trusted time for every proof; refuses to start on a TSA certificate that cannot time-stamp.
+  const timeStamping = await createTimeStampAuthority(config, keys, clock, log);
+  const timeStampAuthority = timeStamping.authority;
   // RM_CRL: revocation checked against CRLs loaded now (a bad CRL stops the start-up) and kept fresh.
   const revocation =
     config.crl.sources.length > 0
@@ -88,6 +97,7 @@ export async function startService(options: StartOptions = {}): Promise<RunningS
           log,
         })
       : undefined;
+  const proofSigner = await createProofSigner(config, keys, timeStampAuthority, revocation);
   const dataSource = await openDatabase(config.dataDir);
   const blobs = new BlobStore(config.dataDir);
   const staging = new StagingArea(config.dataDir, clock);
@@ -97,7 +107,7 @@ export async function startService(options: StartOptions = {}): Promise<RunningS
   const replayGuard = new TypeormReplayStore(dataSource, clock);
   const sendService = new SendDocumentService({
     store,
-    receiptIssuer: new ReceiptIssuer(keys.signer, clock),
+    receiptIssuer: new ReceiptIssuer(proofSigner, clock),
     clock,
     logger: log,
   });
@@ -205,6 +215,7 @@ export async function startService(options: StartOptions = {}): Promise<RunningS
         );
       },
     },
+    timeStamping.embedded ? [{ path: TSA_PATH, post: createTsaHttpHandler(timeStamping.embedded) }] : [],
   );
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
@@ -219,6 +230,7 @@ export async function startService(options: StartOptions = {}): Promise<RunningS
     baseUrl,
     config,
     pki: keys.devPki,
+    timeStampAuthority,
     dataSource,
     server,
     async close() {

@@ -8,6 +8,7 @@ import { loadConfig } from '../config/config';
 import { SERVICE_PATH } from '../contract/wsdl-publisher';
 import { isValidCbe, normaliseCbe } from '../domain/identifiers/cbe';
 import { issueSenderCertificate } from '../pki/dev-pki';
+import { verifyProofCommand } from '../verification/verify-proof-command';
 
 function cbeArgument(value: string): string {
   const cbe = normaliseCbe(value.replace(/\D/g, ''));
@@ -90,6 +91,8 @@ program
       );
     },
   );
+
+program.addCommand(verifyProofCommand());
 
 program.parseAsync(process.argv).catch((error: unknown) => {
   process.stderr.write(`registered-mail: ${error instanceof Error ? error.message : String(error)}\n`);

@@ -51,16 +51,94 @@ export interface Config {
   /** Directory of PEM certificates of known senders: when set, the allowlist. */
   senderCertsDir: string | undefined;
   signer: { keyFile: string; certFile: string } | undefined;
+  /** RM_SIGNER_P12 (+ RM_SIGNER_P12_PASSWORD): the signer's key and chain from PKCS#12 instead of PEM. */
+  signerP12: { file: string; password: string } | undefined;
+  /** RM_CADES_LEVEL: the CAdES baseline level of every proof. */
+  cadesLevel: CadesLevel;
   /** PRD, ACC, INT, ...: when set, the sender certificate's environment OU must match. */
   environment: string | undefined;
   faultNamespace: FaultNamespace;
   security: SecuritySettings;
   limits: RequestLimits;
   crl: CrlSettings;
+  tsa: TsaSettings;
   logLevel: string;
 }
 
 export class ConfigError extends Error {}
+
+/** The RFC 3161 time-stamp authority: the embedded one (default) or an external one (RM_TSA_URL). */
+export interface TsaSettings {
+  /** RM_TSA_KEY, RM_TSA_CERT: the embedded TSA's key and certificate (the dev PKI's TSA when unset). */
+  keyPair: { keyFile: string; certFile: string } | undefined;
+  /** RM_TSA_URL: an external TSA used instead of the embedded one. */
+  url: string | undefined;
+  /** RM_TSA_TIMEOUT_MS: the whole exchange with the external TSA. */
+  timeoutMs: number;
+  /** RM_TSA_POLICY_OID: the embedded TSA's policy; with RM_TSA_URL, the policy requested and required. */
+  policyOid: string | undefined;
+  /** RM_TSA_ACCURACY_MS: the accuracy the embedded TSA states. */
+  accuracyMs: number;
+  /** RM_TSA_TRUST_DIR: PEM CA certificates trusted for the external TSA's certificate (the dev CA when unset). */
+  trustDir: string | undefined;
+}
+
+/** RM_TSA_*: an external TSA (RM_TSA_URL) excludes the embedded TSA's key (RM_TSA_KEY, RM_TSA_CERT). */
+function tsaSettings(env: NodeJS.ProcessEnv): TsaSettings {
+  const keyPair = pair(env, 'RM_TSA_KEY', 'RM_TSA_CERT');
+  const url = optional(env, 'RM_TSA_URL');
+  if (url !== undefined) {
+    if (keyPair !== undefined)
+      throw new ConfigError('set either RM_TSA_URL or RM_TSA_KEY and RM_TSA_CERT, not both');
+    let parsed: URL | undefined;
+    try {
+      parsed = new URL(url);
+    } catch {
+      parsed = undefined;
+    }
+    if (parsed === undefined || !/^https?:$/.test(parsed.protocol))
+      throw new ConfigError('RM_TSA_URL must be an absolute http or https URL');
+  }
+  const policyOid = optional(env, 'RM_TSA_POLICY_OID');
+  if (policyOid !== undefined && !/^[0-2](\.(0|[1-9]\d*))+$/.test(policyOid))
+    throw new ConfigError('RM_TSA_POLICY_OID must be an object identifier in dotted form (e.g. 1.2.3.4)');
+  const trustDir = optional(env, 'RM_TSA_TRUST_DIR');
+  if (trustDir !== undefined && url === undefined)
+    throw new ConfigError('RM_TSA_TRUST_DIR is for an external TSA: set RM_TSA_URL too');
+  return {
+    keyPair,
+    url,
+    timeoutMs: positiveInteger(env, 'RM_TSA_TIMEOUT_MS', 10_000),
+    policyOid,
+    accuracyMs: positiveInteger(env, 'RM_TSA_ACCURACY_MS', 1000),
+    trustDir,
+  };
+}
+
+/** CAdES baseline levels: B-T (signature-time-stamp) or B-LT (plus chains and CRLs in SignedData). */
+export type CadesLevel = 'B-T' | 'B-LT';
+
+/** RM_CADES_LEVEL: B-T by default. */
+function cadesLevel(env: NodeJS.ProcessEnv): CadesLevel {
+  const raw = (optional(env, 'RM_CADES_LEVEL') ?? 'B-T').toUpperCase();
+  if (raw !== 'B-T' && raw !== 'B-LT') throw new ConfigError('RM_CADES_LEVEL must be B-T or B-LT');
+  return raw;
+}
+
+/** RM_SIGNER_P12 and RM_SIGNER_P12_PASSWORD (empty password allowed); exclusive with RM_SIGNER_KEY/CERT. */
+function signerP12(env: NodeJS.ProcessEnv): Config['signerP12'] {
+  const file = optional(env, 'RM_SIGNER_P12');
+  if (file === undefined) {
+    if (env.RM_SIGNER_P12_PASSWORD !== undefined) {
+      throw new ConfigError('RM_SIGNER_P12_PASSWORD is set without RM_SIGNER_P12');
+    }
+    return undefined;
+  }
+  if (optional(env, 'RM_SIGNER_KEY') !== undefined || optional(env, 'RM_SIGNER_CERT') !== undefined) {
+    throw new ConfigError('set either RM_SIGNER_P12 or RM_SIGNER_KEY and RM_SIGNER_CERT, not both');
+  }
+  return { file, password: env.RM_SIGNER_P12_PASSWORD ?? '' };
+}
 
 const MiB = 1024 * 1024;
 
@@ -153,6 +231,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     trustDir: optional(env, 'RM_TRUST_DIR'),
     senderCertsDir: optional(env, 'RM_SENDER_CERTS_DIR'),
     signer: pair(env, 'RM_SIGNER_KEY', 'RM_SIGNER_CERT'),
+    signerP12: signerP12(env),
+    cadesLevel: cadesLevel(env),
     environment: optional(env, 'RM_ENVIRONMENT')?.toUpperCase(),
     faultNamespace,
     security: {
@@ -173,6 +253,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       sources: crlSources(env),
       refreshSeconds: positiveInteger(env, 'RM_CRL_REFRESH_SECONDS', 3600),
     },
+    tsa: tsaSettings(env),
     logLevel: optional(env, 'RM_LOG_LEVEL') ?? 'info',
   };
 }

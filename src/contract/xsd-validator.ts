@@ -1,5 +1,6 @@
 import type { Element } from '@xmldom/xmldom';
 import { MalformedMessageError, XsdComplianceError } from '../errors/faults';
+import { EVIDENCE_NAMESPACE } from '../evidence/evidence-content';
 import { NS } from '../xml/namespaces';
 import { loadLibxml2, type Libxml2 } from './libxml2';
 import { withSchemaDirectory } from './schema-input-provider';
@@ -27,6 +28,8 @@ export const SERVICE_SCHEMA_SET: readonly SchemaImport[] = [
   { namespace: NS.errors, schemaLocation: 'socsec-errors-schema-v1.xsd' },
   { namespace: NS.providerErrors, schemaLocation: 'socsec-errors-schema-ext-v1.xsd' },
   { namespace: NS.monitoring, schemaLocation: 'monitoring-v1.xsd' },
+  // The evidence of proofs other than the receipt; it imports the types namespace, already loaded above.
+  { namespace: EVIDENCE_NAMESPACE, schemaLocation: 'registeredmail-evidence-v1.xsd' },
 ];
 
 /** How many of libxml2's messages a fault repeats, and how long each may be. */
@@ -61,9 +64,9 @@ function summarise(details: readonly ErrorDetail[], withLines: boolean): string 
 }
 
 /**
- * Validates payloads (SOAP Body children) and Receipt.xml documents against one compiled XSD set, with
- * libxml2. Compile once at startup with {@link PayloadValidator.load}; each call parses, validates and
- * frees its own document, so a validator may be used for every request.
+ * Validates payloads (SOAP Body children), Receipt.xml and evidence documents against one compiled XSD
+ * set, with libxml2. Compile once at startup with {@link PayloadValidator.load}; each call parses,
+ * validates and frees its own document, so a validator may be used for every request.
  */
 export class PayloadValidator {
   private constructor(
@@ -74,8 +77,8 @@ export class PayloadValidator {
   ) {}
 
   /**
-   * Compiles this service's schema set (service, types and receipt, both error forms, monitoring) from
-   * `xsdDir`; every schemaLocation is resolved inside `xsdDir` only.
+   * Compiles this service's schema set (service, types and receipt, both error forms, monitoring,
+   * evidence) from `xsdDir`; every schemaLocation is resolved inside `xsdDir` only.
    */
   static async load(xsdDir: string): Promise<PayloadValidator> {
     return PayloadValidator.compile(xsdDir, SERVICE_SCHEMA_SET);

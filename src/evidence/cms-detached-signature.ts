@@ -39,6 +39,18 @@ export interface DetachedSignatureOptions {
    * signature-time-stamp (whose message imprint is the hash of the signature value).
    */
   unsignedAttributes?: (signatureValue: Buffer) => Promise<CmsAttribute[]>;
+  /**
+   * Computes what SignedData carries for long-term validation (CAdES-B-LT), once the unsigned attributes
+   * exist (a time-stamp token names the TSA whose chain belongs there). Without it: the signer's
+   * certificate and chain, no CRLs.
+   */
+  validationData?: (unsignedAttributes: CmsAttribute[]) => Promise<ValidationData>;
+}
+
+/** SignedData's `certificates` and `crls` (DER each), written in the given order. */
+export interface ValidationData {
+  certificates: Buffer[];
+  crls: Buffer[];
 }
 
 type Asn1js = PkiLibraries['asn1js'];
@@ -94,13 +106,22 @@ export async function createDetachedCmsSignature(
     );
   }
 
+  const validation = await options.validationData?.(unsigned);
   const signedData = new pkijs.SignedData({
     version: 1,
     digestAlgorithms: [new pkijs.AlgorithmIdentifier({ algorithmId: CMS_OIDS.sha256 })],
     encapContentInfo: new pkijs.EncapsulatedContentInfo({ eContentType: CMS_OIDS.data }),
-    certificates,
+    certificates: validation
+      ? validation.certificates.map((der) => pkijs.Certificate.fromBER(new Uint8Array(der)))
+      : certificates,
     signerInfos: [signerInfo],
   });
+  // Version 1 stays right: only X.509 certificates and X.509 CRLs (RFC 5652 section 5.1).
+  if (validation && validation.crls.length > 0) {
+    signedData.crls = validation.crls.map((der) =>
+      pkijs.CertificateRevocationList.fromBER(new Uint8Array(der)),
+    );
+  }
   const contentInfo = new pkijs.ContentInfo({
     contentType: CMS_OIDS.signedData,
     content: signedData.toSchema(),
@@ -109,6 +130,7 @@ export async function createDetachedCmsSignature(
 
   assertSignedAttributesKept(der, signedAttributesSet);
   assertUnsignedValuesKept(der, unsigned);
+  if (validation) assertValuesKept(der, [...validation.certificates, ...validation.crls]);
   return der;
 }
 
@@ -117,7 +139,7 @@ function sha256(data: Buffer): Buffer {
 }
 
 /** `Attribute ::= SEQUENCE { attrType OID, attrValues SET OF AttributeValue }`, as DER. */
-function encodeAttribute(asn1js: Asn1js, type: string, values: Asn1Value[]): Buffer {
+export function encodeAttribute(asn1js: Asn1js, type: string, values: Asn1Value[]): Buffer {
   const encodedValues = sortByEncoding(values.map((value) => Buffer.from(value.toBER(false))));
   return Buffer.from(
     new asn1js.Sequence({
@@ -155,7 +177,7 @@ function encodeTime(asn1js: Asn1js, time: Date): Asn1Value {
  * RFC 5035 `SigningCertificateV2 ::= SEQUENCE { certs SEQUENCE OF ESSCertIDv2 }` with one ESSCertIDv2:
  * the SHA-256 of the certificate (hashAlgorithm omitted: SHA-256 is the default) and its IssuerSerial.
  */
-function signingCertificateV2(
+export function signingCertificateV2(
   { pkijs, asn1js }: PkiLibraries,
   certificateDer: Buffer,
   certificate: PkijsCertificate,
@@ -175,7 +197,7 @@ function signingCertificateV2(
 }
 
 /** DER SET OF order: components sorted as octet strings (X.690 section 11.6). */
-function sortByEncoding(encodings: Buffer[]): Buffer[] {
+export function sortByEncoding(encodings: Buffer[]): Buffer[] {
   return [...encodings].sort(Buffer.compare);
 }
 
@@ -187,7 +209,7 @@ function derLength(length: number): Buffer {
 }
 
 /** The SET OF whose encoding the signature covers (RFC 5652 section 5.4: the explicit SET tag). */
-function derSetOf(sortedEncodings: Buffer[]): Buffer {
+export function derSetOf(sortedEncodings: Buffer[]): Buffer {
   const body = Buffer.concat(sortedEncodings);
   return Buffer.concat([Buffer.from([0x31]), derLength(body.length), body]);
 }
@@ -216,6 +238,13 @@ function assertUnsignedValuesKept(der: Buffer, attributes: CmsAttribute[]): void
     if (attribute.values.some((value) => der.indexOf(value) === -1)) {
       throw new Error(`unsigned attribute ${attribute.type}: a value would not be written unchanged`);
     }
+  }
+}
+
+/** Certificates and CRLs are signed structures too: re-encoding must not change a byte of them. */
+function assertValuesKept(der: Buffer, values: Buffer[]): void {
+  if (values.some((value) => der.indexOf(value) === -1)) {
+    throw new Error('a certificate or CRL would not be written unchanged');
   }
 }
 

@@ -12,6 +12,13 @@ export interface PortRoutes {
   soap(request: IncomingMessage, response: ServerResponse, baseUrl: string): Promise<void>;
 }
 
+/** A path that takes only POSTs, each answered by its handler (the RFC 3161 time-stamp authority). */
+export interface PostRoute {
+  path: string;
+  /** Reads the request and writes the response. */
+  post(request: IncomingMessage, response: ServerResponse): Promise<void>;
+}
+
 export interface ServerOptions {
   tls: { keyFile: string; certFile: string } | undefined;
   /** RM_PUBLIC_URL: the address clients use; when unset it is derived from the request's Host. */
@@ -31,10 +38,29 @@ function baseUrlOf(request: IncomingMessage, options: ServerOptions): string {
   return `${options.tls ? 'https' : 'http'}://${host}`;
 }
 
-/** A plain `node:http` (or `node:https` with RM_TLS_KEY/RM_TLS_CERT) server routing to the ports. */
-export function createHttpServer(ports: readonly PortRoutes[], options: ServerOptions): http.Server {
+/**
+ * A plain `node:http` (or `node:https` with RM_TLS_KEY/RM_TLS_CERT) server routing to the ports and to
+ * the POST-only routes.
+ */
+export function createHttpServer(
+  ports: readonly PortRoutes[],
+  options: ServerOptions,
+  postRoutes: readonly PostRoute[] = [],
+): http.Server {
   const listener = (request: IncomingMessage, response: ServerResponse) => {
     const url = new URL(request.url ?? '/', 'http://localhost');
+    const postRoute = postRoutes.find((candidate) => candidate.path === url.pathname);
+    if (postRoute) {
+      if (request.method !== 'POST') {
+        response
+          .writeHead(405, { Allow: 'POST', 'Content-Type': 'text/plain; charset=utf-8' })
+          .end('Method not allowed\n');
+        request.resume();
+        return;
+      }
+      postRoute.post(request, response).catch((error: unknown) => options.onUnhandled(error, response));
+      return;
+    }
     const port = ports.find((candidate) => candidate.path === url.pathname);
     const baseUrl = baseUrlOf(request, options);
     if (!port) {

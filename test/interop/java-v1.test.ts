@@ -17,6 +17,7 @@ import {
 } from './interop-service';
 import { findOnPath, unavailable } from './run-tool';
 import { opensslCmsVerify } from '../support/external-tools';
+import { verifyReceipts } from '../support/receipt-verification';
 import { childElements, NS, parseRoot } from './wire-checks';
 
 /**
@@ -263,7 +264,10 @@ async function expectReceiptAndPendingStatus(
   expect(status).toMatchObject({ ticket: sent.ticket, token: sent.token, status: 'PENDING' });
 }
 
-/** `openssl cms -verify` of the detached signature over exactly the receipt bytes, trusting the dev CA. */
+/**
+ * `openssl cms -verify` of the detached signature over exactly the receipt bytes, trusting the dev CA;
+ * then the CAdES-T checks every receipt passes (openssl ts -verify, Bouncy Castle).
+ */
 async function expectCmsSignatureVerifies(
   content: Buffer,
   signature: Buffer,
@@ -272,4 +276,7 @@ async function expectCmsSignatureVerifies(
   const result = opensslCmsVerify(signature, content, service.pki.caCertPath);
   expect(result.output).toMatch(/Verification successful/);
   expect(result.status).toBe(0);
+  await verifyReceipts([{ label: 'receipt received by the Java client', content, signature }], {
+    caFiles: [service.pki.caCertPath],
+  });
 }

@@ -8,6 +8,7 @@ import winston from 'winston';
 import { startService, type RunningService } from '../../src/app/start-service';
 import { ManualClock, systemClock } from '../../src/clock/clock';
 import { ensureDevPki, type DevPkiSender } from '../../src/pki/dev-pki';
+import { verifyAllReceipts } from './receipt-verification';
 import { buildSwaRequest, post, type HttpResult, type TestPart } from './soap-client';
 import { signEnvelope, type WssSignOptions } from './wss-signer';
 
@@ -139,7 +140,13 @@ export async function startTestService(
     },
     async close() {
       await service.close();
-      if (!options.dataDir) await fs.rm(dataDir, { recursive: true, force: true });
+      try {
+        // Every receipt the suite produces must verify with openssl and Bouncy Castle (issue 4).
+        const caFile = service.pki?.ca.certPemPath;
+        await verifyAllReceipts(dataDir, caFile ? { caFiles: [caFile] } : undefined);
+      } finally {
+        if (!options.dataDir) await fs.rm(dataDir, { recursive: true, force: true });
+      }
     },
   };
   return fixture;

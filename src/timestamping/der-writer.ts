@@ -1,0 +1,96 @@
+/*
+ * A minimal DER writer for the time-stamp protocol's structures: every value is built from its encoded
+ * parts, so what is written is exactly DER (minimal lengths and integers, GeneralizedTime without
+ * trailing fraction zeros, BIT STRINGs without trailing zero bits) and parts that arrive encoded (a
+ * request's imprint and nonce) are copied byte for byte.
+ */
+
+/** The definite length octets of a content of `length` bytes. */
+function derLength(length: number): Buffer {
+  if (length < 0x80) return Buffer.from([length]);
+  const octets: number[] = [];
+  for (let rest = length; rest > 0; rest = Math.floor(rest / 256)) octets.unshift(rest % 256);
+  return Buffer.from([0x80 | octets.length, ...octets]);
+}
+
+/** An element of the given identifier octet whose content is the concatenation of `parts`. */
+export function derTlv(tag: number, ...parts: Buffer[]): Buffer {
+  const content = Buffer.concat(parts);
+  return Buffer.concat([Buffer.from([tag]), derLength(content.length), content]);
+}
+
+/** `SEQUENCE` of already encoded elements. */
+export function derSequence(...elements: Buffer[]): Buffer {
+  return derTlv(0x30, ...elements);
+}
+
+/** A non-negative `INTEGER` from its unsigned big-endian magnitude (minimal, sign octet when needed). */
+export function derUnsignedInteger(magnitude: Buffer): Buffer {
+  let start = 0;
+  while (start < magnitude.length - 1 && magnitude[start] === 0) start += 1;
+  const trimmed = magnitude.length === 0 ? Buffer.from([0]) : magnitude.subarray(start);
+  return derTlv(0x02, (trimmed[0] & 0x80) !== 0 ? Buffer.from([0]) : Buffer.alloc(0), trimmed);
+}
+
+/** A small non-negative `INTEGER`. */
+export function derSmallInteger(value: number): Buffer {
+  if (!Number.isSafeInteger(value) || value < 0) throw new RangeError(`not a non-negative integer: ${value}`);
+  const octets: number[] = [];
+  for (let rest = value; rest > 0; rest = Math.floor(rest / 256)) octets.unshift(rest % 256);
+  return derUnsignedInteger(Buffer.from(octets));
+}
+
+/** `OBJECT IDENTIFIER` from its dotted form. */
+export function derObjectIdentifier(oid: string): Buffer {
+  if (!/^[0-2](\.(0|[1-9]\d*))+$/.test(oid)) throw new RangeError(`not an object identifier: ${oid}`);
+  const arcs = oid.split('.').map(BigInt);
+  if (arcs[0] < 2n && arcs[1] >= 40n) throw new RangeError(`not an object identifier: ${oid}`);
+  const octets: number[] = [];
+  for (const arc of [arcs[0] * 40n + arcs[1], ...arcs.slice(2)]) {
+    const base128: number[] = [Number(arc & 0x7fn)];
+    for (let rest = arc >> 7n; rest > 0n; rest >>= 7n) base128.unshift(Number(rest & 0x7fn) | 0x80);
+    octets.push(...base128);
+  }
+  return derTlv(0x06, Buffer.from(octets));
+}
+
+/** `OCTET STRING`. */
+export function derOctetString(value: Buffer): Buffer {
+  return derTlv(0x04, value);
+}
+
+/** `NULL`. */
+export function derNull(): Buffer {
+  return Buffer.from([0x05, 0x00]);
+}
+
+/** `BOOLEAN` (DER: TRUE is 0xFF). */
+export function derBoolean(value: boolean): Buffer {
+  return Buffer.from([0x01, 0x01, value ? 0xff : 0x00]);
+}
+
+/** `UTF8String`. */
+export function derUtf8String(value: string): Buffer {
+  return derTlv(0x0c, Buffer.from(value, 'utf8'));
+}
+
+/**
+ * `GeneralizedTime` in UTC with the milliseconds of `time` as a fraction: DER drops trailing zeros of the
+ * fraction and the fraction itself when it is zero (X.690 section 11.7).
+ */
+export function derGeneralizedTime(time: Date): Buffer {
+  const iso = time.toISOString(); // YYYY-MM-DDTHH:MM:SS.sssZ
+  if (!/^\d{4}-/.test(iso)) throw new RangeError(`year out of GeneralizedTime range: ${iso}`);
+  const whole = iso.slice(0, 19).replace(/[-:T]/g, '');
+  const fraction = iso.slice(20, 23).replace(/0+$/, '');
+  return derTlv(0x18, Buffer.from(`${whole}${fraction ? `.${fraction}` : ''}Z`, 'latin1'));
+}
+
+/** A named-bit-list `BIT STRING` with the given bits set, trailing zero bits removed (X.690 11.2.2). */
+export function derNamedBits(bits: readonly number[]): Buffer {
+  if (bits.length === 0) return Buffer.from([0x03, 0x01, 0x00]);
+  const highest = Math.max(...bits);
+  const octets = Buffer.alloc(Math.floor(highest / 8) + 1);
+  for (const bit of bits) octets[Math.floor(bit / 8)] |= 0x80 >> (bit % 8);
+  return derTlv(0x03, Buffer.from([7 - (highest % 8)]), octets);
+}
