@@ -1,5 +1,4 @@
 import { createHash, randomUUID, type Hash } from 'node:crypto';
-import { createWriteStream } from 'node:fs';
 import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -138,14 +137,18 @@ export class StagingSession {
       }
     }
 
+    // 0o444: the file becomes an immutable blob by hard link, and a blob is never written again. It is
+    // opened before the copy so that a failing source cannot race the open: the removal below always
+    // comes after the file exists and its handle is closed.
+    const handle = await fs.open(file, 'wx', 0o444);
     try {
-      // 0o444: the file becomes an immutable blob by hard link, and a blob is never written again.
       await pipeline(
         source as AsyncIterable<Buffer | Uint8Array | string>,
         hashing,
-        createWriteStream(file, { flags: 'wx', mode: 0o444 }),
+        handle.createWriteStream(),
       );
     } catch (error) {
+      await handle.close().catch(() => undefined);
       await fs.rm(file, { force: true });
       throw error;
     }

@@ -206,19 +206,24 @@ export function checkTokenSignature(
   return certificate;
 }
 
-function signerCertificate(token: ParsedTimeStampToken, knownCertificates: readonly Buffer[]): Buffer {
+/** Whether the token's SignerInfo (issuer and serial, or subject key identifier) names the certificate. */
+export function identifiesTokenSigner(token: ParsedTimeStampToken, certificateDer: Buffer): boolean {
   const identifier = token.signerInfo.signerIdentifier;
-  const matches = [...token.certificates, ...knownCertificates].filter((der) => {
-    let fields: ReturnType<typeof readCertificateFields>;
-    try {
-      fields = readCertificateFields(der);
-    } catch {
-      return false;
-    }
-    return 'subjectKeyIdentifier' in identifier
-      ? fields.subjectKeyIdentifier?.equals(identifier.subjectKeyIdentifier) === true
-      : fields.serialNumber === identifier.serialNumber && fields.issuerDer.equals(identifier.issuerDer);
-  });
+  let fields: ReturnType<typeof readCertificateFields>;
+  try {
+    fields = readCertificateFields(certificateDer);
+  } catch {
+    return false;
+  }
+  return 'subjectKeyIdentifier' in identifier
+    ? fields.subjectKeyIdentifier?.equals(identifier.subjectKeyIdentifier) === true
+    : fields.serialNumber === identifier.serialNumber && fields.issuerDer.equals(identifier.issuerDer);
+}
+
+function signerCertificate(token: ParsedTimeStampToken, knownCertificates: readonly Buffer[]): Buffer {
+  const matches = [...token.certificates, ...knownCertificates].filter((der) =>
+    identifiesTokenSigner(token, der),
+  );
   if (matches.length === 0)
     throw new InvalidTimeStampTokenError('the token does not carry the TSA certificate');
   return matches[0];
