@@ -2,6 +2,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { startService, type RunningService } from '../../src/app/start-service';
+import { verifyAllReceipts } from '../support/receipt-verification';
 
 /**
  * The running service the interop tests talk to: its base URL (`<base>/RegisteredMail/v1`,
@@ -53,7 +54,13 @@ export async function startServiceForInterop(
   }
   const close = async (): Promise<void> => {
     await running.close();
-    removeWorkDir();
+    try {
+      // Every receipt an interop client was given verifies with openssl and Bouncy Castle too.
+      if (running.pki)
+        await verifyAllReceipts(path.join(workDir, 'data'), { caFiles: [running.pki.ca.certPemPath] });
+    } finally {
+      removeWorkDir();
+    }
   };
   if (!running.pki) {
     await close();
