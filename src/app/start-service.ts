@@ -9,6 +9,7 @@ import { createV1Handlers } from '../contract/v1/operations';
 import { monitoringEnvironment } from '../contract/v1/health-check';
 import { ContractPublisher, SERVICE_PATH } from '../contract/wsdl-publisher';
 import { PayloadValidator } from '../contract/xsd-validator';
+import { assertEboxStatus } from '../domain/ebox-status-check';
 import { HealthCheckService } from '../domain/health-check-service';
 import { GetStatusService } from '../domain/get-status';
 import {
@@ -35,6 +36,8 @@ import { TypeormItemStore } from '../storage/typeorm-item-store';
 import { TypeormReplayStore } from '../storage/typeorm-replay-store';
 import { processSecurityHeader } from '../wssecurity/process-security-header';
 import { EnvelopeSigner } from '../wssecurity/sign-envelope';
+import { connectEbox, recipientEboxProfiles } from './ebox-connection';
+import type { EboxSimulator } from '../ebox-simulator';
 import { createSanityChecks } from './health-checks';
 import { loadKeyMaterial } from './key-material';
 import { contractDirectories, projectRoot } from './project-paths';
@@ -62,6 +65,8 @@ export interface RunningService {
   /** What proofs are time-stamped with: the embedded TSA (also at `POST /tsa`) or RM_TSA_URL's. */
   timeStampAuthority: TimeStampAuthority;
   dataSource: DataSource;
+  /** The embedded e-Box simulator, when RM_EBOX_URL is not set. */
+  eboxSimulator: EboxSimulator | undefined;
   server: Server;
   close(): Promise<void>;
 }
@@ -75,7 +80,8 @@ async function packageVersion(): Promise<string> {
 
 /** Wires every layer and starts listening. */
 export async function startService(options: StartOptions = {}): Promise<RunningService> {
-  const config = loadConfig(options.env ?? process.env);
+  const env = options.env ?? process.env;
+  const config = loadConfig(env);
   if (options.port !== undefined) config.port = options.port;
   const clock = options.clock ?? systemClock;
   const log = options.logger ?? createLogger({ level: config.logLevel });
@@ -135,11 +141,16 @@ export async function startService(options: StartOptions = {}): Promise<RunningS
   const responseSigner = new EnvelopeSigner({ signer: keys.signer, clock });
   const version = await packageVersion();
 
+  // RM_EBOX_*: the e-Box (the embedded simulator when RM_EBOX_URL is unset), for CheckEboxStatus.
+  const ebox = await connectEbox(env, clock);
+  const eboxProfiles = recipientEboxProfiles(ebox.profiles);
+
   let listeningPort = config.port;
   const handlers = createV1Handlers({
-    precheck(command) {
+    async precheck(command) {
       assertDigestMethodsAccepted(command);
       assertRecipientValid(command.recipient);
+      await assertEboxStatus(command.checkEboxStatus, command.recipient, eboxProfiles);
     },
     send: (input) => sendService.send(input),
     status: (sender, ticket) => statusService.status(sender, ticket),
@@ -232,6 +243,7 @@ export async function startService(options: StartOptions = {}): Promise<RunningS
     pki: keys.devPki,
     timeStampAuthority,
     dataSource,
+    eboxSimulator: ebox.simulator,
     server,
     async close() {
       await new Promise<void>((resolve) => {
@@ -239,6 +251,7 @@ export async function startService(options: StartOptions = {}): Promise<RunningS
         server.closeAllConnections();
       });
       await dataSource.destroy();
+      await ebox.close();
     },
   };
 }

@@ -183,3 +183,21 @@ export class TicketCreationError extends SystemError {
     super('Cannot create ticket', options);
   }
 }
+
+/** EBOX_B01: CheckEboxStatus ACTIVATED or PREFERRED, and the recipient has no activated e-Box. */
+export class EboxNotActivatedError extends BusinessError {
+  readonly code = 'EBOX_B01';
+  readonly origin = 'Consumer' as const;
+  constructor() {
+    super('The recipient has no activated e-Box');
+  }
+}
+
+/** EBOX_B02: CheckEboxStatus PREFERRED, and the e-Box is not the recipient's preferred channel. */
+export class EboxNotPreferredError extends BusinessError {
+  readonly code = 'EBOX_B02';
+  readonly origin = 'Consumer' as const;
+  constructor() {
+    super("The e-Box is not the recipient's preferred channel");
+  }
+}

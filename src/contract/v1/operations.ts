@@ -17,8 +17,11 @@ import { stageReferencedAttachments, type AttachmentStager } from './stage-attac
 
 /** The domain services the v1 port adapts; the port knows them only through these shapes. */
 export interface V1Services {
-  /** Checks that need no bytes (digest methods, recipient identifiers): run before reading attachments. */
-  precheck(command: SendDocumentCommand): void;
+  /**
+   * Checks that need no bytes (digest methods, recipient identifiers, the recipient's e-Box status): run
+   * before reading attachments, so a refused request stages and stores nothing.
+   */
+  precheck(command: SendDocumentCommand): Promise<void>;
   send(input: {
     sender: Sender;
     command: SendDocumentCommand;
@@ -39,7 +42,7 @@ export function createV1Handlers(services: V1Services): Record<string, Operation
   return {
     async sendDocument({ payload, sender, attachments, requestId, log }) {
       const request = mapSendDocumentRequest(payload);
-      services.precheck(request.command);
+      await services.precheck(request.command);
       const staging = services.openStaging();
       try {
         const contents = await stageReferencedAttachments(attachments, request, staging);

@@ -1,0 +1,75 @@
+import path from 'node:path';
+import type { Clock } from '../clock/clock';
+import {
+  EboxProfileClient,
+  EboxTokenClient,
+  PermanentPublicationError,
+  eboxClientSettingsFromEnv,
+  type EboxClientSettings,
+} from '../delivery';
+import type { RecipientEboxProfiles } from '../domain/ebox-status-check';
+import { startEboxSimulator, type EboxSimulator } from '../ebox-simulator';
+import { UnexpectedError } from '../errors/faults';
+import { projectRoot } from './project-paths';
+
+/** The e-Box the service talks to: RM_EBOX_URL's, or the embedded simulator when it is not set. */
+export interface EboxConnection {
+  settings: EboxClientSettings;
+  /** OAuth2 tokens, shared by every client of this connection. */
+  tokens: EboxTokenClient;
+  profiles: EboxProfileClient;
+  /** The embedded simulator, when RM_EBOX_URL is not set. */
+  simulator: EboxSimulator | undefined;
+  /** Stops the embedded simulator, if any. */
+  close(): Promise<void>;
+}
+
+/**
+ * Connects to the e-Box: when RM_EBOX_URL is unset, starts the embedded simulator (on 127.0.0.1, a free
+ * port, with the profile exceptions of `fixtures/ebox-profiles.json`) and points the clients at it.
+ * @throws EboxSettingsError when an RM_EBOX_* setting is malformed (the simulator is then stopped again)
+ */
+export async function connectEbox(env: NodeJS.ProcessEnv, clock: Clock): Promise<EboxConnection> {
+  const external = env.RM_EBOX_URL !== undefined && env.RM_EBOX_URL !== '';
+  const simulator = external
+    ? undefined
+    : await startEboxSimulator({
+        clock,
+        profilesFile: path.join(projectRoot(), 'fixtures', 'ebox-profiles.json'),
+        host: '127.0.0.1',
+        port: 0,
+      });
+  try {
+    const settings = eboxClientSettingsFromEnv(env, simulator?.url);
+    const tokens = new EboxTokenClient(settings, clock);
+    return {
+      settings,
+      tokens,
+      profiles: new EboxProfileClient(settings, tokens, clock),
+      simulator,
+      close: async () => simulator?.close(),
+    };
+  } catch (error) {
+    await simulator?.close();
+    throw error;
+  }
+}
+
+/**
+ * The domain's profile port over the e-Box profile client. A transient failure (network, timeout, 5xx,
+ * 429) passes on untyped and becomes SOA-02002 (Retry true) in the domain check; a permanent refusal of
+ * a recipient that passed our own INSS/CBE checks, or of our credentials, is a fault of this service:
+ * SOA-00001, details in the log.
+ */
+export function recipientEboxProfiles(client: EboxProfileClient): RecipientEboxProfiles {
+  return {
+    async lookup(recipient) {
+      try {
+        return await client.lookup(recipient);
+      } catch (error) {
+        if (error instanceof PermanentPublicationError) throw new UnexpectedError({ cause: error });
+        throw error;
+      }
+    },
+  };
+}
