@@ -1,8 +1,8 @@
-import { createHash, randomUUID } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
 import type { Clock } from '../clock/clock';
 import { isValidCbe } from '../domain/identifiers/cbe';
 import { isValidInss } from '../domain/identifiers/inss';
-import { MalformedMessageError, SigningUnavailableError, XsdComplianceError } from '../errors/faults';
+import { MalformedMessageError, XsdComplianceError } from '../errors/faults';
 import {
   buildEvidence,
   isFailureEvent,
@@ -100,22 +100,8 @@ export class EvidenceIssuer {
     const content = buildEvidence(facts);
     this.assertValid(content);
 
-    const issuedAt = this.clock.now();
-    let signature: Buffer;
-    try {
-      signature = await this.proofSigner.sign(content, issuedAt);
-    } catch (cause) {
-      // A TSA that does not answer or answers wrongly, or a signer that fails: the caller retries.
-      throw new SigningUnavailableError({ cause });
-    }
-    return {
-      evidenceId: facts.evidenceId,
-      event: facts.event,
-      content,
-      contentSha256: createHash('sha256').update(content).digest(),
-      signature,
-      issuedAt,
-    };
+    const proof = await this.proofSigner.signProof(content, this.clock.now());
+    return { evidenceId: facts.evidenceId, event: facts.event, ...proof };
   }
 
   private assertValid(content: Buffer): void {

@@ -1,3 +1,5 @@
+import { createHash } from 'node:crypto';
+import { SigningUnavailableError } from '../errors/faults';
 import type { TimeStampAuthority } from '../timestamping/time-stamp-authority';
 import { createCadesSignature, type CadesLevel } from './cades-signature';
 import type { DocumentSigner } from './document-signer';
@@ -42,4 +44,29 @@ export class ProofSigner {
       crls: heldCrls?.() ?? [],
     });
   }
+
+  /**
+   * Signs a proof's content as issued at `issuedAt` (also the signing-time), with its SHA-256 for the
+   * SignedFile's Digest.
+   * @throws SigningUnavailableError (SEPIA_T02, retry) when the signature or its time-stamp cannot be
+   *   made: a TSA that does not answer or answers wrongly, or a signer that fails; nothing is stored and
+   *   the sender retries
+   */
+  async signProof(content: Buffer, issuedAt: Date): Promise<SignedProof> {
+    let signature: Buffer;
+    try {
+      signature = await this.sign(content, issuedAt);
+    } catch (cause) {
+      throw new SigningUnavailableError({ cause });
+    }
+    return { content, contentSha256: createHash('sha256').update(content).digest(), signature, issuedAt };
+  }
+}
+
+/** A proof's content and its detached CAdES signature. */
+export interface SignedProof {
+  content: Buffer;
+  contentSha256: Buffer;
+  signature: Buffer;
+  issuedAt: Date;
 }
