@@ -22,6 +22,31 @@ export interface OpensslTsaKeyFiles {
 /** The policy OID the test TSA states (a private arc: never a real policy). */
 export const TEST_TSA_POLICY = '1.3.6.1.4.1.55555.1.1';
 
+/**
+ * The minimal `openssl ts -reply` configuration: SHA-256 signer digest, ESSCertIDv2 with SHA-256,
+ * accuracy one second, the test policy; the signer key and certificate when given (otherwise the
+ * command line names them with -inkey/-signer).
+ */
+export function opensslTsaConfig(serialFile: string, keyFiles?: OpensslTsaKeyFiles): string {
+  return [
+    '[ tsa ]',
+    'default_tsa = test_tsa',
+    '[ test_tsa ]',
+    `serial = ${serialFile}`,
+    'crypto_device = builtin',
+    ...(keyFiles ? [`signer_cert = ${keyFiles.certPemPath}`, `signer_key = ${keyFiles.keyPemPath}`] : []),
+    'signer_digest = sha256',
+    `default_policy = ${TEST_TSA_POLICY}`,
+    'digests = sha256, sha384, sha512',
+    'accuracy = secs:1',
+    'ordering = yes',
+    'tsa_name = no',
+    'ess_cert_id_chain = no',
+    'ess_cert_id_alg = sha256',
+    '',
+  ].join('\n');
+}
+
 const HASH_FLAG: Record<MessageImprint['hashAlgorithm'], string> = {
   'SHA-256': '-sha256',
   'SHA-384': '-sha384',
@@ -39,27 +64,7 @@ export class OpensslTimeStampAuthority implements TimeStampAuthority {
     this.dir = mkdtempSync(path.join(os.tmpdir(), 'rm-openssl-tsa-'));
     this.configFile = path.join(this.dir, 'tsa.cnf');
     writeFileSync(path.join(this.dir, 'serial'), `${randomBytes(8).toString('hex')}\n`);
-    writeFileSync(
-      this.configFile,
-      [
-        '[ tsa ]',
-        'default_tsa = test_tsa',
-        '[ test_tsa ]',
-        `serial = ${path.join(this.dir, 'serial')}`,
-        'crypto_device = builtin',
-        `signer_cert = ${keyFiles.certPemPath}`,
-        `signer_key = ${keyFiles.keyPemPath}`,
-        'signer_digest = sha256',
-        `default_policy = ${TEST_TSA_POLICY}`,
-        'digests = sha256, sha384, sha512',
-        'accuracy = secs:1',
-        'ordering = yes',
-        'tsa_name = no',
-        'ess_cert_id_chain = no',
-        'ess_cert_id_alg = sha256',
-        '',
-      ].join('\n'),
-    );
+    writeFileSync(this.configFile, opensslTsaConfig(path.join(this.dir, 'serial'), keyFiles));
   }
 
   /** A TimeStampToken for the imprint (the query asks for the TSA certificate). */

@@ -3,41 +3,19 @@ import os from 'node:os';
 import path from 'node:path';
 import { CMS_OIDS, type CmsAttribute } from '../../src/evidence/cms-detached-signature';
 import { run } from '../support/external-tools';
+import { opensslTsaConfig, type OpensslTsaKeyFiles } from '../support/openssl-tsa';
 
 /*
  * An independent RFC 3161 TSA for tests: `openssl ts -query` then `openssl ts -reply` with a given key
- * and certificate (the dev TSA's by default), as a token (DER ContentInfo). The config is the minimum
- * openssl needs: SHA-256 signer digest, ESSCertIDv2 with SHA-256, accuracy one second, a test policy.
+ * and certificate (the dev TSA's by default), as a token (DER ContentInfo), with the shared test TSA
+ * configuration of test/support/openssl-tsa.ts.
  * openssl stamps its own clock's time: tests that use these tokens sign at the real time.
  */
 
-/** The test TSA policy OID (an arc under the example OID 1.3.6.1.4.1.55555, not a real policy). */
-export const TEST_TSA_POLICY = '1.3.6.1.4.1.55555.1.1';
+export { TEST_TSA_POLICY } from '../support/openssl-tsa';
 
 /** The TSA's key and certificate files. */
-export interface TsaFiles {
-  keyPemPath: string;
-  certPemPath: string;
-}
-
-function config(dir: string): string {
-  return [
-    '[ tsa ]',
-    'default_tsa = tsa_config',
-    '[ tsa_config ]',
-    `serial = ${path.join(dir, 'serial')}`,
-    'crypto_device = builtin',
-    'signer_digest = sha256',
-    `default_policy = ${TEST_TSA_POLICY}`,
-    'digests = sha256, sha384, sha512',
-    'accuracy = secs:1',
-    'ordering = no',
-    'tsa_name = no',
-    'ess_cert_id_chain = no',
-    'ess_cert_id_alg = sha256',
-    '',
-  ].join('\n');
-}
+export type TsaFiles = OpensslTsaKeyFiles;
 
 /** A time-stamp token (with the TSA certificate) whose message imprint is the SHA-256 of `data`. */
 export function opensslTimeStampToken(data: Buffer, tsa: TsaFiles): Buffer {
@@ -46,7 +24,7 @@ export function opensslTimeStampToken(data: Buffer, tsa: TsaFiles): Buffer {
     const file = (name: string) => path.join(dir, name);
     writeFileSync(file('data'), data);
     writeFileSync(file('serial'), '01\n');
-    writeFileSync(file('tsa.cnf'), config(dir));
+    writeFileSync(file('tsa.cnf'), opensslTsaConfig(file('serial')));
     run('openssl', ['ts', '-query', '-data', file('data'), '-sha256', '-cert', '-out', file('request.tsq')]);
     run('openssl', [
       'ts',
