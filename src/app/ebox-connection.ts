@@ -1,7 +1,9 @@
 import path from 'node:path';
 import type { Clock } from '../clock/clock';
 import {
+  EboxMessageStatusClient,
   EboxProfileClient,
+  EboxPublicationClient,
   EboxTokenClient,
   PermanentPublicationError,
   eboxClientSettingsFromEnv,
@@ -18,6 +20,9 @@ export interface EboxConnection {
   /** OAuth2 tokens, shared by every client of this connection. */
   tokens: EboxTokenClient;
   profiles: EboxProfileClient;
+  publication: EboxPublicationClient;
+  /** Read status of published messages (consultation). */
+  messageStatuses: EboxMessageStatusClient;
   /** The embedded simulator, when RM_EBOX_URL is not set. */
   simulator: EboxSimulator | undefined;
   /** Stops the embedded simulator, if any. */
@@ -26,10 +31,16 @@ export interface EboxConnection {
 
 /**
  * Connects to the e-Box: when RM_EBOX_URL is unset, starts the embedded simulator (on 127.0.0.1, a free
- * port, with the profile exceptions of `fixtures/ebox-profiles.json`) and points the clients at it.
+ * port, with the profile exceptions of `fixtures/ebox-profiles.json`, its messages kept in
+ * `<dataDir>/ebox-simulator.jsonl` so that a restarted service finds its earlier publications) and points
+ * the clients at it.
  * @throws EboxSettingsError when an RM_EBOX_* setting is malformed (the simulator is then stopped again)
  */
-export async function connectEbox(env: NodeJS.ProcessEnv, clock: Clock): Promise<EboxConnection> {
+export async function connectEbox(
+  env: NodeJS.ProcessEnv,
+  clock: Clock,
+  dataDir: string,
+): Promise<EboxConnection> {
   const external = env.RM_EBOX_URL !== undefined && env.RM_EBOX_URL !== '';
   const simulator = external
     ? undefined
@@ -38,6 +49,7 @@ export async function connectEbox(env: NodeJS.ProcessEnv, clock: Clock): Promise
         profilesFile: path.join(projectRoot(), 'fixtures', 'ebox-profiles.json'),
         host: '127.0.0.1',
         port: 0,
+        dataFile: path.join(dataDir, 'ebox-simulator.jsonl'),
       });
   try {
     const settings = eboxClientSettingsFromEnv(env, simulator?.url);
@@ -46,6 +58,8 @@ export async function connectEbox(env: NodeJS.ProcessEnv, clock: Clock): Promise
       settings,
       tokens,
       profiles: new EboxProfileClient(settings, tokens, clock),
+      publication: new EboxPublicationClient(settings, tokens, clock),
+      messageStatuses: new EboxMessageStatusClient(settings, tokens, clock),
       simulator,
       close: async () => simulator?.close(),
     };

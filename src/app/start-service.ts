@@ -44,6 +44,7 @@ import { contractDirectories, projectRoot } from './project-paths';
 import { createSoapEndpoint, signedFaultBody } from './soap-endpoint';
 import { createTimeStampAuthority } from './time-stamping';
 import { createProofSigner } from './proof-signing';
+import { createDelivery, type Delivery } from './delivery';
 import path from 'node:path';
 
 export interface StartOptions {
@@ -67,6 +68,8 @@ export interface RunningService {
   dataSource: DataSource;
   /** The embedded e-Box simulator, when RM_EBOX_URL is not set. */
   eboxSimulator: EboxSimulator | undefined;
+  /** The outbox worker and the consultation poller (running unless RM_DELIVERY_PAUSED). */
+  delivery: Delivery;
   server: Server;
   close(): Promise<void>;
 }
@@ -141,9 +144,22 @@ export async function startService(options: StartOptions = {}): Promise<RunningS
   const responseSigner = new EnvelopeSigner({ signer: keys.signer, clock });
   const version = await packageVersion();
 
-  // RM_EBOX_*: the e-Box (the embedded simulator when RM_EBOX_URL is unset), for CheckEboxStatus.
-  const ebox = await connectEbox(env, clock);
+  // RM_EBOX_*: the e-Box (the embedded simulator when RM_EBOX_URL is unset): CheckEboxStatus, delivery.
+  const ebox = await connectEbox(env, clock, config.dataDir);
   const eboxProfiles = recipientEboxProfiles(ebox.profiles);
+  let baseUrl = '';
+  const serviceUrl = () => `${baseUrl}${SERVICE_PATH}`;
+  const delivery = createDelivery({
+    config,
+    clock,
+    log,
+    dataSource,
+    blobs,
+    proofSigner,
+    validator,
+    ebox,
+    serviceUrl,
+  });
 
   let listeningPort = config.port;
   const handlers = createV1Handlers({
@@ -152,7 +168,11 @@ export async function startService(options: StartOptions = {}): Promise<RunningS
       assertRecipientValid(command.recipient);
       await assertEboxStatus(command.checkEboxStatus, command.recipient, eboxProfiles);
     },
-    send: (input) => sendService.send(input),
+    async send(input) {
+      const outcome = await sendService.send(input);
+      delivery.wake();
+      return outcome;
+    },
     status: (sender, ticket) => statusService.status(sender, ticket),
     health,
     openStaging: () => staging.openSession(),
@@ -235,7 +255,8 @@ export async function startService(options: StartOptions = {}): Promise<RunningS
   listeningPort = (server.address() as AddressInfo).port;
   const scheme = config.tls ? 'https' : 'http';
   const host = config.host === '0.0.0.0' || config.host === '::' ? 'localhost' : config.host;
-  const baseUrl = config.publicUrl ?? `${scheme}://${host}:${listeningPort}`;
+  baseUrl = config.publicUrl ?? `${scheme}://${host}:${listeningPort}`;
+  delivery.start();
 
   return {
     baseUrl,
@@ -245,11 +266,15 @@ export async function startService(options: StartOptions = {}): Promise<RunningS
     dataSource,
     eboxSimulator: ebox.simulator,
     server,
+    delivery,
     async close() {
+      // New connections are refused at once; requests under way finish (idle keep-alive connections
+      // close now), then delivery finishes its publications in flight, then the database closes.
       await new Promise<void>((resolve) => {
         server.close(() => resolve());
-        server.closeAllConnections();
+        server.closeIdleConnections();
       });
+      await delivery.stop();
       await dataSource.destroy();
       await ebox.close();
     },

@@ -62,8 +62,51 @@ export interface Config {
   limits: RequestLimits;
   crl: CrlSettings;
   tsa: TsaSettings;
+  delivery: DeliverySettings;
+  operator: OperatorSettings;
   logLevel: string;
 }
+
+/** Publication into the e-Box (the outbox worker) and the consultation poller. */
+export interface DeliverySettings {
+  /** RM_DELIVERY_PAUSED: accepted items stay PENDING in the outbox (benchmarks of the request path). */
+  paused: boolean;
+  /** RM_OUTBOX_POLL_MS: how often an idle worker looks for due items (an accepted item wakes it at once). */
+  pollIntervalMs: number;
+  /** RM_OUTBOX_LEASE_SECONDS: how long a claim holds; a dead worker's items are taken over after it. */
+  leaseSeconds: number;
+  /** RM_OUTBOX_BATCH: items claimed at once by one worker. */
+  batchSize: number;
+  /** RM_OUTBOX_CONCURRENCY: publications in flight at once per worker. */
+  concurrency: number;
+  /** RM_DELIVERY_RETRY_BASE_SECONDS: the first retry's delay, doubled at each further failure (jittered). */
+  retryBaseSeconds: number;
+  /** RM_DELIVERY_RETRY_MAX_SECONDS: the longest delay between two attempts. */
+  retryMaxSeconds: number;
+  /** RM_DELIVERY_RETRY_PERIOD_SECONDS: after this long since acceptance a transient failure is final. */
+  retryPeriodSeconds: number;
+  /** RM_CONSULTATION_POLL_SECONDS: how often the read status of SENT items is asked of the e-Box. */
+  consultationPollSeconds: number;
+  /** RM_CONSULTATION_BATCH: SENT items whose read status is asked per round. */
+  consultationBatchSize: number;
+}
+
+/** Who issues evidence (ProofOfDispatch, consultation): the service's operator and its evidence policy. */
+export interface OperatorSettings {
+  /** RM_OPERATOR_NAME */
+  name: string;
+  /** RM_OPERATOR_CBE: the operator's CBE number (10 digits). */
+  cbe: string;
+  /** RM_EVIDENCE_POLICY_ID: the URI of the operator's evidence policy (an OID as `urn:oid:1.2.3`). */
+  policyId: string;
+}
+
+/** Placeholders that run with nothing set; RM_ENVIRONMENT=PRD requires the real values. */
+export const DEV_OPERATOR: OperatorSettings = {
+  name: 'RegisteredMail development operator',
+  cbe: '0999999922',
+  policyId: 'urn:oid:1.3.6.1.4.1.32473.522.1',
+};
 
 export class ConfigError extends Error {}
 
@@ -112,6 +155,46 @@ function tsaSettings(env: NodeJS.ProcessEnv): TsaSettings {
     policyOid,
     accuracyMs: positiveInteger(env, 'RM_TSA_ACCURACY_MS', 1000),
     trustDir,
+  };
+}
+
+function deliverySettings(env: NodeJS.ProcessEnv): DeliverySettings {
+  return {
+    paused: flag(env, 'RM_DELIVERY_PAUSED'),
+    pollIntervalMs: positiveInteger(env, 'RM_OUTBOX_POLL_MS', 1000),
+    leaseSeconds: positiveInteger(env, 'RM_OUTBOX_LEASE_SECONDS', 120),
+    batchSize: positiveInteger(env, 'RM_OUTBOX_BATCH', 16),
+    concurrency: positiveInteger(env, 'RM_OUTBOX_CONCURRENCY', 4),
+    retryBaseSeconds: positiveInteger(env, 'RM_DELIVERY_RETRY_BASE_SECONDS', 5),
+    retryMaxSeconds: positiveInteger(env, 'RM_DELIVERY_RETRY_MAX_SECONDS', 900),
+    retryPeriodSeconds: positiveInteger(env, 'RM_DELIVERY_RETRY_PERIOD_SECONDS', 48 * 3600),
+    consultationPollSeconds: positiveInteger(env, 'RM_CONSULTATION_POLL_SECONDS', 60),
+    consultationBatchSize: positiveInteger(env, 'RM_CONSULTATION_BATCH', 100),
+  };
+}
+
+/** RM_OPERATOR_*, RM_EVIDENCE_POLICY_ID: development placeholders unless set; PRD needs them all. */
+function operatorSettings(env: NodeJS.ProcessEnv): OperatorSettings {
+  const name = optional(env, 'RM_OPERATOR_NAME');
+  const cbe = optional(env, 'RM_OPERATOR_CBE');
+  const policyId = optional(env, 'RM_EVIDENCE_POLICY_ID');
+  if (optional(env, 'RM_ENVIRONMENT')?.toUpperCase() === 'PRD') {
+    if (name === undefined || cbe === undefined || policyId === undefined) {
+      throw new ConfigError(
+        'RM_ENVIRONMENT=PRD needs RM_OPERATOR_NAME, RM_OPERATOR_CBE and RM_EVIDENCE_POLICY_ID (what every proof states)',
+      );
+    }
+  }
+  if (cbe !== undefined && !/^[01]\d{9}$/.test(cbe)) {
+    throw new ConfigError('RM_OPERATOR_CBE must be a 10-digit CBE number');
+  }
+  if (policyId !== undefined && !/^[a-z][a-z0-9+.-]*:\S+$/i.test(policyId)) {
+    throw new ConfigError('RM_EVIDENCE_POLICY_ID must be a URI (an OID as urn:oid:1.2.3)');
+  }
+  return {
+    name: name ?? DEV_OPERATOR.name,
+    cbe: cbe ?? DEV_OPERATOR.cbe,
+    policyId: policyId ?? DEV_OPERATOR.policyId,
   };
 }
 
@@ -254,6 +337,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       refreshSeconds: positiveInteger(env, 'RM_CRL_REFRESH_SECONDS', 3600),
     },
     tsa: tsaSettings(env),
+    delivery: deliverySettings(env),
+    operator: operatorSettings(env),
     logLevel: optional(env, 'RM_LOG_LEVEL') ?? 'info',
   };
 }

@@ -33,6 +33,13 @@ export function stringField(object: Record<string, unknown> | undefined, name: s
   return typeof value === 'string' && value !== '' ? value : undefined;
 }
 
+/** A date field of an e-Box answer (ISO 8601), or undefined when absent or not a date. */
+export function dateField(object: Record<string, unknown> | undefined, name: string): Date | undefined {
+  const raw = stringField(object, name);
+  const at = raw === undefined ? Number.NaN : Date.parse(raw);
+  return Number.isNaN(at) ? undefined : new Date(at);
+}
+
 /** `Retry-After` in milliseconds (delay-seconds or an HTTP date, read against the clock). */
 export function retryAfterMs(response: HttpExchangeResponse, clock: Clock): number | undefined {
   const raw = response.headers['retry-after']?.trim();

@@ -1,6 +1,13 @@
 import type { Clock } from '../clock/clock';
 import { DOCUMENT_PART_NAME, annexPartName, buildMessageToPublish } from './build-message-to-publish';
-import { MAX_EBOX_ANSWER_BYTES, failureOf, jsonObjectOf, jsonValueOf, stringField } from './ebox-answer';
+import {
+  MAX_EBOX_ANSWER_BYTES,
+  failureOf,
+  jsonObjectOf,
+  jsonValueOf,
+  dateField,
+  stringField,
+} from './ebox-answer';
 import { type EboxClientSettings, eboxUrl } from './ebox-client-settings';
 import type { EboxTokenClient } from './ebox-token-client';
 import { type HttpExchangeResponse, httpExchange } from './http-exchange';
@@ -17,12 +24,6 @@ function filePart(name: string, file: PublicationFile): FormPart {
     contentType: file.mime ?? OCTET_STREAM,
     content: () => file.open(),
   };
-}
-
-function dateField(object: Record<string, unknown> | undefined, name: string): Date | undefined {
-  const raw = stringField(object, name);
-  const at = raw === undefined ? Number.NaN : Date.parse(raw);
-  return Number.isNaN(at) ? undefined : new Date(at);
 }
 
 /** The message of a status search answer: an array, `{items|messages: [...]}`, or one message. */

@@ -1,4 +1,12 @@
-import type { IssuedReceipt, ItemStatusView, Sender, SendDocumentCommand, StagedContent } from './model';
+import type {
+  IssuedReceipt,
+  ItemStatusView,
+  ProofKind,
+  Sender,
+  SendDocumentCommand,
+  StagedContent,
+  StoredProof,
+} from './model';
 
 /** An item that passed every check, with its issued receipt: stored all at once or not at all. */
 export interface AcceptedItem {
@@ -50,8 +58,11 @@ export interface ItemStore {
   accept(item: AcceptedItem): Promise<AcceptOutcome>;
 
   /**
-   * The status of the ticket when it belongs to this sender; `undefined` for an unknown ticket and for
-   * another sender's ticket alike (one query, the same work).
+   * The status of the ticket when it belongs to this sender, with its ProofOfDispatch once SENT;
+   * `undefined` for an unknown ticket and for another sender's ticket alike (one query, the same work).
    */
   findStatus(sender: Sender, ticket: string): Promise<ItemStatusView | undefined>;
+
+  /** The proof of this kind issued for the ticket, byte for byte; `undefined` while there is none. */
+  loadProof(ticket: string, kind: ProofKind): Promise<StoredProof | undefined>;
 }

@@ -88,8 +88,27 @@ export interface IssuedReceipt {
   issuedAt: Date;
 }
 
+/** The proofs issued after the receipt: the item is in the e-Box (`DISPATCH`), the recipient opened it. */
+export type ProofKind = 'DISPATCH' | 'CONSULTATION';
+
+/** A proof as issued (evidence content and its detached CAdES signature): kept and handed out unchanged. */
+export interface StoredProof {
+  kind: ProofKind;
+  /** The evidence's `EvidenceIdentifier`. */
+  evidenceId: string;
+  /** The `Evidence` XML; exactly these bytes are signed. */
+  content: Buffer;
+  /** SHA-256 of {@link content}. */
+  contentSha256: Buffer;
+  /** DER of the detached CMS SignedData over {@link content}. */
+  signature: Buffer;
+  issuedAt: Date;
+}
+
 export interface ItemStatusView {
   ticket: string;
   token: string;
   status: ItemStatus;
+  /** Once the item is SENT: the ProofOfDispatch. */
+  proofOfDispatch?: StoredProof;
 }

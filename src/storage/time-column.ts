@@ -17,3 +17,11 @@ export const isoTimeTransformer: ValueTransformer = {
   from: (value: string | undefined | null): Date | undefined | null =>
     typeof value === 'string' ? new Date(value) : value,
 };
+
+/**
+ * The stored text of a time, for comparisons written in SQL (`next_attempt_at <= :now`): the texts sort
+ * as the times do, so the comparison is the same on every database.
+ */
+export function timeText(time: Date): string {
+  return time.toISOString();
+}

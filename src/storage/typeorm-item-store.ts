@@ -1,14 +1,16 @@
 import type { DataSource, EntityManager } from 'typeorm';
 import type { AcceptedItem, AcceptOutcome, ItemStore, PriorAcceptance } from '../domain/item-store';
-import type { IssuedReceipt, ItemStatusView, Sender } from '../domain/model';
+import type { IssuedReceipt, ItemStatusView, ProofKind, Sender, StoredProof } from '../domain/model';
 import { RepositoryError } from '../errors/faults';
 import type { BlobStore } from './blob-store';
 import {
   ItemFileEntity,
   ItemReceiptEntity,
   ItemStatusHistoryEntity,
+  OutboxEntryEntity,
   RegisteredMailItemEntity,
 } from './entities';
+import { findProofRow, proofOfRow } from './proof-records';
 import { runSerialized } from './serial-access';
 import { isUniqueViolation, toStorageFault } from './storage-errors';
 
@@ -70,8 +72,9 @@ function fileRows(item: AcceptedItem): ItemFileEntity[] {
 }
 
 /**
- * The {@link ItemStore} on TypeORM: one transaction per accepted item, blobs promoted inside it (after
- * the inserts, so a losing concurrent duplicate fails before touching the blob store). Every access is
+ * The {@link ItemStore} on TypeORM: one transaction per accepted item (its rows and its outbox entry),
+ * blobs promoted inside it (after the inserts, so a losing concurrent duplicate fails before touching the
+ * blob store). Every access is
  * queued per database file (see `serial-access.ts`) and failures become service errors
  * (see `storage-errors.ts`).
  */
@@ -133,6 +136,16 @@ export class TypeormItemStore implements ItemStore {
             occurredAt: item.acceptedAt,
             detail: item.requestId === undefined ? null : `request ${item.requestId}`,
           });
+          // Into the outbox with the item: an accepted item can never be left undelivered.
+          await manager.insert(OutboxEntryEntity, {
+            ticket: item.ticket,
+            acceptedAt: item.acceptedAt,
+            nextAttemptAt: item.acceptedAt,
+            attempts: 0,
+            leaseOwner: null,
+            leaseExpiresAt: null,
+            lastError: null,
+          });
           const receiptSha256 = await this.blobs.write(item.receipt.content);
           if (!receiptSha256.equals(item.receipt.contentSha256)) {
             throw new Error('The issued receipt states another SHA-256 than its content has');
@@ -162,7 +175,25 @@ export class TypeormItemStore implements ItemStore {
         where: { ticket, senderCbe: sender.cbe, senderApplicationId: sender.applicationId },
       }),
     );
-    return row ? { ticket: row.ticket, token: row.token, status: row.status } : undefined;
+    if (!row) return undefined;
+    const view: ItemStatusView = { ticket: row.ticket, token: row.token, status: row.status };
+    if (row.status !== 'SENT') return view;
+    // Only now that the item is known to be the sender's: its ProofOfDispatch, written with SENT.
+    const proofOfDispatch = await this.loadProof(ticket, 'DISPATCH');
+    if (!proofOfDispatch) {
+      throw new RepositoryError({ cause: new Error(`Item ${ticket} is SENT without a ProofOfDispatch`) });
+    }
+    return { ...view, proofOfDispatch };
+  }
+
+  async loadProof(ticket: string, kind: ProofKind): Promise<StoredProof | undefined> {
+    const row = await this.access((manager) => findProofRow(manager, ticket, kind));
+    if (!row) return undefined;
+    try {
+      return await proofOfRow(row, this.blobs);
+    } catch (error) {
+      throw toStorageFault(error);
+    }
   }
 
   /** After a rolled-back insert: was it the sender's Token (a concurrent twin won) or the ticket? */

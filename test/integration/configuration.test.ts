@@ -65,14 +65,29 @@ const notAuthenticated = {
 } as const;
 
 describe('RM_ENVIRONMENT=PRD', () => {
+  /** What every proof states about its issuer: PRD refuses the development placeholders. */
+  const productionOperator = {
+    RM_OPERATOR_NAME: 'Example operator',
+    RM_OPERATOR_CBE: '0206731645',
+    RM_EVIDENCE_POLICY_ID: 'urn:oid:1.3.6.1.4.1.32473.522.9',
+  };
+
   function startPrd(env: Record<string, string>) {
     return startService({
-      env: { HOST: '127.0.0.1', RM_ENVIRONMENT: 'PRD', ...env },
+      env: { HOST: '127.0.0.1', RM_ENVIRONMENT: 'PRD', ...productionOperator, ...env },
       port: 0,
       clock: new ManualClock(Date.now()),
       logger: createLogger({ silent: true }),
     });
   }
+
+  it('refuses to start without the operator identity that every proof states', async () => {
+    const dataDir = await temporaryDirectory();
+    await expect(startPrd({ RM_DATA_DIR: dataDir, RM_EVIDENCE_POLICY_ID: '' })).rejects.toThrow(
+      /RM_ENVIRONMENT=PRD needs RM_OPERATOR_NAME, RM_OPERATOR_CBE and RM_EVIDENCE_POLICY_ID/,
+    );
+    expect(existsSync(path.join(dataDir, 'dev-pki'))).toBe(false);
+  });
 
   it('refuses to start without RM_SIGNER_KEY, RM_SIGNER_CERT and RM_TRUST_DIR, generating nothing', async () => {
     const dataDir = await temporaryDirectory();

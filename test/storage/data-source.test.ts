@@ -32,8 +32,11 @@ describe('database', () => {
       expect(tables.map((table) => table.name)).toEqual(
         expect.arrayContaining([
           'item_file',
+          'item_proof',
+          'item_publication',
           'item_receipt',
           'item_status_history',
+          'outbox_entry',
           'registered_mail_item',
           'replay_cache',
           'schema_migrations',
@@ -85,6 +88,7 @@ describe('database', () => {
       expect(await second.query('SELECT name FROM schema_migrations ORDER BY id')).toEqual([
         { name: 'InitialSchema1795800000000' },
         { name: 'ReplayCache1795900000000' },
+        { name: 'Delivery1796000000000' },
       ]);
       const item = await second
         .getRepository(RegisteredMailItemEntity)

@@ -23,8 +23,12 @@ async function listTree(root: string, filesOnly: boolean): Promise<string[]> {
     .sort();
 }
 
-/** Reads the blob store, the staging area and the item count of a test service. */
+/**
+ * Reads the blob store, the staging area and the item count of a test service, once delivery has
+ * published every due item (its proofs are blobs too), so that two readings differ only by requests.
+ */
 export async function storedState(fixture: TestService): Promise<StoredState> {
+  await fixture.service.delivery.worker.drain();
   const rows = (await fixture.service.dataSource.query('SELECT COUNT(*) AS n FROM registered_mail_item')) as {
     n: number;
   }[];

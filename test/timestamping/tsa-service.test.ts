@@ -218,6 +218,12 @@ describe('RM_TSA_KEY and RM_TSA_CERT', () => {
 });
 
 describe('RM_ENVIRONMENT=PRD', () => {
+  const PRODUCTION_OPERATOR = {
+    RM_OPERATOR_NAME: 'Example operator',
+    RM_OPERATOR_CBE: '0206731645',
+    RM_EVIDENCE_POLICY_ID: 'urn:oid:1.3.6.1.4.1.32473.522.9',
+  };
+
   /** A signer and trust directory outside the dev PKI, so that the TSA rules are what is tested. */
   async function productionKeys(): Promise<Record<string, string>> {
     const dir = mkdtempSync(path.join(testPki.dir, 'prd-'));
@@ -229,6 +235,7 @@ describe('RM_ENVIRONMENT=PRD', () => {
     writeFileSync(path.join(dir, 'trust', 'ca.pem'), ca.certPem);
     return {
       RM_ENVIRONMENT: 'PRD',
+      ...PRODUCTION_OPERATOR,
       RM_SIGNER_KEY: path.join(dir, 'signer.key.pem'),
       RM_SIGNER_CERT: path.join(dir, 'signer.cert.pem'),
       RM_TRUST_DIR: path.join(dir, 'trust'),

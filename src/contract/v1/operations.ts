@@ -37,6 +37,11 @@ export interface V1Services {
   location(): ServiceLocation;
 }
 
+/** A fresh Content-ID for a response part (a receipt or a proof). */
+function newContentId(): string {
+  return `${randomUUID()}@registeredmail`;
+}
+
 /** The handlers of the RegisteredMail v1 port, by WSDL operation name. */
 export function createV1Handlers(services: V1Services): Record<string, OperationHandler> {
   return {
@@ -48,7 +53,7 @@ export function createV1Handlers(services: V1Services): Record<string, Operation
         const contents = await stageReferencedAttachments(attachments, request, staging);
         const receipt = await services.send({ sender, command: request.command, ...contents, requestId });
         log.info('registered mail accepted', { ticket: receipt.ticket });
-        return renderSendDocumentResponse(receipt, `${randomUUID()}@registeredmail`);
+        return renderSendDocumentResponse(receipt, newContentId());
       } finally {
         await staging.discard();
       }
@@ -56,7 +61,7 @@ export function createV1Handlers(services: V1Services): Record<string, Operation
 
     async getStatus({ payload, sender }) {
       const view = await services.status(sender, requiredText(payload, NS.types, 'Ticket'));
-      return renderGetStatusResponse(view);
+      return renderGetStatusResponse(view, newContentId());
     },
 
     async healthCheck({ payload }) {

@@ -62,11 +62,32 @@ export function renderSendDocumentResponse(receipt: IssuedReceipt, contentId: st
   return { payload, attachments: [{ contentId, contentType: 'text/xml', content: receipt.content }] };
 }
 
-/** `GetStatusResponse`: Ticket, Token, Status (the proof of dispatch comes with delivery). */
-export function renderGetStatusResponse(view: ItemStatusView): RenderedResponse {
+/**
+ * `GetStatusResponse`: Ticket, Token, Status and, once the item is SENT, the `ProofOfDispatch`: a
+ * `SignedFile` of the same form as the receipt, whose content is the attached `ProofOfDispatch.xml` (the
+ * evidence bytes exactly as signed). Without a proof the response has no attachment.
+ * @param proofContentId the Content-ID of the proof's part; used only when there is a proof
+ * @throws Error when the view carries a proof that is not a dispatch proof (a bug upstream: a proof is
+ *   never handed out under another proof's name)
+ */
+export function renderGetStatusResponse(view: ItemStatusView, proofContentId: string): RenderedResponse {
   const payload = root('v1:GetStatusResponse');
   appendElement(payload, T, 'types:Ticket', view.ticket);
   appendElement(payload, T, 'types:Token', view.token);
   appendElement(payload, T, 'types:Status', view.status);
-  return { payload, attachments: [] };
+  const proof = view.proofOfDispatch;
+  if (proof === undefined) return { payload, attachments: [] };
+  if (proof.kind !== 'DISPATCH') {
+    throw new Error(`Item ${view.ticket}: a ${proof.kind} proof was offered as the proof of dispatch`);
+  }
+  appendSignedFile(
+    payload,
+    'ProofOfDispatch',
+    { title: 'ProofOfDispatch', fileName: 'ProofOfDispatch.xml', type: 'PROOF_OF_DISPATCH', ...proof },
+    proofContentId,
+  );
+  return {
+    payload,
+    attachments: [{ contentId: proofContentId, contentType: 'text/xml', content: proof.content }],
+  };
 }

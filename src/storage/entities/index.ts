@@ -1,13 +1,19 @@
 import { ItemFileEntity } from './item-file.entity';
+import { ItemProofEntity } from './item-proof.entity';
+import { ItemPublicationEntity } from './item-publication.entity';
 import { ItemReceiptEntity } from './item-receipt.entity';
 import { ItemStatusHistoryEntity } from './item-status-history.entity';
+import { OutboxEntryEntity } from './outbox-entry.entity';
 import { RegisteredMailItemEntity } from './registered-mail-item.entity';
 import { ReplayCacheEntryEntity } from './replay-cache-entry.entity';
 
 export {
   ItemFileEntity,
+  ItemProofEntity,
+  ItemPublicationEntity,
   ItemReceiptEntity,
   ItemStatusHistoryEntity,
+  OutboxEntryEntity,
   RegisteredMailItemEntity,
   ReplayCacheEntryEntity,
 };
@@ -21,4 +27,7 @@ export const STORAGE_ENTITIES = [
   ItemStatusHistoryEntity,
   ItemReceiptEntity,
   ReplayCacheEntryEntity,
+  OutboxEntryEntity,
+  ItemPublicationEntity,
+  ItemProofEntity,
 ] as const;

@@ -1,0 +1,57 @@
+import type { EntityManager } from 'typeorm';
+import type { ProofKind, StoredProof } from '../domain/model';
+import type { BlobStore } from './blob-store';
+import { ItemProofEntity } from './entities';
+
+/*
+ * Proofs issued after the receipt: the row (`item_proof`) holds the identifier, signature and time, the
+ * blob store the evidence bytes. Shared by the item store (reading) and the outbox store (writing).
+ */
+
+/**
+ * Stores the proof's bytes in the blob store and its row, inside the caller's transaction. Throws when
+ * the proof's stated SHA-256 is not its content's, and (unique violation) when the item already has a
+ * proof of this kind.
+ */
+export async function storeProof(
+  manager: EntityManager,
+  blobs: BlobStore,
+  ticket: string,
+  proof: StoredProof,
+): Promise<void> {
+  const contentSha256 = await blobs.write(proof.content);
+  if (!contentSha256.equals(proof.contentSha256)) {
+    throw new Error(`The ${proof.kind} proof states another SHA-256 than its content has`);
+  }
+  await manager.insert(ItemProofEntity, {
+    ticket,
+    kind: proof.kind,
+    evidenceId: proof.evidenceId,
+    contentSha256: contentSha256.toString('hex'),
+    contentSize: proof.content.length,
+    signature: proof.signature.toString('base64'),
+    issuedAt: proof.issuedAt,
+  });
+}
+
+/** The proof of this kind as stored, or `undefined` when there is none. */
+export async function findProofRow(
+  manager: EntityManager,
+  ticket: string,
+  kind: ProofKind,
+): Promise<ItemProofEntity | undefined> {
+  return (await manager.findOne(ItemProofEntity, { where: { ticket, kind } })) ?? undefined;
+}
+
+/** The proof of a row, its content read (and checked against its address) from the blob store. */
+export async function proofOfRow(row: ItemProofEntity, blobs: BlobStore): Promise<StoredProof> {
+  const content = await blobs.read(row.contentSha256);
+  return {
+    kind: row.kind,
+    evidenceId: row.evidenceId,
+    content,
+    contentSha256: Buffer.from(row.contentSha256, 'hex'),
+    signature: Buffer.from(row.signature, 'base64'),
+    issuedAt: row.issuedAt,
+  };
+}

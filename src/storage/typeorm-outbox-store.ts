@@ -1,0 +1,303 @@
+import { In, type DataSource, type EntityManager } from 'typeorm';
+import {
+  DELIVERY_EVENTS,
+  type AwaitingConsultation,
+  type ClaimedItem,
+  type ConsultedItem,
+  type DeferredItem,
+  type FailedItem,
+  type OutboxStore,
+  type PublishedItem,
+} from '../domain/outbox';
+import type { ItemStatus } from '../domain/model';
+import type { BlobStore } from './blob-store';
+import {
+  ItemPublicationEntity,
+  ItemStatusHistoryEntity,
+  OutboxEntryEntity,
+  RegisteredMailItemEntity,
+} from './entities';
+import { loadItemFacts } from './item-facts-mapping';
+import { storeProof } from './proof-records';
+import { runSerialized } from './serial-access';
+import { toStorageFault } from './storage-errors';
+import { timeText } from './time-column';
+
+/** An entry is claimable when it is due and no live lease holds it (the same test in SELECT and UPDATE). */
+const CLAIMABLE = 'next_attempt_at <= :now AND (lease_expires_at IS NULL OR lease_expires_at <= :now)';
+
+/** The detail of the NO_DIGITAL_USER history row. */
+const NO_DIGITAL_USER_DETAIL =
+  'The recipient has no e-Box (NO_DIGITAL_USER); the item was published all the same.';
+
+/**
+ * The {@link OutboxStore} on TypeORM. Claims are compare-and-set UPDATEs whose WHERE repeats the
+ * claimable test; every write after a claim starts with a write on the entry conditioned on its owner,
+ * and writes nothing else when that affects no row. Every access is queued per database file (see
+ * `serial-access.ts`) and failures become service errors (see `storage-errors.ts`).
+ *
+ * Transactions start with their write (never a read first), so that on SQLite a transaction waits for
+ * the write lock (busy timeout) instead of failing to upgrade a stale read snapshot.
+ */
+export class TypeormOutboxStore implements OutboxStore {
+  constructor(
+    private readonly dataSource: DataSource,
+    private readonly blobs: BlobStore,
+  ) {}
+
+  async claimDue(owner: string, now: Date, leaseExpiresAt: Date, limit: number): Promise<ClaimedItem[]> {
+    if (limit <= 0) return [];
+    const candidates = await this.access((manager) =>
+      manager
+        .createQueryBuilder(OutboxEntryEntity, 'entry')
+        .select(['entry.ticket', 'entry.attempts'])
+        .where(CLAIMABLE, { now: timeText(now) })
+        .orderBy('entry.acceptedAt', 'ASC')
+        .addOrderBy('entry.ticket', 'ASC')
+        .limit(limit)
+        .getMany(),
+    );
+    const claimed: OutboxEntryEntity[] = [];
+    for (const candidate of candidates) {
+      // Each claim is its own statement: another worker may have claimed the entry since the SELECT.
+      const result = await this.access((manager) =>
+        manager
+          .createQueryBuilder()
+          .update(OutboxEntryEntity)
+          .set({ leaseOwner: owner, leaseExpiresAt })
+          // The attempts as read: the claimed item reports how many attempts failed before this claim.
+          .where('ticket = :ticket AND attempts = :attempts', {
+            ticket: candidate.ticket,
+            attempts: candidate.attempts,
+          })
+          .andWhere(CLAIMABLE, { now: timeText(now) })
+          .execute(),
+      );
+      if (result.affected === 1) claimed.push(candidate);
+    }
+    if (claimed.length === 0) return [];
+    const facts = await this.access((manager) =>
+      loadItemFacts(
+        manager,
+        claimed.map((entry) => entry.ticket),
+      ),
+    );
+    return claimed.map((entry) => ({
+      ...factsOf(facts, entry.ticket),
+      attempts: entry.attempts,
+      owner,
+      leaseExpiresAt,
+    }));
+  }
+
+  async renewLease(ticket: string, owner: string, leaseExpiresAt: Date): Promise<boolean> {
+    const result = await this.access((manager) =>
+      manager.update(OutboxEntryEntity, { ticket, leaseOwner: owner }, { leaseExpiresAt }),
+    );
+    return result.affected === 1;
+  }
+
+  async releaseClaim(ticket: string, owner: string): Promise<void> {
+    // next_attempt_at is left as it was: it had passed when the entry was claimed, so it is due at once.
+    await this.access((manager) =>
+      manager.update(
+        OutboxEntryEntity,
+        { ticket, leaseOwner: owner },
+        { leaseOwner: null, leaseExpiresAt: null },
+      ),
+    );
+  }
+
+  async recordPublished(outcome: PublishedItem): Promise<boolean> {
+    const { ticket, owner, proof, recordedAt } = outcome;
+    if (proof.kind !== 'DISPATCH')
+      throw toStorageFault(new Error('A publication is proven by a DISPATCH proof'));
+    return this.transaction(async (manager) => {
+      if (!(await this.leaveOutbox(manager, ticket, owner))) return false;
+      await storeProof(manager, this.blobs, ticket, proof);
+      await manager.insert(ItemPublicationEntity, {
+        ticket,
+        eboxMessageId: outcome.eboxMessageId,
+        publishedAt: outcome.publishedAt,
+        noDigitalUser: outcome.noDigitalUser,
+        consultedAt: null,
+        consultationCheckedAt: null,
+      });
+      await setStatus(manager, ticket, 'SENT', recordedAt);
+      await addHistory(
+        manager,
+        ticket,
+        'SENT',
+        DELIVERY_EVENTS.published,
+        recordedAt,
+        `e-Box message ${outcome.eboxMessageId}`,
+      );
+      if (outcome.noDigitalUser) {
+        await addHistory(
+          manager,
+          ticket,
+          'SENT',
+          DELIVERY_EVENTS.noDigitalUser,
+          recordedAt,
+          NO_DIGITAL_USER_DETAIL,
+        );
+      }
+      return true;
+    });
+  }
+
+  async recordDeferred(outcome: DeferredItem): Promise<boolean> {
+    return this.transaction(async (manager) => {
+      const result = await manager
+        .createQueryBuilder()
+        .update(OutboxEntryEntity)
+        .set({
+          attempts: () => 'attempts + 1',
+          nextAttemptAt: outcome.nextAttemptAt,
+          leaseOwner: null,
+          leaseExpiresAt: null,
+          lastError: outcome.reason,
+        })
+        .where('ticket = :ticket AND lease_owner = :owner', { ticket: outcome.ticket, owner: outcome.owner })
+        .execute();
+      return result.affected === 1;
+    });
+  }
+
+  async recordFailed(outcome: FailedItem): Promise<boolean> {
+    const { ticket, owner, reason, recordedAt } = outcome;
+    return this.transaction(async (manager) => {
+      if (!(await this.leaveOutbox(manager, ticket, owner))) return false;
+      await setStatus(manager, ticket, 'ERROR', recordedAt);
+      await addHistory(manager, ticket, 'ERROR', DELIVERY_EVENTS.publicationFailed, recordedAt, reason);
+      return true;
+    });
+  }
+
+  async listAwaitingConsultation(limit: number, now: Date): Promise<AwaitingConsultation[]> {
+    if (limit <= 0) return [];
+    // No transaction: two pollers may list the same item at the same moment, and recordConsulted is
+    // once-only anyway. Marking the rows checked is what moves every later call on.
+    const publications = await this.access(async (manager) => {
+      const rows = await manager
+        .createQueryBuilder(ItemPublicationEntity, 'publication')
+        .innerJoin(RegisteredMailItemEntity, 'item', 'item.ticket = publication.ticket')
+        .where('publication.consultedAt IS NULL')
+        .andWhere('item.status = :sent', { sent: 'SENT' })
+        // Never checked first: NULLs sort first on SQLite and last on PostgreSQL, so say it explicitly.
+        .orderBy('CASE WHEN publication.consultation_checked_at IS NULL THEN 0 ELSE 1 END', 'ASC')
+        .addOrderBy('publication.consultationCheckedAt', 'ASC')
+        .addOrderBy('publication.publishedAt', 'ASC')
+        .addOrderBy('publication.ticket', 'ASC')
+        .limit(limit)
+        .getMany();
+      if (rows.length > 0) {
+        await manager.update(
+          ItemPublicationEntity,
+          { ticket: In(rows.map((row) => row.ticket)) },
+          { consultationCheckedAt: now },
+        );
+      }
+      return rows;
+    });
+    if (publications.length === 0) return [];
+    const facts = await this.access((manager) =>
+      loadItemFacts(
+        manager,
+        publications.map((publication) => publication.ticket),
+      ),
+    );
+    return publications.map((publication) => ({
+      ...factsOf(facts, publication.ticket),
+      eboxMessageId: publication.eboxMessageId,
+      publishedAt: publication.publishedAt,
+    }));
+  }
+
+  async recordConsulted(outcome: ConsultedItem): Promise<boolean> {
+    const { ticket, readAt, proof } = outcome;
+    if (proof.kind !== 'CONSULTATION') {
+      throw toStorageFault(new Error('A consultation is proven by a CONSULTATION proof'));
+    }
+    return this.transaction(async (manager) => {
+      const result = await manager
+        .createQueryBuilder()
+        .update(ItemPublicationEntity)
+        .set({ consultedAt: readAt })
+        .where('ticket = :ticket AND consulted_at IS NULL', { ticket })
+        .execute();
+      if (result.affected !== 1) return false;
+      await storeProof(manager, this.blobs, ticket, proof);
+      await addHistory(manager, ticket, 'SENT', DELIVERY_EVENTS.consulted, readAt, null);
+      return true;
+    });
+  }
+
+  async depth(): Promise<{ count: number; oldestAcceptedAt: Date | undefined }> {
+    const row = await this.access((manager) =>
+      manager
+        .createQueryBuilder(OutboxEntryEntity, 'entry')
+        .select('COUNT(*)', 'count')
+        .addSelect('MIN(entry.acceptedAt)', 'oldest')
+        .getRawOne<{ count: number | string; oldest: string | null }>(),
+    );
+    // COUNT is a number on SQLite and a bigint text on PostgreSQL.
+    return {
+      count: Number(row?.count ?? 0),
+      oldestAcceptedAt: row?.oldest ? new Date(row.oldest) : undefined,
+    };
+  }
+
+  /** Deletes the entry while `owner` holds it: true when it did (the caller may go on writing). */
+  private async leaveOutbox(manager: EntityManager, ticket: string, owner: string): Promise<boolean> {
+    const result = await manager
+      .createQueryBuilder()
+      .delete()
+      .from(OutboxEntryEntity)
+      .where('ticket = :ticket AND lease_owner = :owner', { ticket, owner })
+      .execute();
+    return result.affected === 1;
+  }
+
+  private async access<T>(work: (manager: EntityManager) => Promise<T>): Promise<T> {
+    try {
+      return await runSerialized(this.dataSource, () => work(this.dataSource.manager));
+    } catch (error) {
+      throw toStorageFault(error);
+    }
+  }
+
+  private async transaction<T>(work: (manager: EntityManager) => Promise<T>): Promise<T> {
+    try {
+      return await runSerialized(this.dataSource, () => this.dataSource.transaction(work));
+    } catch (error) {
+      throw toStorageFault(error);
+    }
+  }
+}
+
+function factsOf<T>(facts: Map<string, T>, ticket: string): T {
+  const found = facts.get(ticket);
+  if (found === undefined) throw toStorageFault(new Error(`No item stored for ticket ${ticket}`));
+  return found;
+}
+
+async function setStatus(
+  manager: EntityManager,
+  ticket: string,
+  status: ItemStatus,
+  at: Date,
+): Promise<void> {
+  await manager.update(RegisteredMailItemEntity, { ticket }, { status, updatedAt: at });
+}
+
+async function addHistory(
+  manager: EntityManager,
+  ticket: string,
+  status: ItemStatus,
+  event: string,
+  occurredAt: Date,
+  detail: string | null,
+): Promise<void> {
+  await manager.insert(ItemStatusHistoryEntity, { ticket, status, event, occurredAt, detail });
+}
