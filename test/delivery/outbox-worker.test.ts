@@ -450,6 +450,28 @@ describe('OutboxWorker', () => {
     expect(proof.issuedAt).toEqual(clock.now());
   });
 
+  it('never gives up a published item for want of its proof, even past the retry period', async () => {
+    const item = await accept();
+    const worker = workerWith();
+    tsaDown = true;
+    for (let round = 0; round < 40; round += 1) {
+      await worker.runOnce();
+      const entry = store.entries.get(item.ticket);
+      if (entry) clock.set(entry.nextAttemptAt);
+    }
+    // Far beyond the retry period, the item is still waiting for its proof, not ERROR.
+    expect(clock.now().getTime() - item.acceptedAt.getTime()).toBeGreaterThan(SETTINGS.retryPeriodMs);
+    expect(store.failed.has(item.ticket)).toBe(false);
+    expect(store.entries.has(item.ticket)).toBe(true);
+    const last = store.deferrals[store.deferrals.length - 1];
+    expect(last.nextAttemptAt.getTime() - last.recordedAt.getTime()).toBeLessThanOrEqual(SETTINGS.retryMaxMs);
+
+    tsaDown = false;
+    await worker.drain();
+    expect(store.sent.has(item.ticket)).toBe(true);
+    expect(messagesOf(item.ticket)).toHaveLength(1);
+  });
+
   it('records nothing when another worker took the claim over during the publication', async () => {
     const item = await accept();
     let takenOver = false;

@@ -2,6 +2,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { startService, type RunningService } from '../../src/app/start-service';
+import { startEboxSimulator, type EboxSimulator } from '../../src/ebox-simulator';
 import { verifyAllReceipts } from '../support/receipt-verification';
 
 /**
@@ -25,13 +26,34 @@ export interface InteropService {
 /** A started service plus the temporary directory it keeps its data in. */
 export interface StartedInteropService extends InteropService {
   workDir: string;
+  /**
+   * The id of the message the embedded e-Box simulator holds for `ticket` (the service publishes with
+   * the ticket as Idempotency-Key), or undefined when it holds none.
+   */
+  eboxMessageIdOf(ticket: string): string | undefined;
+  /**
+   * The URL of the e-Box simulator the service publishes to when it was started with
+   * `{ eboxTestControl: true }` (its `/_test/*` endpoints are on); undefined otherwise.
+   */
+  eboxTestControlUrl: string | undefined;
+}
+
+/** How {@link startServiceForInterop} provides the e-Box. */
+export interface InteropServiceOptions {
+  /**
+   * Start a separate simulator with test control (fault injection) and point the service at it with
+   * RM_EBOX_URL, instead of the service's embedded one (which has no test control).
+   */
+  eboxTestControl?: boolean;
 }
 
 // =====================================================================================================
 // LEAD: FILL IN / ADJUST. This is the only place the interop tests start the server.
 // It runs the real service in this process with startService (src/app/start-service) on a free port,
 // its data (and so its dev PKI) in a new temporary directory. It must use the system clock: the Java
-// clients stamp their wsu:Timestamp with the real time.
+// clients stamp their wsu:Timestamp with the real time. Delivery runs in the background against the
+// embedded e-Box simulator (RM_EBOX_URL unset), so an accepted item is SENT within moments and the
+// clients poll getStatus for it.
 // =====================================================================================================
 /**
  * Starts the service with `env` on top of a fresh RM_DATA_DIR (e.g. `{ RM_FAULT_NAMESPACE: 'provider' }`)
@@ -39,19 +61,34 @@ export interface StartedInteropService extends InteropService {
  */
 export async function startServiceForInterop(
   env: Record<string, string> = {},
+  options: InteropServiceOptions = {},
 ): Promise<StartedInteropService> {
   const workDir = fs.mkdtempSync(path.join(os.tmpdir(), 'rm-interop-service-'));
-  const removeWorkDir = (): void => fs.rmSync(workDir, { recursive: true, force: true });
+  let separateEbox: EboxSimulator | undefined;
+  const removeWorkDir = async (): Promise<void> => {
+    await separateEbox?.close();
+    fs.rmSync(workDir, { recursive: true, force: true });
+  };
   let running: RunningService;
   try {
+    if (options.eboxTestControl) {
+      separateEbox = await startEboxSimulator({ testControl: true, host: '127.0.0.1', port: 0 });
+    }
     running = await startService({
-      env: { RM_DATA_DIR: path.join(workDir, 'data'), RM_LOG_LEVEL: 'warn', HOST: '127.0.0.1', ...env },
+      env: {
+        RM_DATA_DIR: path.join(workDir, 'data'),
+        RM_LOG_LEVEL: 'warn',
+        HOST: '127.0.0.1',
+        ...(separateEbox ? { RM_EBOX_URL: separateEbox.url } : {}),
+        ...env,
+      },
       port: 0,
     });
   } catch (error) {
-    removeWorkDir();
+    await removeWorkDir();
     throw error;
   }
+  const ebox = separateEbox ?? running.eboxSimulator;
   const close = async (): Promise<void> => {
     await running.close();
     try {
@@ -59,7 +96,7 @@ export async function startServiceForInterop(
       if (running.pki)
         await verifyAllReceipts(path.join(workDir, 'data'), { caFiles: [running.pki.ca.certPemPath] });
     } finally {
-      removeWorkDir();
+      await removeWorkDir();
     }
   };
   if (!running.pki) {
@@ -79,6 +116,9 @@ export async function startServiceForInterop(
       caCertPath: running.pki.ca.certPemPath,
     },
     workDir,
+    eboxMessageIdOf: (ticket) =>
+      ebox?.messages().find((message) => message.idempotencyKey === ticket)?.messageId,
+    eboxTestControlUrl: separateEbox?.url,
     close,
   };
 }

@@ -34,8 +34,16 @@ export function probeZeep(): { available: true; python: string } | { available: 
   return { available: true, python: SYSTEM_PYTHON };
 }
 
-/** Loads `wsdl` (URL or file path) with zeep and returns the operations of the RegisteredMail port. */
-export async function listOperationsWithZeep(python: string, wsdl: string): Promise<ZeepOperations> {
-  const { stdout } = await runTool(python, [LIST_OPERATIONS, wsdl], { timeoutMs: 60_000 });
+/**
+ * Loads `wsdl` (URL or file path) with zeep and returns the operations of a port: the v1 port
+ * (RegisteredMailService/RegisteredMailSOAP11) unless `port` names another.
+ */
+export async function listOperationsWithZeep(
+  python: string,
+  wsdl: string,
+  port?: { service: string; port: string },
+): Promise<ZeepOperations> {
+  const args = [LIST_OPERATIONS, wsdl, ...(port ? [port.service, port.port] : [])];
+  const { stdout } = await runTool(python, args, { timeoutMs: 60_000 });
   return JSON.parse(stdout) as ZeepOperations;
 }

@@ -1,5 +1,8 @@
 import * as fs from 'node:fs';
+import * as os from 'node:os';
 import * as path from 'node:path';
+import { OWN_SERVICE_PATH, OWN_WSDL_FILE_NAME } from '../../src/contract/wsdl-publisher';
+import { loadRepositoryPublisher, serveContracts } from '../contract/served-contract';
 import { serviceUrls, startServiceForInterop, type StartedInteropService } from './interop-service';
 import { findOnPath, runTool, unavailable } from './run-tool';
 
@@ -80,4 +83,59 @@ describeWithScomp('XmlBeans (scomp) compiles the served WSDL', () => {
       TIMEOUT_MS,
     );
   });
+});
+
+/** The document types of RegisteredMailService (XmlBeans' package for urn:registeredmail:service:v1). */
+const OWN_DOCUMENT_TYPES = [
+  'registeredmailServiceV1/SendRegisteredMailRequestDocument.java',
+  'registeredmailServiceV1/SendRegisteredMailResponseDocument.java',
+  'registeredmailServiceV1/GetStatusRequestDocument.java',
+  'registeredmailServiceV1/GetStatusResponseDocument.java',
+  'registeredmailServiceV1/GetProofRequestDocument.java',
+  'registeredmailServiceV1/GetProofResponseDocument.java',
+  'be/socialsecurity/registeredmail/types/v1/Citizen.java',
+  'be/socialsecurity/registeredmail/types/v1/Enterprise.java',
+];
+
+describeWithScomp('XmlBeans (scomp) compiles the served RegisteredMailService WSDL', () => {
+  const scomp = (probe as { scomp: string }).scomp;
+
+  it.each([
+    { form: 'consumer', errors: 'be/socialsecurity/errors/v1' },
+    { form: 'provider', errors: 'be/socialsecurity/errors/serviceprovider/v1' },
+  ] as const)(
+    '$form fault form: a jar without errors, with the request, response and fault document types',
+    async ({ form, errors }) => {
+      // The publisher serves it; until the port is wired into the service, a plain HTTP server stands in.
+      const publisher = await loadRepositoryPublisher({
+        wsdlFileName: OWN_WSDL_FILE_NAME,
+        servicePath: OWN_SERVICE_PATH,
+        faultNamespace: form,
+      });
+      const served = await serveContracts([publisher]);
+      const outDir = fs.mkdtempSync(path.join(os.tmpdir(), 'rm-xmlbeans-service-'));
+      try {
+        const jar = path.join(outDir, 'registered-mail-service-xmlbeans.jar');
+        const sources = path.join(outDir, 'src');
+        const { stdout, stderr } = await runTool(
+          scomp,
+          ['-dl', '-src', sources, '-out', jar, served.wsdlUrl(OWN_SERVICE_PATH)],
+          { timeoutMs: TIMEOUT_MS },
+        );
+        const output = `${stdout}\n${stderr}`;
+        expect(output).not.toMatch(/(^|\s)error:|BUILD FAILED/im);
+        expect(output).toContain(`Compiled types to: ${jar}`);
+        const expected = [
+          ...OWN_DOCUMENT_TYPES,
+          `${errors}/BusinessErrorDocument.java`,
+          `${errors}/SystemErrorDocument.java`,
+        ];
+        expect(expected.filter((file) => !fs.existsSync(path.join(sources, file)))).toEqual([]);
+      } finally {
+        await served.close();
+        fs.rmSync(outDir, { recursive: true, force: true });
+      }
+    },
+    TIMEOUT_MS,
+  );
 });

@@ -1,4 +1,6 @@
 import * as path from 'node:path';
+import { OWN_SERVICE_PATH, OWN_WSDL_FILE_NAME } from '../../src/contract/wsdl-publisher';
+import { loadRepositoryPublisher, serveContracts } from '../contract/served-contract';
 import { serviceUrls, startServiceForInterop, type StartedInteropService } from './interop-service';
 import { listOperationsWithZeep, probeZeep } from './python-zeep';
 
@@ -35,5 +37,31 @@ describeWithZeep('zeep (Python) reads the RegisteredMail v1 WSDL', () => {
       expect(listed.operations).toEqual(OPERATIONS);
       expect(listed.address).toBe(serviceUrls(service).endpoint);
     });
+  });
+});
+
+describeWithZeep("zeep (Python) reads the RegisteredMailService WSDL (this project's own port)", () => {
+  const python = (probe as { python: string }).python;
+  const port = { service: 'RegisteredMailService', port: 'RegisteredMailServiceSOAP11' };
+  const operations = ['SendRegisteredMail', 'GetStatus', 'GetProof'];
+
+  it('loads wsdl/RegisteredMailService.wsdl from its file path', async () => {
+    const wsdl = path.resolve(__dirname, '../../wsdl', OWN_WSDL_FILE_NAME);
+    expect((await listOperationsWithZeep(python, wsdl, port)).operations).toEqual(operations);
+  });
+
+  it('loads the served WSDL and its imports over HTTP and lists the three operations', async () => {
+    // The publisher serves it; until the port is wired into the service, a plain HTTP server stands in.
+    const publisher = await loadRepositoryPublisher({
+      wsdlFileName: OWN_WSDL_FILE_NAME,
+      servicePath: OWN_SERVICE_PATH,
+    });
+    const served = await serveContracts([publisher]);
+    try {
+      const listed = await listOperationsWithZeep(python, served.wsdlUrl(OWN_SERVICE_PATH), port);
+      expect(listed).toEqual({ ...port, operations, address: `${served.baseUrl}${OWN_SERVICE_PATH}` });
+    } finally {
+      await served.close();
+    }
   });
 });

@@ -162,11 +162,19 @@ def health_check(client):
 
 def get_status(client, ticket):
     response = client.service.getStatus(Ticket=ticket)
+    # Once the item is SENT the answer is multipart (the ProofOfDispatch content is a cid: part): zeep
+    # then answers a MessagePack whose root is the response and whose attachments hold the parts.
+    attachments = getattr(response, "attachments", [])
+    status = getattr(response, "root", response)
+    proof = status.ProofOfDispatch
+    content_id = proof.Content[len("cid:"):] if proof is not None else None
     return {
         "event": "status",
-        "ticket": response.Ticket,
-        "token": response.Token,
-        "status": response.Status,
+        "ticket": status.Ticket,
+        "token": status.Token,
+        "status": status.Status,
+        "proofOfDispatch": proof is not None,
+        "proofAttached": any(part.content_id.strip("<>") == content_id for part in attachments),
     }
 
 

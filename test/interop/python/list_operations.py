@@ -1,6 +1,6 @@
-"""Print the operations of RegisteredMailService/RegisteredMailSOAP11 as JSON.
+"""Print the operations of a port (by default RegisteredMailService/RegisteredMailSOAP11) as JSON.
 
-Usage: /usr/bin/python3 list_operations.py <wsdl url or file path>
+Usage: /usr/bin/python3 list_operations.py <wsdl url or file path> [<service> <port>]
 
 Loads the WSDL with zeep, the way a Python integrator would, following its imports (over HTTP for a
 served WSDL), and prints {"service": ..., "port": ..., "operations": [...]} on one line.
@@ -15,22 +15,22 @@ SERVICE = "RegisteredMailService"
 PORT = "RegisteredMailSOAP11"
 
 
-def list_operations(wsdl: str) -> dict:
+def list_operations(wsdl: str, service: str = SERVICE, port_name: str = PORT) -> dict:
     client = Client(wsdl)
-    port = client.wsdl.services[SERVICE].ports[PORT]
+    port = client.wsdl.services[service].ports[port_name]
     return {
-        "service": SERVICE,
-        "port": PORT,
+        "service": service,
+        "port": port_name,
         "address": port.binding_options.get("address"),
         "operations": list(port.binding.all().keys()),
     }
 
 
 def main(argv: list) -> int:
-    if len(argv) != 2:
+    if len(argv) not in (2, 4):
         print(__doc__, file=sys.stderr)
         return 2
-    print(json.dumps(list_operations(argv[1])))
+    print(json.dumps(list_operations(*argv[1:])))
     return 0
 
 

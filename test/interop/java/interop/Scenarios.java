@@ -1,5 +1,7 @@
 package interop;
 
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.Base64;
 import java.util.Iterator;
 import java.util.UUID;
@@ -85,8 +87,19 @@ final class Scenarios {
         return request;
     }
 
-    /** sendDocument, then getStatus on the ticket; prints a "sent" and a "status" line. */
-    static void sendAndStatus(RegisteredMailPortType port, Entity recipient, String label, String checkEbox)
+    /** How often, and for how long at most, a client asks getStatus before the item is SENT. */
+    static final long POLL_INTERVAL_MILLIS = 200;
+    static final long POLL_LIMIT_MILLIS = 30_000;
+
+    /**
+     * sendDocument, then getStatus on the ticket until the item is SENT (every {@link #POLL_INTERVAL_MILLIS}
+     * ms, at most {@link #POLL_LIMIT_MILLIS} ms: the service delivers in the background), then reads the
+     * ProofOfDispatch and, when {@code proofDir} is not null, saves its attachment and Signature there.
+     * Prints a "sent" line, one "status" line per getStatus answer and a "proof-of-dispatch" line.
+     * @throws IllegalStateException when the item ends in ERROR or is not SENT within the limit
+     */
+    static void sendAndStatus(
+            RegisteredMailPortType port, Entity recipient, String label, String checkEbox, Path proofDir)
             throws Exception {
         DocumentRequest request = request(recipient, label, false, checkEbox);
         DocumentResponse response = port.sendDocument(request);
@@ -110,14 +123,68 @@ final class Scenarios {
                 .put("signatureBase64", base64.encodeToString(receipt.getSignature()))
                 .print();
 
+        StatusResponse status = pollUntilSent(port, ticket);
+        saveProofOfDispatch(ticket, status.getProofOfDispatch(), proofDir);
+    }
+
+    /** getStatus until the status is SENT; each answer is printed as a "status" line. */
+    private static StatusResponse pollUntilSent(RegisteredMailPortType port, String ticket) throws Exception {
+        long deadline = System.nanoTime() + POLL_LIMIT_MILLIS * 1_000_000;
         StatusRequest statusRequest = new StatusRequest();
         statusRequest.setTicket(ticket);
-        StatusResponse status = port.getStatus(statusRequest);
-        Json.event("status")
-                .put("ticket", status.getTicket())
-                .put("token", status.getToken())
-                .put("status", status.getStatus().value())
-                .put("hasProofOfDispatch", status.getProofOfDispatch() != null)
+        while (true) {
+            StatusResponse status = port.getStatus(statusRequest);
+            String value = status.getStatus().value();
+            Json.event("status")
+                    .put("ticket", status.getTicket())
+                    .put("token", status.getToken())
+                    .put("status", value)
+                    .put("hasProofOfDispatch", status.getProofOfDispatch() != null)
+                    .print();
+            if ("SENT".equals(value)) return status;
+            if (!"PENDING".equals(value)) {
+                throw new IllegalStateException("item " + ticket + " ended in " + value + ", not SENT");
+            }
+            if (System.nanoTime() - deadline > 0) {
+                throw new IllegalStateException(
+                        "item " + ticket + " still PENDING after " + POLL_LIMIT_MILLIS + " ms");
+            }
+            Thread.sleep(POLL_INTERVAL_MILLIS);
+        }
+    }
+
+    /**
+     * Prints a "proof-of-dispatch" line with the SignedFile's fields and the SHA-256 of its attachment
+     * (read through its swaRef DataHandler, as the receipt's). With a {@code proofDir}, first writes the
+     * attachment to {@code ProofOfDispatch-<ticket>.xml} and the Signature to {@code .p7s} there, and the
+     * line gives both paths (contentPath, signaturePath; null without a directory).
+     */
+    private static void saveProofOfDispatch(String ticket, SignedFile proof, Path proofDir) throws Exception {
+        if (proof == null) {
+            throw new IllegalStateException("item " + ticket + " is SENT without a ProofOfDispatch");
+        }
+        byte[] content = Attachments.bytes(proof.getContent());
+        Path contentFile = null;
+        Path signatureFile = null;
+        if (proofDir != null) {
+            Files.createDirectories(proofDir);
+            contentFile = Files.write(proofDir.resolve("ProofOfDispatch-" + ticket + ".xml"), content);
+            signatureFile =
+                    Files.write(proofDir.resolve("ProofOfDispatch-" + ticket + ".p7s"), proof.getSignature());
+        }
+        Base64.Encoder base64 = Base64.getEncoder();
+        Json.event("proof-of-dispatch")
+                .put("ticket", ticket)
+                .put("title", proof.getTitle())
+                .put("fileName", proof.getDownloadFileName())
+                .put("mime", proof.getMIME() == null ? null : proof.getMIME().value())
+                .put("type", proof.getType())
+                .put("language", proof.getLanguage() == null ? null : proof.getLanguage().value())
+                .put("digestMethod", proof.getDigest().getDigestMethod().value())
+                .put("digest", base64.encodeToString(proof.getDigest().getDigestValue()))
+                .put("contentBytesSha256", base64.encodeToString(Attachments.sha256(content)))
+                .put("contentPath", contentFile == null ? null : contentFile.toAbsolutePath().toString())
+                .put("signaturePath", signatureFile == null ? null : signatureFile.toAbsolutePath().toString())
                 .print();
     }
 
