@@ -56,6 +56,7 @@ export function createDelivery(dependencies: DeliveryDependencies): Delivery {
   const worker = new OutboxWorker({
     store,
     publisher: ebox.publication,
+    profiles: ebox.profiles,
     evidence,
     blobs,
     clock,

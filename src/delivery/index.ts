@@ -22,8 +22,9 @@ export {
   type ItemPublisher,
   type OutboxWorkerOptions,
   type OutboxWorkerSettings,
+  type RecipientProfiles,
 } from './outbox-worker';
-export { publicationItemOf, type BlobSource } from './publication-item-of';
+export { eboxRecipientOf, publicationItemOf, type BlobSource } from './publication-item-of';
 export {
   afterTransientFailure,
   retryDelayMs,

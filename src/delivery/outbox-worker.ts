@@ -7,8 +7,8 @@ import type { EvidenceEventFacts } from '../evidence/evidence-content';
 import type { IssuedEvidence } from '../evidence/evidence-issuer';
 import type { Logger } from '../logging/logger';
 import { itemEvidenceFacts } from './item-evidence-facts';
-import { publicationItemOf, type BlobSource } from './publication-item-of';
-import type { PublicationItem, PublicationResult } from './publication-item';
+import { eboxRecipientOf, publicationItemOf, type BlobSource } from './publication-item-of';
+import type { EboxRecipient, PublicationItem, PublicationResult } from './publication-item';
 import { PermanentPublicationError, TransientPublicationError } from './publication-errors';
 import { afterTransientFailure, type RandomSource, type RetrySettings } from './retry-schedule';
 
@@ -35,10 +35,21 @@ export interface EvidenceSource {
   issue(facts: EvidenceEventFacts): Promise<IssuedEvidence>;
 }
 
+/** Whether a recipient has an e-Box at all (`EboxProfileClient` fits). */
+export interface RecipientProfiles {
+  /** @throws TransientPublicationError or PermanentPublicationError */
+  lookup(recipient: EboxRecipient): Promise<{ exists: boolean }>;
+}
+
 /** What an {@link OutboxWorker} works with. */
 export interface OutboxWorkerOptions {
   store: OutboxStore;
   publisher: ItemPublisher;
+  /**
+   * Asked when a publication is recovered through a 409: the e-Box's status answers do not repeat the
+   * first answer's NO_DIGITAL_USER, the recipient's profile tells it (no e-Box = no digital user).
+   */
+  profiles?: RecipientProfiles;
   evidence: EvidenceSource;
   /** The stored files (`BlobStore` fits). */
   blobs: BlobSource;
@@ -262,6 +273,19 @@ export class OutboxWorker {
       return { kind: 'transient', error: `unexpected failure: ${messageOf(error)}` };
     }
     if (lease.lost) return { kind: 'lost' };
+    if (result.alreadyPublished && !result.noDigitalUser && this.options.profiles !== undefined) {
+      try {
+        const profile = await this.options.profiles.lookup(eboxRecipientOf(item.recipient));
+        result = { ...result, noDigitalUser: !profile.exists };
+      } catch (error) {
+        // The history must say whether the recipient has an e-Box: ask again at the next attempt.
+        return {
+          kind: 'transient',
+          error: `published as e-Box message ${result.messageId}, but the recipient's e-Box profile could not be read: ${messageOf(error)}`,
+          eboxMessageId: result.messageId,
+        };
+      }
+    }
 
     // The evidence cannot state a dispatch before the submission (the e-Box's clock may run behind ours).
     const dispatchedAt = new Date(Math.max(result.publishedAt.getTime(), item.acceptedAt.getTime()));

@@ -11,7 +11,8 @@ export interface BlobSource {
   openReadStream(sha256Hex: string): NodeJS.ReadableStream;
 }
 
-function eboxRecipientOf(recipient: Recipient): EboxRecipient {
+/** The e-Box a domain recipient is reached in (its INSS or CBE). */
+export function eboxRecipientOf(recipient: Recipient): EboxRecipient {
   return recipient.kind === 'citizen'
     ? { kind: 'citizen', inss: recipient.inss }
     : { kind: 'enterprise', cbe: recipient.cbe };

@@ -9,12 +9,14 @@ import winston from 'winston';
 import { ManualClock } from '../../src/clock/clock';
 import { PayloadValidator } from '../../src/contract/xsd-validator';
 import { eboxClientSettingsFromEnv } from '../../src/delivery/ebox-client-settings';
+import { EboxProfileClient } from '../../src/delivery/ebox-profile-client';
 import { EboxPublicationClient } from '../../src/delivery/ebox-publication-client';
 import { EboxTokenClient } from '../../src/delivery/ebox-token-client';
 import {
   OutboxWorker,
   type ItemPublisher,
   type OutboxWorkerSettings,
+  type RecipientProfiles,
 } from '../../src/delivery/outbox-worker';
 import type { Recipient } from '../../src/domain/model';
 import type { ItemFacts } from '../../src/domain/outbox';
@@ -166,11 +168,17 @@ describe('OutboxWorker', () => {
   }
 
   function workerWith(
-    overrides: { settings?: Partial<OutboxWorkerSettings>; publisher?: ItemPublisher; owner?: string } = {},
+    overrides: {
+      settings?: Partial<OutboxWorkerSettings>;
+      publisher?: ItemPublisher;
+      owner?: string;
+      profiles?: RecipientProfiles;
+    } = {},
   ): OutboxWorker {
     return new OutboxWorker({
       store,
       publisher: overrides.publisher ?? publisher,
+      profiles: overrides.profiles,
       evidence,
       blobs,
       clock,
@@ -563,6 +571,29 @@ describe('OutboxWorker', () => {
     expect(message.code).toBe('NO_DIGITAL_USER');
     expect(store.sent.get(item.ticket)?.publication).toMatchObject({
       eboxMessageId: message.messageId,
+      noDigitalUser: true,
+    });
+  });
+
+  it('recovers NO_DIGITAL_USER from the recipient profile when the publication is found through a 409', async () => {
+    const item = await accept({ recipient: { kind: 'citizen', inss: NO_EBOX_INSS, qualityCode: 'CITIZEN' } });
+    const settings = eboxClientSettingsFromEnv({}, simulator.url);
+    const worker = workerWith({
+      profiles: new EboxProfileClient(settings, new EboxTokenClient(settings, clock), clock),
+    });
+    tsaDown = true;
+    await worker.runOnce();
+    const [first] = messagesOf(item.ticket);
+    expect(first.code).toBe('NO_DIGITAL_USER');
+
+    tsaDown = false;
+    clock.set(store.deferrals[0].nextAttemptAt);
+    // The 409 and the status search say nothing of NO_DIGITAL_USER: the profile (no e-Box) does.
+    await injectFaults(simulator.url, { failNext: 1, status: 409 });
+    await worker.drain();
+    expect(messagesOf(item.ticket)).toHaveLength(1);
+    expect(store.sent.get(item.ticket)?.publication).toMatchObject({
+      eboxMessageId: first.messageId,
       noDigitalUser: true,
     });
   });

@@ -8,7 +8,7 @@ import { loadPkiLibraries } from '../../src/pki/crypto-engines';
 import { derToPem } from '../../src/pki/pem';
 import { BlobStore } from '../../src/storage/blob-store';
 import { openDatabase, SQLITE_FILE_NAME } from '../../src/storage/data-source';
-import { ItemReceiptEntity } from '../../src/storage/entities';
+import { ItemProofEntity, ItemReceiptEntity } from '../../src/storage/entities';
 import { findOnPath, runTool, unavailable } from '../interop/run-tool';
 import { opensslCmsVerify } from './external-tools';
 
@@ -90,17 +90,23 @@ export async function verifyReceipts(receipts: ReceiptToVerify[], trust: Receipt
 }
 
 /**
- * Verifies every receipt stored under `dataDir` (the item_receipt table, content from the blob store)
- * with {@link verifyReceipts}. The service must be closed (or idle). Trusts `trust.caFiles`, by default
- * the dev CA of `<dataDir>/dev-pki`.
- * @returns how many receipts were verified
+ * Verifies every proof stored under `dataDir` with {@link verifyReceipts}: the receipts (item_receipt)
+ * and the proofs issued after them, of dispatch and of consultation (item_proof), each content read from
+ * the blob store. The service must be closed (or idle). Trusts `trust.caFiles`, by default the dev CA of
+ * `<dataDir>/dev-pki`.
+ * @returns how many proofs were verified
  */
 export async function verifyAllReceipts(dataDir: string, trust?: ReceiptTrust): Promise<number> {
   if (!existsSync(path.join(dataDir, SQLITE_FILE_NAME))) return 0;
   const dataSource = await openDatabase(dataDir);
-  let rows: ItemReceiptEntity[];
+  let rows: StoredProofRow[];
   try {
-    rows = await dataSource.manager.find(ItemReceiptEntity, { order: { issuedAt: 'ASC' } });
+    const receipts = await dataSource.manager.find(ItemReceiptEntity, { order: { issuedAt: 'ASC' } });
+    const proofs = await dataSource.manager.find(ItemProofEntity, { order: { issuedAt: 'ASC' } });
+    rows = [
+      ...receipts.map((row) => ({ ...row, what: 'receipt' })),
+      ...proofs.map((row) => ({ ...row, what: `${row.kind} proof` })),
+    ];
   } finally {
     await dataSource.destroy();
   }
@@ -108,7 +114,7 @@ export async function verifyAllReceipts(dataDir: string, trust?: ReceiptTrust): 
   const blobs = new BlobStore(dataDir);
   const receipts = await Promise.all(
     rows.map(async (row) => ({
-      label: `receipt of ${row.ticket} in ${dataDir}`,
+      label: `${row.what} of ${row.ticket} in ${dataDir}`,
       content: await blobs.read(row.contentSha256),
       signature: Buffer.from(row.signature, 'base64'),
     })),
@@ -119,6 +125,15 @@ export async function verifyAllReceipts(dataDir: string, trust?: ReceiptTrust): 
     throw new Error(`verifyAllReceipts: no trust anchor for ${dataDir}: pass caFiles`);
   await verifyReceipts(receipts, { caFiles });
   return receipts.length;
+}
+
+/** A stored signed content (a receipt or a later proof): where its bytes are and its signature. */
+interface StoredProofRow {
+  ticket: string;
+  /** For messages: `receipt`, `DISPATCH proof`... */
+  what: string;
+  contentSha256: string;
+  signature: string;
 }
 
 /** openssl's verdicts on one receipt; undefined when both pass. */

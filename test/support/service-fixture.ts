@@ -67,10 +67,14 @@ async function cachedDevPki(): Promise<string> {
   return dir;
 }
 
-/** Starts the service as `npm start` would, on port 0 and a temp data directory. */
+/**
+ * Starts the service as `npm start` would, on port 0 and a temp data directory (or `options.dataDir`,
+ * which close() then leaves in place), on a new ManualClock (or `options.clock`, to share one clock with
+ * an e-Box simulator or another service).
+ */
 export async function startTestService(
   env: Record<string, string> = {},
-  options: { dataDir?: string } = {},
+  options: { dataDir?: string; clock?: ManualClock } = {},
 ): Promise<TestService> {
   const dataDir = options.dataDir ?? (await fs.mkdtemp(path.join(os.tmpdir(), 'rm-it-')));
   if (!env.RM_SIGNER_KEY || !env.RM_TRUST_DIR) {
@@ -80,7 +84,7 @@ export async function startTestService(
       errorOnExist: false,
     });
   }
-  const clock = new ManualClock(Date.now());
+  const clock = options.clock ?? new ManualClock(Date.now());
   const logs: string[] = [];
   const logger = winston.createLogger({
     level: 'debug',
@@ -141,7 +145,8 @@ export async function startTestService(
     async close() {
       await service.close();
       try {
-        // Every receipt the suite produces must verify with openssl and Bouncy Castle (issue 4).
+        // Every receipt and every proof of dispatch or consultation the suite produces must verify with
+        // openssl and Bouncy Castle (issues 4 and 5).
         const caFile = service.pki?.ca.certPemPath;
         await verifyAllReceipts(dataDir, caFile ? { caFiles: [caFile] } : undefined);
       } finally {
