@@ -4,17 +4,35 @@ import { DOMParser, XMLSerializer, onErrorStopParsing, type Document, type Eleme
 import type { FaultNamespace } from '../config/config';
 import { NS } from '../xml/namespaces';
 
-/** The path of the service; the WSDL is `?wsdl` on it, each schema `?xsd=<file name>`. */
+/** The path of the v1 port; the WSDL is `?wsdl` on it, each schema `?xsd=<file name>`. */
 export const SERVICE_PATH = '/RegisteredMail/v1';
-/** The WSDL file in the WSDL directory. */
+/** The v1 WSDL file in the WSDL directory. */
 export const WSDL_FILE_NAME = 'RegisteredMail_v1.wsdl';
+/**
+ * The path of RegisteredMailService, this project's own port (SendRegisteredMail, GetStatus, GetProof);
+ * its WSDL is `?wsdl` on it, each schema `?xsd=<file name>`.
+ */
+export const OWN_SERVICE_PATH = '/RegisteredMailService';
+/** The WSDL file of RegisteredMailService in the WSDL directory. */
+export const OWN_WSDL_FILE_NAME = 'RegisteredMailService.wsdl';
+/** The binding of RegisteredMailService in {@link OWN_WSDL_FILE_NAME} (for the operation table). */
+export const OWN_BINDING_NAME = 'RegisteredMailServiceSOAPBinding';
+/** The namespace of RegisteredMailService's messages (xsd/registeredmail-service-v1.xsd). */
+export const OWN_SERVICE_NAMESPACE = 'urn:registeredmail:service:v1';
 /** The schema that declares the provider form of the fault details. */
 export const PROVIDER_ERRORS_XSD = 'socsec-errors-schema-ext-v1.xsd';
 
 /** What {@link ContractPublisher.load} reads and how the served contract must differ from the files. */
 export interface ContractPublisherOptions {
-  /** Directory holding {@link WSDL_FILE_NAME}. */
+  /** Directory holding the WSDL file. */
   wsdlDir: string;
+  /** The WSDL file in `wsdlDir`; {@link WSDL_FILE_NAME} (v1) when absent. */
+  wsdlFileName?: string;
+  /**
+   * The path the WSDL is served on, which is also its `soap:address` path and the path of its schemas
+   * (`?xsd=<name>`); {@link SERVICE_PATH} (v1) when absent. Must start with `/`.
+   */
+  servicePath?: string;
   /** Directory of the schemas; every `*.xsd` directly in it is served, nothing else. */
   xsdDir: string;
   /** Which error elements the fault parts are bound to (see RM_FAULT_NAMESPACE). */
@@ -63,10 +81,10 @@ function referencedFileName(location: string): string {
  * Makes the policy state the algorithm suite the service enforces: the file says sp:Basic256Sha256;
  * with the legacy SHA-1 setting on, that becomes sp:Basic256 (RSA-SHA1, SHA-1 digests).
  */
-function applyAlgorithmSuite(wsdl: Document, allowSha1: boolean): void {
+function applyAlgorithmSuite(wsdl: Document, wsdlFileName: string, allowSha1: boolean): void {
   const suites = elementsNS(wsdl, NS.securityPolicy, 'Basic256Sha256');
   if (suites.length === 0) {
-    throw new Error(`${WSDL_FILE_NAME} must state the algorithm suite sp:Basic256Sha256`);
+    throw new Error(`${wsdlFileName} must state the algorithm suite sp:Basic256Sha256`);
   }
   if (!allowSha1) return;
   for (const suite of suites) {
@@ -80,15 +98,15 @@ function applyAlgorithmSuite(wsdl: Document, allowSha1: boolean): void {
  * Binds the fault parts to the provider form (`errors/serviceprovider/v1`) instead of the consumer form,
  * and imports its schema in place of the consumer one.
  */
-function applyProviderFaults(wsdl: Document, xsdNames: ReadonlySet<string>): void {
+function applyProviderFaults(wsdl: Document, wsdlFileName: string, xsdNames: ReadonlySet<string>): void {
   if (!xsdNames.has(PROVIDER_ERRORS_XSD)) {
     throw new Error(`The provider fault form needs ${PROVIDER_ERRORS_XSD} in the schema directory`);
   }
   const root = wsdl.documentElement;
-  if (root === null) throw new Error(`${WSDL_FILE_NAME} has no root element`);
+  if (root === null) throw new Error(`${wsdlFileName} has no root element`);
   const bound = root.lookupNamespaceURI(PROVIDER_ERRORS_PREFIX);
   if (bound !== null && bound !== NS.providerErrors) {
-    throw new Error(`${WSDL_FILE_NAME} already uses the prefix ${PROVIDER_ERRORS_PREFIX} for ${bound}`);
+    throw new Error(`${wsdlFileName} already uses the prefix ${PROVIDER_ERRORS_PREFIX} for ${bound}`);
   }
   root.setAttributeNS(NS.xmlns, `xmlns:${PROVIDER_ERRORS_PREFIX}`, NS.providerErrors);
 
@@ -113,7 +131,7 @@ function applyProviderFaults(wsdl: Document, xsdNames: ReadonlySet<string>): voi
     }
   }
   if (parts === 0 || imports === 0) {
-    throw new Error(`${WSDL_FILE_NAME} must bind its fault parts to ${NS.errors} and import it`);
+    throw new Error(`${wsdlFileName} must bind its fault parts to ${NS.errors} and import it`);
   }
 }
 
@@ -145,33 +163,53 @@ function normaliseBaseUrl(baseUrl: string): string {
   return `${url.origin}${url.pathname.replace(/\/+$/, '')}`;
 }
 
-/** The address of a served schema. */
-export function xsdUrl(baseUrl: string, fileName: string): string {
-  return `${normaliseBaseUrl(baseUrl)}${SERVICE_PATH}?xsd=${encodeURIComponent(fileName)}`;
+/** `servicePath` checked: an absolute path of plain segments, no query, no trailing slash. */
+function checkServicePath(servicePath: string): string {
+  // Segments of unreserved characters, none of them `.` or `..`.
+  if (!/^(\/(?!\.{1,2}(?:\/|$))[A-Za-z0-9._~-]+)+$/.test(servicePath)) {
+    throw new TypeError(`Not a service path (/segment/...): ${servicePath}`);
+  }
+  return servicePath;
 }
 
 /**
- * Serves the service's WSDL and schemas as clients must see them: `soap:address` is the address the
+ * The address of a served schema.
+ * @param servicePath the path of the port whose publisher serves it; {@link SERVICE_PATH} (v1) by default
+ */
+export function xsdUrl(baseUrl: string, fileName: string, servicePath: string = SERVICE_PATH): string {
+  return `${normaliseBaseUrl(baseUrl)}${servicePath}?xsd=${encodeURIComponent(fileName)}`;
+}
+
+/**
+ * Serves one port's WSDL and the schemas as clients must see them: `soap:address` is the address the
  * client used, and every schemaLocation (in the WSDL's types and in every schema, xs:import and
  * xs:include) is an absolute URL that this publisher serves, so that tools (wsimport, SoapUI, svcutil)
  * can fetch the whole contract from `?wsdl`. The files are read and checked once at startup; the served
  * text is rendered once per distinct base URL and cached. HTTP routing is not done here.
+ *
+ * One publisher per port: the v1 port (the defaults) and RegisteredMailService ({@link OWN_WSDL_FILE_NAME}
+ * on {@link OWN_SERVICE_PATH}) each have their own, over the same schema directory.
  */
 export class ContractPublisher {
   private readonly rendered = new Map<string, RenderedContract>();
 
   private constructor(
+    /** The path this publisher's WSDL is served on (and its `soap:address` and schemas). */
+    readonly servicePath: string,
     private readonly wsdlTemplate: Document,
     private readonly xsdTemplates: ReadonlyMap<string, Document>,
   ) {}
 
   /**
-   * Reads the WSDL and every `*.xsd` of `xsdDir`, and adapts the WSDL to the settings (algorithm suite,
-   * fault form).
+   * Reads the WSDL (`wsdlFileName`, v1's by default) and every `*.xsd` of `xsdDir`, and adapts the WSDL
+   * to the settings (algorithm suite, fault form).
    * @throws Error when a file is missing or not well-formed, or when a schemaLocation names a file that
    *   is not in `xsdDir` (the served contract would be incomplete)
+   * @throws TypeError when `servicePath` is not a plain absolute path
    */
   static async load(options: ContractPublisherOptions): Promise<ContractPublisher> {
+    const wsdlFileName = options.wsdlFileName ?? WSDL_FILE_NAME;
+    const servicePath = checkServicePath(options.servicePath ?? SERVICE_PATH);
     const entries = await fs.readdir(options.xsdDir, { withFileTypes: true });
     const xsdTemplates = new Map<string, Document>();
     for (const entry of entries) {
@@ -181,17 +219,17 @@ export class ContractPublisher {
     }
     const xsdNames = new Set(xsdTemplates.keys());
 
-    const wsdlText = await fs.readFile(path.join(options.wsdlDir, WSDL_FILE_NAME), 'utf8');
-    const wsdlTemplate = parseContractFile(wsdlText, WSDL_FILE_NAME);
+    const wsdlText = await fs.readFile(path.join(options.wsdlDir, wsdlFileName), 'utf8');
+    const wsdlTemplate = parseContractFile(wsdlText, wsdlFileName);
     if (elementsNS(wsdlTemplate, NS.wsdlSoap11, 'address').length === 0) {
-      throw new Error(`${WSDL_FILE_NAME} has no soap:address`);
+      throw new Error(`${wsdlFileName} has no soap:address`);
     }
-    applyAlgorithmSuite(wsdlTemplate, options.allowSha1);
-    if (options.faultNamespace === 'provider') applyProviderFaults(wsdlTemplate, xsdNames);
+    applyAlgorithmSuite(wsdlTemplate, wsdlFileName, options.allowSha1);
+    if (options.faultNamespace === 'provider') applyProviderFaults(wsdlTemplate, wsdlFileName, xsdNames);
 
-    assertReferencesServed(wsdlTemplate, WSDL_FILE_NAME, xsdNames);
+    assertReferencesServed(wsdlTemplate, wsdlFileName, xsdNames);
     for (const [name, template] of xsdTemplates) assertReferencesServed(template, name, xsdNames);
-    return new ContractPublisher(wsdlTemplate, xsdTemplates);
+    return new ContractPublisher(servicePath, wsdlTemplate, xsdTemplates);
   }
 
   /** The file names {@link xsd} serves. */
@@ -238,11 +276,11 @@ export class ContractPublisher {
   private renderDocument(template: Document, base: string): string {
     const document = template.cloneNode(true) as Document;
     for (const address of elementsNS(document, NS.wsdlSoap11, 'address')) {
-      address.setAttribute('location', `${base}${SERVICE_PATH}`);
+      address.setAttribute('location', `${base}${this.servicePath}`);
     }
     for (const reference of schemaReferences(document)) {
       const fileName = referencedFileName(reference.getAttribute('schemaLocation') ?? '');
-      reference.setAttribute('schemaLocation', xsdUrl(base, fileName));
+      reference.setAttribute('schemaLocation', xsdUrl(base, fileName, this.servicePath));
     }
     const text = new XMLSerializer().serializeToString(document);
     return text.startsWith('<?xml') ? text : XML_DECLARATION + text;

@@ -5,6 +5,7 @@ import { NS } from '../xml/namespaces';
 import { loadLibxml2, type Libxml2 } from './libxml2';
 import { withSchemaDirectory } from './schema-input-provider';
 import { serializeStandalone } from './standalone-element';
+import { OWN_SERVICE_NAMESPACE } from './wsdl-publisher';
 
 type XmlDocument = InstanceType<Libxml2['XmlDocument']>;
 type XsdValidator = InstanceType<Libxml2['XsdValidator']>;
@@ -17,10 +18,11 @@ export interface SchemaImport {
 }
 
 /**
- * The schema set of this service, as imports of one wrapper schema, in this order. The types namespace
- * comes first and through registeredmail-receipt-v1.xsd (which includes RegisteredMail_types_v1.xsd and
- * adds the ReceiptContent element): libxml2 imports a namespace once, from the first location it meets,
- * and skips the service schema's later import of the same namespace from RegisteredMail_types_v1.xsd.
+ * The schema set of this service (both ports), as imports of one wrapper schema, in this order. The
+ * types namespace comes first and through registeredmail-receipt-v1.xsd (which includes
+ * RegisteredMail_types_v1.xsd and adds the ReceiptContent element): libxml2 imports a namespace once, from
+ * the first location it meets, and skips the later imports of the same namespace from
+ * RegisteredMail_types_v1.xsd (by the v1 service, evidence and RegisteredMailService schemas).
  */
 export const SERVICE_SCHEMA_SET: readonly SchemaImport[] = [
   { namespace: NS.types, schemaLocation: 'registeredmail-receipt-v1.xsd' },
@@ -30,6 +32,8 @@ export const SERVICE_SCHEMA_SET: readonly SchemaImport[] = [
   { namespace: NS.monitoring, schemaLocation: 'monitoring-v1.xsd' },
   // The evidence of proofs other than the receipt; it imports the types namespace, already loaded above.
   { namespace: EVIDENCE_NAMESPACE, schemaLocation: 'registeredmail-evidence-v1.xsd' },
+  // RegisteredMailService, this project's own port; it imports the types namespace and xmime.xsd.
+  { namespace: OWN_SERVICE_NAMESPACE, schemaLocation: 'registeredmail-service-v1.xsd' },
 ];
 
 /** How many of libxml2's messages a fault repeats, and how long each may be. */
@@ -64,9 +68,9 @@ function summarise(details: readonly ErrorDetail[], withLines: boolean): string 
 }
 
 /**
- * Validates payloads (SOAP Body children), Receipt.xml and evidence documents against one compiled XSD
- * set, with libxml2. Compile once at startup with {@link PayloadValidator.load}; each call parses,
- * validates and frees its own document, so a validator may be used for every request.
+ * Validates payloads (SOAP Body children of either port), Receipt.xml and evidence documents against one
+ * compiled XSD set, with libxml2. Compile once at startup with {@link PayloadValidator.load}; each call
+ * parses, validates and frees its own document, so a validator may be used for every request.
  */
 export class PayloadValidator {
   private constructor(
@@ -77,8 +81,9 @@ export class PayloadValidator {
   ) {}
 
   /**
-   * Compiles this service's schema set (service, types and receipt, both error forms, monitoring,
-   * evidence) from `xsdDir`; every schemaLocation is resolved inside `xsdDir` only.
+   * Compiles this service's schema set (v1 service, types and receipt, both error forms, monitoring,
+   * evidence, RegisteredMailService) from `xsdDir`; every schemaLocation is resolved inside `xsdDir` only.
+   * One validator serves the payloads of both ports.
    */
   static async load(xsdDir: string): Promise<PayloadValidator> {
     return PayloadValidator.compile(xsdDir, SERVICE_SCHEMA_SET);

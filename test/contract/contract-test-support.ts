@@ -9,6 +9,8 @@ export const REPO_ROOT = path.resolve(__dirname, '..', '..');
 export const XSD_DIR = path.join(REPO_ROOT, 'xsd');
 export const WSDL_DIR = path.join(REPO_ROOT, 'wsdl');
 export const FIXTURES_DIR = path.join(REPO_ROOT, 'fixtures', 'v1');
+/** The sample requests of RegisteredMailService (this project's own port). */
+export const SERVICE_FIXTURES_DIR = path.join(REPO_ROOT, 'fixtures', 'service');
 /** The published contract (reference only; never copied into the tree). */
 export const PUBLISHED_DIR = path.resolve(REPO_ROOT, '..', 'shared', 'contract', 'published');
 
@@ -16,6 +18,9 @@ export const NS = {
   soapenv: 'http://schemas.xmlsoap.org/soap/envelope/',
   xsi: 'http://www.w3.org/2001/XMLSchema-instance',
   rm: 'http://socialsecurity.be/registeredmail/v1',
+  rms: 'urn:registeredmail:service:v1',
+  xmime: 'http://www.w3.org/2005/05/xmlmime',
+  wsoma: 'http://schemas.xmlsoap.org/ws/2004/09/policy/optimizedmimeserialization',
   types: 'http://socialsecurity.be/registeredmail/types/v1',
   err: 'http://socialsecurity.be/errors/v1',
   sperr: 'http://socialsecurity.be/errors/serviceprovider/v1',
@@ -33,6 +38,19 @@ export const FIXTURE_FILES = [
   'sendDocument-enterprise.xml',
   'getStatus.xml',
   'healthCheck-ping.xml',
+  'healthCheck-default.xml',
+  'healthCheck-deep.xml',
+] as const;
+
+/** The sample requests of RegisteredMailService, one per operation and variant. */
+export const SERVICE_FIXTURE_FILES = [
+  'SendRegisteredMail-citizen.xml',
+  'SendRegisteredMail-enterprise.xml',
+  'GetStatus.xml',
+  'GetProof-all.xml',
+  'GetProof-receipt.xml',
+  'GetProof-dispatch.xml',
+  'GetProof-consultation.xml',
 ] as const;
 
 export function parseXml(text: string): Document {
@@ -45,6 +63,10 @@ export function parseXml(text: string): Document {
 
 export function readFixture(name: string): Document {
   return parseXml(fs.readFileSync(path.join(FIXTURES_DIR, name), 'utf8'));
+}
+
+export function readServiceFixture(name: string): Document {
+  return parseXml(fs.readFileSync(path.join(SERVICE_FIXTURES_DIR, name), 'utf8'));
 }
 
 export function childElements(parent: Element): Element[] {

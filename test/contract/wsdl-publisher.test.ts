@@ -2,7 +2,7 @@ import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { XMLSerializer, type Document } from '@xmldom/xmldom';
+import { XMLSerializer } from '@xmldom/xmldom';
 import { serializeStandalone } from '../../src/contract/standalone-element';
 import {
   ContractPublisher,
@@ -22,6 +22,7 @@ import {
   readFixture,
   toolAvailable,
 } from './contract-test-support';
+import { crawlServedContract, schemaLocations } from './served-contract';
 import { expectedFacts, wsdlFacts } from './wsdl-facts';
 
 const BASE = 'https://rm.example:8443';
@@ -37,32 +38,8 @@ function load(overrides: Partial<ContractPublisherOptions> = {}): Promise<Contra
   });
 }
 
-function schemaLocations(document: Document): string[] {
-  return all(document, NS.xsd, '*')
-    .filter((element) => element.hasAttribute('schemaLocation'))
-    .map((element) => element.getAttribute('schemaLocation') ?? '');
-}
-
-/**
- * Follows every schemaLocation from the served WSDL, as a client tool would, fetching each through the
- * publisher. Returns the served texts by file name; fails on any location that is not one of ours.
- */
-function crawl(publisher: ContractPublisher, base: string): Map<string, string> {
-  const prefix = `${base}${SERVICE_PATH}?xsd=`;
-  const served = new Map<string, string>();
-  const pending = schemaLocations(parseXml(publisher.wsdl(base)));
-  while (pending.length > 0) {
-    const location = pending.shift() ?? '';
-    expect(location.startsWith(prefix)).toBe(true);
-    const name = decodeURIComponent(location.slice(prefix.length));
-    if (served.has(name)) continue;
-    const text = publisher.xsd(name, base);
-    if (text === undefined) throw new Error(`${location} is referenced but not served`);
-    served.set(name, text);
-    pending.push(...schemaLocations(parseXml(text)));
-  }
-  return served;
-}
+/** Follows every schemaLocation from the served WSDL, as a client tool would (see served-contract). */
+const crawl = crawlServedContract;
 
 describe('ContractPublisher', () => {
   let publisher: ContractPublisher;
