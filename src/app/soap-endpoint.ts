@@ -5,6 +5,7 @@ import type { Clock } from '../clock/clock';
 import type { Config } from '../config/config';
 import type { OperationHandler } from '../contract/operation-handler';
 import type { RenderedResponse } from '../contract/rendered-response';
+import { MalformedMessageError } from '../errors/faults';
 import { ServiceError } from '../errors/service-error';
 import {
   multipartSoapResponse,
@@ -19,6 +20,7 @@ import { buildFaultDocument } from '../soap/fault-envelope';
 import { selectOperation, type OperationBinding } from '../soap/operation-table';
 import { parseEnvelope, type ParsedEnvelope } from '../soap/parse-envelope';
 import { buildResponseEnvelope } from '../soap/response-envelope';
+import { extractXopIncludes } from '../soap/xop-includes';
 import { serialize } from '../xml/element-builder';
 import type { EnvelopeSigner } from '../wssecurity/sign-envelope';
 
@@ -28,7 +30,15 @@ export interface SoapPort {
   handlers: Record<string, OperationHandler>;
   authenticate(envelope: ParsedEnvelope): Promise<AuthenticatedRequest>;
   validatePayload(payload: Element): void;
+  /**
+   * Whether the port takes MTOM/XOP requests: their `xop:Include` elements are taken out of the accepted
+   * payload before XSD validation and handed to the handler as `xopReferences`. Without it an XOP
+   * request is refused (SOA-03001) as it always was.
+   */
+  mtom?: boolean;
 }
+
+const NO_XOP_REFERENCES: ReadonlyMap<Element, string> = new Map();
 
 export interface SoapEndpointDependencies {
   config: Pick<Config, 'limits' | 'faultNamespace' | 'environment'>;
@@ -94,18 +104,25 @@ export function createSoapEndpoint(port: SoapPort, dependencies: SoapEndpointDep
     let answer: { status: number; encoded: EncodedResponse; code?: string };
     try {
       const incoming = await readSoapRequest(request, config.limits);
+      if (incoming.xop && !port.mtom) {
+        // The fault and message a port without MTOM has always answered to an XOP package.
+        throw new MalformedMessageError('multipart/related root type application/xop+xml is not supported');
+      }
       const envelope = parseEnvelope(incoming.envelope, xmlLimits);
       checkMustUnderstand(envelope);
       const authenticated = await port.authenticate(envelope);
       log = log.child({ sender: `${authenticated.sender.cbe}/${authenticated.sender.applicationId}` });
       const operation = selectOperation(port.operations, authenticated.payload, incoming.soapAction);
       operationName = operation.name;
+      // The signature covered the Includes as sent; what is validated and mapped is the payload without them.
+      const xopReferences = incoming.xop ? extractXopIncludes(authenticated.payload) : NO_XOP_REFERENCES;
       port.validatePayload(authenticated.payload);
       const handler = port.handlers[operation.name];
       const rendered = await handler({
         payload: authenticated.payload,
         sender: authenticated.sender,
         attachments: incoming,
+        xopReferences,
         requestId,
         log,
       });

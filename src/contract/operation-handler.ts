@@ -18,6 +18,11 @@ export interface OperationContext {
   payload: Element;
   sender: Sender;
   attachments: AttachmentSource;
+  /**
+   * Under MTOM, each element whose `xop:Include` was taken out of the payload → the Content-ID of the
+   * attachment part it referred to (the element is left empty); an empty map for any other request.
+   */
+  xopReferences: ReadonlyMap<Element, string>;
   requestId: string;
   log: Logger;
 }

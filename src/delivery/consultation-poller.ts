@@ -164,10 +164,12 @@ export class ConsultationPoller {
     eboxReadAt: Date | undefined,
   ): Promise<boolean> {
     const { store, evidence, clock, log } = this.options;
-    // Without a readDate the time we saw it read is the best we know. A read time before the acceptance
-    // can only be clock skew between the e-Box and us: the evidence may not state it before SubmissionTime.
+    // Without a readDate the time we saw it read is the best we know. A read time before the publication
+    // can only be clock skew between the e-Box and us: the message cannot be read before it was deposited
+    // (and the evidence may not state an event before its SubmissionTime), so the history stays in order.
     const seenAt = eboxReadAt ?? clock.now();
-    const readAt = seenAt.getTime() < item.acceptedAt.getTime() ? item.acceptedAt : seenAt;
+    const earliest = Math.max(item.acceptedAt.getTime(), item.publishedAt.getTime());
+    const readAt = seenAt.getTime() < earliest ? new Date(earliest) : seenAt;
     const issued = await evidence.issue(
       itemEvidenceFacts(item, 'ContentHandover', readAt, item.eboxMessageId),
     );

@@ -1,5 +1,6 @@
 import type {
   IssuedReceipt,
+  ItemHistoryView,
   ItemStatusView,
   ProofKind,
   Sender,
@@ -62,6 +63,14 @@ export interface ItemStore {
    * `undefined` for an unknown ticket and for another sender's ticket alike (one query, the same work).
    */
   findStatus(sender: Sender, ticket: string): Promise<ItemStatusView | undefined>;
+
+  /**
+   * The status and the whole history of the ticket when it belongs to this sender: the ownership rule of
+   * {@link findStatus} (one sender-scoped query first; `undefined` for an unknown and a foreign ticket
+   * alike, after the same work), then the history oldest first (by time, then in the order written). History rows of events
+   * this version does not know (written by a later version) are left out.
+   */
+  findHistory(sender: Sender, ticket: string): Promise<ItemHistoryView | undefined>;
 
   /** The proof of this kind issued for the ticket, byte for byte; `undefined` while there is none. */
   loadProof(ticket: string, kind: ProofKind): Promise<StoredProof | undefined>;

@@ -3,6 +3,10 @@
  * these types and back.
  */
 
+import type { ItemEventName } from './outbox';
+
+export type { ItemEventName };
+
 export type DigestMethod = 'SHA-1' | 'SHA-256' | 'SHA-512';
 
 /** A digest as the sender declared it (or as we computed it). */
@@ -111,4 +115,53 @@ export interface ItemStatusView {
   status: ItemStatus;
   /** Once the item is SENT: the ProofOfDispatch. */
   proofOfDispatch?: StoredProof;
+}
+
+/**
+ * One thing that happened to an item, as its history records it. The names and what each means are
+ * defined next to the code that writes them (`ACCEPTED_EVENT`, `DELIVERY_EVENTS` in `outbox.ts`).
+ */
+export interface ItemEvent {
+  name: ItemEventName;
+  /** When it happened; for `CONSULTED`, the time the e-Box reports for the recipient's first opening. */
+  time: Date;
+  /** The item's status after the event. */
+  status: ItemStatus;
+  /** For `PUBLISHED` and `NO_DIGITAL_USER`: the e-Box's identifier of the published message. */
+  eboxMessageId?: string;
+  /** The explanation stored with the event (for `PUBLICATION_FAILED`, the reason); never document content. */
+  detail?: string;
+}
+
+/**
+ * The status of an item and its whole history, oldest first (the first event is always `ACCEPTED`).
+ * `proofOfDispatch` is never loaded here: the proofs are handed out by kind (see {@link ItemProofs}).
+ */
+export interface ItemHistoryView extends ItemStatusView {
+  events: ItemEvent[];
+}
+
+/** The kinds of proof an item can have: its receipt and the proofs issued after it. */
+export type ProofFileKind = 'RECEIPT' | ProofKind;
+
+/** What a proof request asks for: one kind, or `ALL` the proofs issued so far. */
+export type ProofSelection = ProofFileKind | 'ALL';
+
+/** A proof as handed out: exactly the bytes issued and the detached CAdES signature over them. */
+export interface ProofFileView {
+  kind: ProofFileKind;
+  /** The signed bytes: `Receipt.xml` for `RECEIPT`, the `Evidence` XML for the others. */
+  content: Buffer;
+  /** SHA-256 of {@link content}. */
+  contentSha256: Buffer;
+  /** DER of the detached CMS SignedData (CAdES-T) over {@link content}. */
+  signature: Buffer;
+  issuedAt: Date;
+}
+
+/** The proofs of one item that a proof request asked for, in the order RECEIPT, DISPATCH, CONSULTATION. */
+export interface ItemProofs {
+  ticket: string;
+  token: string;
+  proofs: ProofFileView[];
 }

@@ -12,6 +12,9 @@ import type { AnnexDescription, DocumentDescription, Recipient, Sender, StoredPr
  * discarded, so an item is recorded SENT once, with one ProofOfDispatch.
  */
 
+/** The history event (the `event` of a status history row) written when an item is accepted (PENDING). */
+export const ACCEPTED_EVENT = 'ACCEPTED';
+
 /** History events (the `event` of a status history row) written by delivery. */
 export const DELIVERY_EVENTS = {
   /** The item lies in the recipient's e-Box (status SENT); detail names the e-Box message id. */
@@ -23,6 +26,20 @@ export const DELIVERY_EVENTS = {
   /** The recipient opened the message in the e-Box (status stays SENT); the time is the e-Box's. */
   consulted: 'CONSULTED',
 } as const;
+
+/** The name of a history event this version writes (`ItemEvent.name` in `model.ts`). */
+export type ItemEventName = typeof ACCEPTED_EVENT | (typeof DELIVERY_EVENTS)[keyof typeof DELIVERY_EVENTS];
+
+/** Every history event this version writes, in no particular order. */
+export const ITEM_EVENT_NAMES: readonly ItemEventName[] = [ACCEPTED_EVENT, ...Object.values(DELIVERY_EVENTS)];
+
+/**
+ * Whether a stored `event` is one this version knows. A later version may write events this one does not
+ * know (a database shared across a rolling upgrade); readers skip those instead of failing.
+ */
+export function isItemEventName(event: string): event is ItemEventName {
+  return (ITEM_EVENT_NAMES as readonly string[]).includes(event);
+}
 
 /** A stored file of an item: where its bytes are, and how many there are. */
 export interface StoredFileRef {

@@ -201,3 +201,15 @@ export class EboxNotPreferredError extends BusinessError {
     super("The e-Box is not the recipient's preferred channel");
   }
 }
+
+/**
+ * PROOF_B01: GetProof asked for a proof that is not issued yet (DISPATCH before the item is in the
+ * e-Box, CONSULTATION before the recipient opened it). GetProof ALL never raises it.
+ */
+export class ProofNotIssuedError extends BusinessError {
+  readonly code = 'PROOF_B01';
+  readonly origin = 'Consumer' as const;
+  constructor() {
+    super('The proof is not issued yet');
+  }
+}

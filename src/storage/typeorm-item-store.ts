@@ -1,21 +1,31 @@
 import type { DataSource, EntityManager } from 'typeorm';
 import type { AcceptedItem, AcceptOutcome, ItemStore, PriorAcceptance } from '../domain/item-store';
-import type { IssuedReceipt, ItemStatusView, ProofKind, Sender, StoredProof } from '../domain/model';
+import type {
+  IssuedReceipt,
+  ItemHistoryView,
+  ItemStatusView,
+  ProofKind,
+  Sender,
+  StoredProof,
+} from '../domain/model';
+import { ACCEPTED_EVENT } from '../domain/outbox';
 import { RepositoryError } from '../errors/faults';
 import type { BlobStore } from './blob-store';
 import {
   ItemFileEntity,
+  ItemPublicationEntity,
   ItemReceiptEntity,
   ItemStatusHistoryEntity,
   OutboxEntryEntity,
   RegisteredMailItemEntity,
 } from './entities';
+import { historyOf } from './item-history-mapping';
 import { findProofRow, proofOfRow } from './proof-records';
 import { runSerialized } from './serial-access';
 import { isUniqueViolation, toStorageFault } from './storage-errors';
 
-/** The history event written when an item is accepted. */
-export const ACCEPTED_EVENT = 'ACCEPTED';
+/** The history event written when an item is accepted (defined in the domain, next to the others). */
+export { ACCEPTED_EVENT };
 
 function itemRow(item: AcceptedItem): RegisteredMailItemEntity {
   const { command, sender } = item;
@@ -186,6 +196,34 @@ export class TypeormItemStore implements ItemStore {
     return { ...view, proofOfDispatch };
   }
 
+  async findHistory(sender: Sender, ticket: string): Promise<ItemHistoryView | undefined> {
+    // One read transaction: the status, the history and the publication are one snapshot (SQLite WAL), so
+    // the status answered is the one after the last event listed. (A PostgreSQL variant needs REPEATABLE
+    // READ for the same.)
+    return this.readTransaction(async (manager) => {
+      // First the query whose WHERE holds the sender, as in findStatus: unknown and foreign cost the same.
+      const item = await manager.findOne(RegisteredMailItemEntity, {
+        select: { ticket: true, token: true, status: true },
+        where: { ticket, senderCbe: sender.cbe, senderApplicationId: sender.applicationId },
+      });
+      if (!item) return undefined;
+      const rows = await manager.find(ItemStatusHistoryEntity, {
+        where: { ticket },
+        order: { occurredAt: 'ASC', id: 'ASC' },
+      });
+      const publication = await manager.findOne(ItemPublicationEntity, {
+        select: { ticket: true, eboxMessageId: true },
+        where: { ticket },
+      });
+      return {
+        ticket: item.ticket,
+        token: item.token,
+        status: item.status,
+        events: historyOf(ticket, rows, publication ?? undefined),
+      };
+    });
+  }
+
   async loadProof(ticket: string, kind: ProofKind): Promise<StoredProof | undefined> {
     const row = await this.access((manager) => findProofRow(manager, ticket, kind));
     if (!row) return undefined;
@@ -210,6 +248,15 @@ export class TypeormItemStore implements ItemStore {
   private async access<T>(work: (manager: EntityManager) => Promise<T>): Promise<T> {
     try {
       return await runSerialized(this.dataSource, () => work(this.dataSource.manager));
+    } catch (error) {
+      throw toStorageFault(error);
+    }
+  }
+
+  /** Reads that must see one snapshot; the transaction never writes, so it never waits for a lock. */
+  private async readTransaction<T>(work: (manager: EntityManager) => Promise<T>): Promise<T> {
+    try {
+      return await runSerialized(this.dataSource, () => this.dataSource.transaction(work));
     } catch (error) {
       throw toStorageFault(error);
     }

@@ -161,6 +161,7 @@ describe('the getStatus handler', () => {
       payload,
       sender: { cbe: '0861023666', applicationId: 'RegisteredMailSampleSender' },
       attachments: { nextAttachment: async () => undefined, failure: () => undefined },
+      xopReferences: new Map(),
       requestId: 'request-1',
       log: createLogger({ silent: true }),
     });

@@ -338,10 +338,12 @@ describe('ConsultationPoller with the e-Box simulator and the real evidence issu
     expect(log.at('error')).toHaveLength(2);
   });
 
-  it('states a read time the e-Box does not give as now, and never before the acceptance', async () => {
+  it('states a read time the e-Box does not give as now, and never before the publication', async () => {
     const store = new InMemoryConsultationStore();
     const undated = await publishedItem();
-    const early = await publishedItem();
+    const published = await publishedItem();
+    // Published 5 s after its acceptance: a read time before that is the e-Box's clock skew.
+    const early = { ...published, publishedAt: new Date(published.acceptedAt.getTime() + 5_000) };
     store.add(undated);
     store.add(early);
     const beforeAcceptance = new Date(early.acceptedAt.getTime() - 10_000);
@@ -354,9 +356,9 @@ describe('ConsultationPoller with the e-Box simulator and the real evidence issu
     clock.advance(120_000);
     await expect(pollerFor(store, new CapturedLog(), { statuses: answers }).pollOnce()).resolves.toBe(2);
     expect(store.consulted.get(undated.ticket)?.readAt).toEqual(clock.now());
-    expect(store.consulted.get(early.ticket)?.readAt).toEqual(early.acceptedAt);
+    expect(store.consulted.get(early.ticket)?.readAt).toEqual(early.publishedAt);
     const earlyProof = store.consulted.get(early.ticket)?.proof.content as Buffer;
-    expect(elementText(earlyProof, 'EventTime')).toBe(early.acceptedAt.toISOString());
+    expect(elementText(earlyProof, 'EventTime')).toBe(early.publishedAt.toISOString());
   });
 
   it('never runs two rounds at once', async () => {

@@ -4,6 +4,7 @@ import * as Multipart from 'multipasta/node';
 import { MalformedMessageError, NotSoapError } from '../../errors/faults';
 import { contentIdFromHeader } from './content-id';
 import { parseContentType } from './content-type';
+import { checkMultipartType, rootPartPackaging, SOAP11_MEDIA_TYPE } from './root-part-type';
 
 /** Limits on one request, each answered by a SOA-03001 fault before memory grows. */
 export interface SoapRequestLimits {
@@ -28,8 +29,14 @@ export interface IncomingSoapRequest {
   envelope: Buffer;
   /** The SOAPAction HTTP header without its quotes; undefined when absent. */
   soapAction: string | undefined;
-  /** Whether the request is multipart (SOAP with Attachments). */
+  /** Whether the request is multipart (SOAP with Attachments, or MTOM when {@link xop}). */
   multipart: boolean;
+  /**
+   * Whether the request is an XOP package (MTOM): `multipart/related; type="application/xop+xml"` whose
+   * root part is `application/xop+xml; type="text/xml"`. Its envelope may then hold `xop:Include`
+   * elements that refer to the attachment parts; those parts are read exactly as SwA parts.
+   */
+  xop: boolean;
   /** The next attachment part, or undefined after the last one. */
   nextAttachment(): Promise<AttachmentPart | undefined>;
   /**
@@ -39,7 +46,6 @@ export interface IncomingSoapRequest {
   failure(): MalformedMessageError | undefined;
 }
 
-const ENVELOPE_MEDIA_TYPES = new Set(['text/xml']);
 const IDENTITY_ENCODINGS = new Set(['', '7bit', '8bit', 'binary']);
 
 function soapActionOf(request: IncomingMessage): string | undefined {
@@ -92,8 +98,10 @@ function header(part: Multipart.FileStream, name: string): string {
 
 /**
  * Reads the SOAP envelope of an HTTP request: a single-part `text/xml` body, or the root part of a
- * `multipart/related; type="text/xml"` request (SOAP with Attachments), parsed as a stream. Attachment
- * parts are left unread (the socket is back-pressured) until {@link IncomingSoapRequest.nextAttachment}.
+ * `multipart/related; type="text/xml"` request (SOAP with Attachments) or of a
+ * `multipart/related; type="application/xop+xml"; start-info="text/xml"` one (MTOM, SOAP 1.1 binding),
+ * parsed as a stream. Attachment parts are left unread (the socket is back-pressured) until
+ * {@link IncomingSoapRequest.nextAttachment}.
  */
 export async function readSoapRequest(
   request: IncomingMessage,
@@ -106,7 +114,7 @@ export async function readSoapRequest(
   const contentType = parseContentType(request.headers['content-type']);
   const soapAction = soapActionOf(request);
 
-  if (contentType && ENVELOPE_MEDIA_TYPES.has(contentType.mediaType)) {
+  if (contentType?.mediaType === SOAP11_MEDIA_TYPE) {
     const envelope = await readCapped(
       request,
       Math.min(limits.maxEnvelopeBytes, limits.maxRequestBytes),
@@ -116,6 +124,7 @@ export async function readSoapRequest(
       envelope,
       soapAction,
       multipart: false,
+      xop: false,
       nextAttachment: async () => undefined,
       failure: () => undefined,
     };
@@ -127,10 +136,7 @@ export async function readSoapRequest(
       `Content-Type ${contentType?.mediaType ?? '(none)'} is not text/xml or multipart/related`,
     );
   }
-  const rootType = contentType.parameters.type?.toLowerCase();
-  if (rootType !== undefined && !ENVELOPE_MEDIA_TYPES.has(rootType)) {
-    throw new MalformedMessageError(`multipart/related root type ${rootType} is not supported`);
-  }
+  checkMultipartType(contentType);
 
   const parser = Multipart.make({
     headers: request.headers,
@@ -170,9 +176,7 @@ export async function readSoapRequest(
   if (start !== undefined && contentIdFromHeader(start) !== contentIdFromHeader(header(root, 'content-id'))) {
     throw new MalformedMessageError('the root part (start) must be the first MIME part');
   }
-  if (!ENVELOPE_MEDIA_TYPES.has(root.info.contentType.toLowerCase())) {
-    throw new MalformedMessageError(`root part Content-Type ${root.info.contentType} is not text/xml`);
-  }
+  const packaging = rootPartPackaging(header(root, 'content-type'), contentType.parameters.type);
   checkEncoding(root);
   let envelope: Buffer;
   try {
@@ -185,6 +189,7 @@ export async function readSoapRequest(
     envelope,
     soapAction,
     multipart: true,
+    xop: packaging === 'xop',
     failure: () => failure,
     async nextAttachment() {
       const part = await nextPart();
