@@ -7,7 +7,19 @@ import { systemClock, type Clock } from '../clock/clock';
 import { loadConfig, type Config } from '../config/config';
 import { createV1Handlers } from '../contract/v1/operations';
 import { monitoringEnvironment } from '../contract/v1/health-check';
-import { ContractPublisher, SERVICE_PATH } from '../contract/wsdl-publisher';
+import {
+  OWN_BINDING_NAME,
+  OWN_SERVICE_PATH,
+  OWN_WSDL_FILE_NAME,
+  SERVICE_PATH,
+  WSDL_FILE_NAME,
+} from '../contract/wsdl-publisher';
+import { createServiceHandlers } from '../contract/service/operations';
+import type { SendServices } from '../contract/send-services';
+import { GetProofService } from '../domain/get-proof';
+import type { ParsedEnvelope } from '../soap/parse-envelope';
+import type { Element } from '@xmldom/xmldom';
+import { createSoapPortRoute } from './soap-port-route';
 import { PayloadValidator } from '../contract/xsd-validator';
 import { assertEboxStatus } from '../domain/ebox-status-check';
 import { HealthCheckService } from '../domain/health-check-service';
@@ -28,7 +40,6 @@ import type { DevPki } from '../pki/dev-pki';
 import { senderIdentityFromCertificate } from '../pki/sender-identity';
 import { enforceV1Policy } from '../policy/enforce-v1-policy';
 import { buildFaultDocument } from '../soap/fault-envelope';
-import { loadOperationTable } from '../soap/operation-table';
 import { BlobStore } from '../storage/blob-store';
 import { openDatabase } from '../storage/data-source';
 import { StagingArea } from '../storage/staging-area';
@@ -41,7 +52,7 @@ import type { EboxSimulator } from '../ebox-simulator';
 import { createSanityChecks } from './health-checks';
 import { loadKeyMaterial } from './key-material';
 import { contractDirectories, projectRoot } from './project-paths';
-import { createSoapEndpoint, signedFaultBody } from './soap-endpoint';
+import { signedFaultBody } from './soap-endpoint';
 import { createTimeStampAuthority } from './time-stamping';
 import { createProofSigner } from './proof-signing';
 import { createDelivery, type Delivery } from './delivery';
@@ -127,17 +138,7 @@ export async function startService(options: StartOptions = {}): Promise<RunningS
   );
 
   const { wsdlDir, xsdDir } = contractDirectories();
-  const publisher = await ContractPublisher.load({
-    wsdlDir,
-    xsdDir,
-    faultNamespace: config.faultNamespace,
-    allowSha1: config.security.allowSha1,
-  });
   const validator = await PayloadValidator.load(xsdDir);
-  const operations = await loadOperationTable(
-    path.join(wsdlDir, 'RegisteredMail_v1.wsdl'),
-    'RegisteredMailSOAPBinding',
-  );
   const certificateValidator = new CertificateValidator(keys.trustAnchors, clock, revocation);
   // Responses and faults are signed with the service key that signs receipts (RM_SIGNER_KEY/CERT, or the
   // dev PKI's signer), through the same DocumentSigner, so an HSM takes over both at once.
@@ -162,7 +163,8 @@ export async function startService(options: StartOptions = {}): Promise<RunningS
   });
 
   let listeningPort = config.port;
-  const handlers = createV1Handlers({
+  // Both ports send through the same checks and services (the domain knows nothing of either port).
+  const sendServices: SendServices = {
     async precheck(command) {
       assertDigestMethodsAccepted(command);
       assertRecipientValid(command.recipient);
@@ -173,56 +175,74 @@ export async function startService(options: StartOptions = {}): Promise<RunningS
       delivery.wake();
       return outcome;
     },
-    status: (sender, ticket) => statusService.status(sender, ticket),
-    health,
     openStaging: () => staging.openSession(),
-    component: { name: 'RegisteredMail', version },
-    location: () => ({
-      environment: monitoringEnvironment(config.environment),
-      host: os.hostname(),
-      port: listeningPort,
-      url: config.publicUrl ? `${config.publicUrl}${SERVICE_PATH}` : undefined,
-    }),
-  });
+  };
+  const proofService = new GetProofService(store);
 
-  const endpoint = createSoapEndpoint(
-    {
-      operations,
-      handlers,
-      async authenticate(envelope) {
-        const facts = await processSecurityHeader(envelope, {
-          knownCertificates: keys.knownSenders,
-          certificateTrust: certificateValidator,
-        });
-        return enforceV1Policy(envelope, facts, {
-          clock,
-          settings: config.security,
-          certificateValidator,
-          senderIdentity: senderIdentityFromCertificate,
-          allowedSenders: keys.allowedSenders,
-          environment: config.environment,
-          replayGuard,
-        });
-      },
-      validatePayload: (payload) => validator.validateElement(payload),
+  const security = {
+    async authenticate(envelope: ParsedEnvelope) {
+      const facts = await processSecurityHeader(envelope, {
+        knownCertificates: keys.knownSenders,
+        certificateTrust: certificateValidator,
+      });
+      return enforceV1Policy(envelope, facts, {
+        clock,
+        settings: config.security,
+        certificateValidator,
+        senderIdentity: senderIdentityFromCertificate,
+        allowedSenders: keys.allowedSenders,
+        environment: config.environment,
+        replayGuard,
+      });
     },
-    { config, clock, log, responseSigner },
+    validatePayload: (payload: Element) => validator.validateElement(payload),
+  };
+  const endpointDependencies = { config, clock, log, responseSigner };
+  const v1Port = await createSoapPortRoute(
+    {
+      wsdlDir,
+      xsdDir,
+      wsdlFileName: WSDL_FILE_NAME,
+      bindingName: 'RegisteredMailSOAPBinding',
+      servicePath: SERVICE_PATH,
+      mtom: false,
+      ...security,
+      handlers: createV1Handlers({
+        ...sendServices,
+        status: (sender, ticket) => statusService.status(sender, ticket),
+        health,
+        component: { name: 'RegisteredMail', version },
+        location: () => ({
+          environment: monitoringEnvironment(config.environment),
+          host: os.hostname(),
+          port: listeningPort,
+          url: config.publicUrl ? `${config.publicUrl}${SERVICE_PATH}` : undefined,
+        }),
+      }),
+    },
+    endpointDependencies,
+  );
+  // This project's own operations (README, "RegisteredMailService"): MTOM or inline base64 documents.
+  const ownPort = await createSoapPortRoute(
+    {
+      wsdlDir,
+      xsdDir,
+      wsdlFileName: OWN_WSDL_FILE_NAME,
+      bindingName: OWN_BINDING_NAME,
+      servicePath: OWN_SERVICE_PATH,
+      mtom: true,
+      ...security,
+      handlers: createServiceHandlers({
+        ...sendServices,
+        history: (sender, ticket) => statusService.history(sender, ticket),
+        proofs: (sender, ticket, kind) => proofService.proofs(sender, ticket, kind),
+      }),
+    },
+    endpointDependencies,
   );
 
   const server = createHttpServer(
-    [
-      {
-        path: SERVICE_PATH,
-        document(query, baseUrl) {
-          if (query.has('wsdl'))
-            return { contentType: 'text/xml; charset=utf-8', body: publisher.wsdl(baseUrl) };
-          const name = query.get('xsd');
-          const xsd = name === null ? undefined : publisher.xsd(name, baseUrl);
-          return xsd === undefined ? undefined : { contentType: 'text/xml; charset=utf-8', body: xsd };
-        },
-        soap: (request, response) => endpoint(request, response),
-      },
-    ],
+    [v1Port, ownPort],
     {
       tls: config.tls,
       publicUrl: config.publicUrl,

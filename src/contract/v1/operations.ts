@@ -1,38 +1,22 @@
 import { randomUUID } from 'node:crypto';
 import type { HealthCheckService } from '../../domain/health-check-service';
-import type {
-  IssuedReceipt,
-  ItemStatusView,
-  SendDocumentCommand,
-  Sender,
-  StagedContent,
-} from '../../domain/model';
+import type { ItemStatusView, Sender } from '../../domain/model';
 import { NS } from '../../xml/namespaces';
 import { requiredText } from '../../xml/element-reader';
 import type { OperationHandler } from '../operation-handler';
 import { mapHealthCheckRequest, renderHealthCheckResponse, type ServiceLocation } from './health-check';
-import { mapSendDocumentRequest } from './map-send-document';
+import type { SendServices } from '../send-services';
+import { stageReferencedAttachments } from '../stage-attachments';
+import { expectedAttachmentsOf, mapSendDocumentRequest } from './map-send-document';
 import { renderGetStatusResponse, renderSendDocumentResponse } from './render-responses';
-import { stageReferencedAttachments, type AttachmentStager } from './stage-attachments';
 
-/** The domain services the v1 port adapts; the port knows them only through these shapes. */
-export interface V1Services {
-  /**
-   * Checks that need no bytes (digest methods, recipient identifiers, the recipient's e-Box status): run
-   * before reading attachments, so a refused request stages and stores nothing.
-   */
-  precheck(command: SendDocumentCommand): Promise<void>;
-  send(input: {
-    sender: Sender;
-    command: SendDocumentCommand;
-    document: StagedContent;
-    annexes: StagedContent[];
-    requestId: string;
-  }): Promise<IssuedReceipt>;
+/**
+ * The domain services the v1 port adapts; the port knows them only through these shapes. The send
+ * services ({@link SendServices}: precheck, send, openStaging) are those of RegisteredMailService too.
+ */
+export interface V1Services extends SendServices {
   status(sender: Sender, ticket: string): Promise<ItemStatusView>;
   health: HealthCheckService;
-  /** A staging session per request; discarded whatever the outcome. */
-  openStaging(): AttachmentStager & { discard(): Promise<void> };
   component: { name: string; version: string };
   location(): ServiceLocation;
 }
@@ -50,8 +34,18 @@ export function createV1Handlers(services: V1Services): Record<string, Operation
       await services.precheck(request.command);
       const staging = services.openStaging();
       try {
-        const contents = await stageReferencedAttachments(attachments, request, staging);
-        const receipt = await services.send({ sender, command: request.command, ...contents, requestId });
+        const [document, ...annexes] = await stageReferencedAttachments(
+          attachments,
+          expectedAttachmentsOf(request),
+          staging,
+        );
+        const receipt = await services.send({
+          sender,
+          command: request.command,
+          document,
+          annexes,
+          requestId,
+        });
         log.info('registered mail accepted', { ticket: receipt.ticket });
         return renderSendDocumentResponse(receipt, newContentId());
       } finally {

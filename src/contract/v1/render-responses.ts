@@ -1,8 +1,9 @@
 import type { Element } from '@xmldom/xmldom';
-import type { IssuedReceipt, ItemStatusView } from '../../domain/model';
+import type { IssuedReceipt, ItemStatusView, ProofFileKind } from '../../domain/model';
 import { appendElement, createDocument } from '../../xml/element-builder';
 import { NS } from '../../xml/namespaces';
 import type { RenderedResponse } from '../rendered-response';
+import { fillSignedFile, type SignedFileBytes } from '../signed-file';
 import { cidUrl } from '../swa-reference';
 
 const T = NS.types;
@@ -14,36 +15,17 @@ function root(qualifiedName: string, namespace: string = NS.registeredMail): Ele
   return element;
 }
 
-/**
- * Appends a `SignedFile` for a receipt or proof: SHA-256 digest of the content, `text/xml`, language `en`,
- * `Content` = the `cid:` of its part, `Signature` = base64 of the detached CMS signature.
- */
+/** Appends a v1 `SignedFile` named `name` whose `Content` is the `cid:` of the part carrying the bytes. */
 function appendSignedFile(
   parent: Element,
   name: string,
-  file: {
-    title: string;
-    fileName: string;
-    type: string;
-    content: Buffer;
-    contentSha256: Buffer;
-    signature: Buffer;
-  },
+  kind: ProofFileKind,
+  file: SignedFileBytes,
   contentId: string,
 ): void {
-  appendElement(parent, T, `types:${name}`, (signed) => {
-    appendElement(signed, T, 'types:Title', file.title);
-    appendElement(signed, T, 'types:Digest', (digest) => {
-      appendElement(digest, T, 'types:DigestMethod', 'SHA-256');
-      appendElement(digest, T, 'types:DigestValue', file.contentSha256.toString('base64'));
-    });
-    appendElement(signed, T, 'types:DownloadFileName', file.fileName);
-    appendElement(signed, T, 'types:MIME', 'text/xml');
-    appendElement(signed, T, 'types:Type', file.type);
-    appendElement(signed, T, 'types:Language', 'en');
-    appendElement(signed, T, 'types:Content', cidUrl(contentId));
-    appendElement(signed, T, 'types:Signature', file.signature.toString('base64'));
-  });
+  appendElement(parent, T, `types:${name}`, (signed) =>
+    fillSignedFile(signed, { namespace: T, prefix: 'types' }, kind, file, cidUrl(contentId)),
+  );
 }
 
 /** `SendDocumentResponse`: the receipt as a `SignedFile` whose content is the attached `Receipt.xml`. */
@@ -52,12 +34,7 @@ export function renderSendDocumentResponse(receipt: IssuedReceipt, contentId: st
   appendElement(payload, T, 'types:Receipt', (element) => {
     appendElement(element, T, 'types:Ticket', receipt.ticket);
     appendElement(element, T, 'types:Token', receipt.token);
-    appendSignedFile(
-      element,
-      'Document',
-      { title: 'Receipt', fileName: 'Receipt.xml', type: 'RECEIPT', ...receipt },
-      contentId,
-    );
+    appendSignedFile(element, 'Document', 'RECEIPT', receipt, contentId);
   });
   return { payload, attachments: [{ contentId, contentType: 'text/xml', content: receipt.content }] };
 }
@@ -80,12 +57,7 @@ export function renderGetStatusResponse(view: ItemStatusView, proofContentId: st
   if (proof.kind !== 'DISPATCH') {
     throw new Error(`Item ${view.ticket}: a ${proof.kind} proof was offered as the proof of dispatch`);
   }
-  appendSignedFile(
-    payload,
-    'ProofOfDispatch',
-    { title: 'ProofOfDispatch', fileName: 'ProofOfDispatch.xml', type: 'PROOF_OF_DISPATCH', ...proof },
-    proofContentId,
-  );
+  appendSignedFile(payload, 'ProofOfDispatch', 'DISPATCH', proof, proofContentId);
   return {
     payload,
     attachments: [{ contentId: proofContentId, contentType: 'text/xml', content: proof.content }],

@@ -1,0 +1,63 @@
+import type { Element } from '@xmldom/xmldom';
+import type { ProofFileKind } from '../domain/model';
+import { appendElement, type ElementContent } from '../xml/element-builder';
+import { NS } from '../xml/namespaces';
+
+/** A file the service signed, as issued: its bytes, their SHA-256 and the detached CMS signature. */
+export interface SignedFileBytes {
+  content: Buffer;
+  /** SHA-256 of `content`. */
+  contentSha256: Buffer;
+  /** DER of the detached CMS SignedData over `content`. */
+  signature: Buffer;
+}
+
+/** How a signed file is described to the client, the same in both ports. */
+export interface SignedFileDescription {
+  title: string;
+  downloadFileName: string;
+  type: string;
+}
+
+/** Title, DownloadFileName and Type of each kind (v1's receipt and ProofOfDispatch use the same). */
+export const SIGNED_FILE_DESCRIPTIONS: Readonly<Record<ProofFileKind, SignedFileDescription>> = {
+  RECEIPT: { title: 'Receipt', downloadFileName: 'Receipt.xml', type: 'RECEIPT' },
+  DISPATCH: { title: 'ProofOfDispatch', downloadFileName: 'ProofOfDispatch.xml', type: 'PROOF_OF_DISPATCH' },
+  CONSULTATION: {
+    title: 'ProofOfConsultation',
+    downloadFileName: 'ProofOfConsultation.xml',
+    type: 'PROOF_OF_CONSULTATION',
+  },
+};
+
+/**
+ * Fills a signed file element (a v1 `types:SignedFile` or a RegisteredMailService `ProofFile`, which
+ * have the same sequence): Title, Digest (SHA-256 of the content), DownloadFileName, MIME `text/xml`,
+ * Type, Language `en`, Content, Signature (base64 of the detached CMS signature).
+ * @param element the signed file element, empty
+ * @param vocabulary the namespace of the element's own children and its prefix (`types` in v1)
+ * @param content the text of `Content`: a `cid:` URL (v1) or the base64 of the bytes (inline)
+ */
+export function fillSignedFile(
+  element: Element,
+  vocabulary: { namespace: string; prefix: string },
+  kind: ProofFileKind,
+  file: SignedFileBytes,
+  content: string,
+): void {
+  const description = SIGNED_FILE_DESCRIPTIONS[kind];
+  const append = (localName: string, value: ElementContent) =>
+    appendElement(element, vocabulary.namespace, `${vocabulary.prefix}:${localName}`, value);
+  append('Title', description.title);
+  append('Digest', (digest) => {
+    // The Digest's own children are v1 types in both ports.
+    appendElement(digest, NS.types, 'types:DigestMethod', 'SHA-256');
+    appendElement(digest, NS.types, 'types:DigestValue', file.contentSha256.toString('base64'));
+  });
+  append('DownloadFileName', description.downloadFileName);
+  append('MIME', 'text/xml');
+  append('Type', description.type);
+  append('Language', 'en');
+  append('Content', content);
+  append('Signature', file.signature.toString('base64'));
+}
