@@ -1,10 +1,9 @@
 import type { Clock } from '../clock/clock';
-import type { StoredProof } from '../domain/model';
 import type { AwaitingConsultation, OutboxStore } from '../domain/outbox';
 import type { EvidenceEventFacts } from '../evidence/evidence-content';
 import type { IssuedEvidence } from '../evidence/evidence-issuer';
 import type { EboxMessageStatus } from './ebox-message-status-client';
-import { itemEvidenceFacts } from './item-evidence-facts';
+import { itemEvidenceFacts, storedProofOf } from './item-evidence-facts';
 import { PermanentPublicationError } from './publication-errors';
 
 /** How often and how much the poller checks. */
@@ -173,14 +172,7 @@ export class ConsultationPoller {
     const issued = await evidence.issue(
       itemEvidenceFacts(item, 'ContentHandover', readAt, item.eboxMessageId),
     );
-    const proof: StoredProof = {
-      kind: 'CONSULTATION',
-      evidenceId: issued.evidenceId,
-      content: issued.content,
-      contentSha256: issued.contentSha256,
-      signature: issued.signature,
-      issuedAt: issued.issuedAt,
-    };
+    const proof = storedProofOf('CONSULTATION', issued);
     const recorded = await store.recordConsulted({ ticket: item.ticket, readAt, proof });
     if (recorded) {
       log.info('consultation recorded', {

@@ -1,8 +1,8 @@
 import type { Clock } from '../clock/clock';
-import { MAX_EBOX_ANSWER_BYTES, failureOf, jsonObjectOf, dateField, stringField } from './ebox-answer';
-import { type EboxClientSettings, eboxUrl } from './ebox-client-settings';
+import { dateField, failureOf, jsonObjectOf, stringField } from './ebox-answer';
+import type { EboxClientSettings } from './ebox-client-settings';
+import { eboxGet } from './ebox-request';
 import type { EboxTokenClient } from './ebox-token-client';
-import { type HttpExchangeResponse, httpExchange } from './http-exchange';
 import { PermanentPublicationError, TransientPublicationError } from './publication-errors';
 
 /** Whether the recipient has opened the message in the e-Box. */
@@ -44,15 +44,11 @@ export class EboxMessageStatusClient {
    *   PermanentPublicationError when it refused, status 404 when it does not know the message
    */
   async status(messageId: string): Promise<EboxMessageStatus> {
-    const path = `/ebox/messages/${encodeURIComponent(messageId)}`;
-    let token = await this.tokens.token();
-    let response = await this.get(path, token);
-    if (response.status === 401) {
-      // The token may have been revoked or expired early: one new token, one more attempt.
-      this.tokens.invalidate(token);
-      token = await this.tokens.token();
-      response = await this.get(path, token);
-    }
+    const response = await eboxGet(
+      this.settings,
+      this.tokens,
+      `/ebox/messages/${encodeURIComponent(messageId)}`,
+    );
     if (response.status === 404) {
       const body = jsonObjectOf(response);
       throw new PermanentPublicationError(
@@ -77,15 +73,5 @@ export class EboxMessageStatusClient {
       readAt: readStatus === 'READ' ? dateField(body, 'readDate') : undefined,
       receiptDate: dateField(body, 'receiptDate'),
     };
-  }
-
-  private get(path: string, token: string): Promise<HttpExchangeResponse> {
-    return httpExchange({
-      method: 'GET',
-      url: eboxUrl(this.settings.baseUrl, path),
-      headers: { Authorization: `Bearer ${token}`, Accept: 'application/json' },
-      timeoutMs: this.settings.timeoutMs,
-      maxResponseBytes: MAX_EBOX_ANSWER_BYTES,
-    });
   }
 }

@@ -1,8 +1,8 @@
 import type { Clock } from '../clock/clock';
-import { MAX_EBOX_ANSWER_BYTES, failureOf, jsonObjectOf } from './ebox-answer';
-import { type EboxClientSettings, eboxUrl } from './ebox-client-settings';
+import { failureOf, jsonObjectOf } from './ebox-answer';
+import type { EboxClientSettings } from './ebox-client-settings';
+import { eboxGet } from './ebox-request';
 import type { EboxTokenClient } from './ebox-token-client';
-import { type HttpExchangeResponse, httpExchange } from './http-exchange';
 import type { EboxRecipient } from './publication-item';
 import { TransientPublicationError } from './publication-errors';
 
@@ -42,13 +42,7 @@ export class EboxProfileClient {
       recipient.kind === 'citizen'
         ? `/ebox/profiles/citizen/${encodeURIComponent(recipient.inss)}`
         : `/ebox/profiles/enterprise/${encodeURIComponent(recipient.cbe)}`;
-    let token = await this.tokens.token();
-    let response = await this.get(path, token);
-    if (response.status === 401) {
-      this.tokens.invalidate(token);
-      token = await this.tokens.token();
-      response = await this.get(path, token);
-    }
+    const response = await eboxGet(this.settings, this.tokens, path);
     if (response.status === 404) return { exists: false, activated: false, preferred: false };
     if (response.status !== 200) throw failureOf(response, this.clock);
     const body = jsonObjectOf(response);
@@ -61,15 +55,5 @@ export class EboxProfileClient {
       activated: exists && body.activated === true,
       preferred: exists && isEboxPreferred(body.preferredChannel),
     };
-  }
-
-  private get(path: string, token: string): Promise<HttpExchangeResponse> {
-    return httpExchange({
-      method: 'GET',
-      url: eboxUrl(this.settings.baseUrl, path),
-      headers: { Authorization: `Bearer ${token}`, Accept: 'application/json' },
-      timeoutMs: this.settings.timeoutMs,
-      maxResponseBytes: MAX_EBOX_ANSWER_BYTES,
-    });
   }
 }

@@ -9,6 +9,7 @@ import {
   stringField,
 } from './ebox-answer';
 import { type EboxClientSettings, eboxUrl } from './ebox-client-settings';
+import { eboxGet, withBearerToken } from './ebox-request';
 import type { EboxTokenClient } from './ebox-token-client';
 import { type HttpExchangeResponse, httpExchange } from './http-exchange';
 import { type FormPart, multipartFormBody } from './multipart-form-body';
@@ -59,16 +60,9 @@ export class EboxPublicationClient {
    * @throws TransientPublicationError when it may succeed later; PermanentPublicationError when refused
    */
   async publish(item: PublicationItem): Promise<PublicationResult> {
-    let token = await this.tokens.token();
-    let response = await this.send(item, token);
-    if (response.status === 401) {
-      // The token may have been revoked or expired early: one new token, one more attempt.
-      this.tokens.invalidate(token);
-      token = await this.tokens.token();
-      response = await this.send(item, token);
-    }
+    const response = await withBearerToken(this.tokens, (token) => this.send(item, token));
     if (response.status === 201 || response.status === 200) return this.accepted(response);
-    if (response.status === 409) return this.alreadyPublished(item.ticket, response, token);
+    if (response.status === 409) return this.alreadyPublished(item.ticket, response);
     throw failureOf(response, this.clock);
   }
 
@@ -113,21 +107,16 @@ export class EboxPublicationClient {
     };
   }
 
-  private async alreadyPublished(
-    ticket: string,
-    conflict: HttpExchangeResponse,
-    token: string,
-  ): Promise<PublicationResult> {
+  private async alreadyPublished(ticket: string, conflict: HttpExchangeResponse): Promise<PublicationResult> {
     let message = jsonObjectOf(conflict);
-    if (stringField(message, 'messageId') === undefined)
-      message = await this.searchByIdempotencyKey(ticket, token);
+    if (stringField(message, 'messageId') === undefined) message = await this.searchByIdempotencyKey(ticket);
     const messageId = stringField(message, 'messageId');
     if (messageId === undefined) {
       throw new TransientPublicationError(
         'the e-Box says the item was published but finds no message for it',
       );
     }
-    const receiptDate = dateField(message, 'receiptDate') ?? (await this.receiptDateOf(messageId, token));
+    const receiptDate = dateField(message, 'receiptDate') ?? (await this.receiptDateOf(messageId));
     return {
       messageId,
       publishedAt: receiptDate ?? this.clock.now(),
@@ -140,34 +129,21 @@ export class EboxPublicationClient {
    * The e-Box's receiptDate of an earlier publication (`GET {base}/ebox/messages/{id}`), so the dispatch
    * time is the first publication's, not the time we learned of it; undefined when the e-Box cannot tell.
    */
-  private async receiptDateOf(messageId: string, token: string): Promise<Date | undefined> {
+  private async receiptDateOf(messageId: string): Promise<Date | undefined> {
     try {
-      const response = await httpExchange({
-        method: 'GET',
-        url: eboxUrl(this.settings.baseUrl, `/ebox/messages/${encodeURIComponent(messageId)}`),
-        headers: { Authorization: `Bearer ${token}`, Accept: 'application/json' },
-        timeoutMs: this.settings.timeoutMs,
-        maxResponseBytes: MAX_EBOX_ANSWER_BYTES,
-      });
+      const response = await eboxGet(
+        this.settings,
+        this.tokens,
+        `/ebox/messages/${encodeURIComponent(messageId)}`,
+      );
       return response.status === 200 ? dateField(jsonObjectOf(response), 'receiptDate') : undefined;
     } catch {
       return undefined; // the message id is what matters; the time falls back to now
     }
   }
 
-  private async searchByIdempotencyKey(
-    ticket: string,
-    token: string,
-  ): Promise<Record<string, unknown> | undefined> {
-    const url = eboxUrl(this.settings.baseUrl, '/ebox/messages');
-    url.searchParams.set('idempotencyKey', ticket);
-    const response = await httpExchange({
-      method: 'GET',
-      url,
-      headers: { Authorization: `Bearer ${token}`, Accept: 'application/json' },
-      timeoutMs: this.settings.timeoutMs,
-      maxResponseBytes: MAX_EBOX_ANSWER_BYTES,
-    });
+  private async searchByIdempotencyKey(ticket: string): Promise<Record<string, unknown> | undefined> {
+    const response = await eboxGet(this.settings, this.tokens, '/ebox/messages', { idempotencyKey: ticket });
     if (response.status !== 200) throw failureOf(response, this.clock);
     return firstMessageOf(jsonValueOf(response));
   }

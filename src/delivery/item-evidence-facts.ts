@@ -1,4 +1,6 @@
+import type { ProofKind, StoredProof } from '../domain/model';
 import type { ItemFacts } from '../domain/outbox';
+import type { IssuedEvidence } from '../evidence/evidence-issuer';
 import type { ErdsEvent, EvidenceEventFacts, FailureEvent } from '../evidence/evidence-content';
 
 /**
@@ -24,5 +26,17 @@ export function itemEvidenceFacts(
     token: item.token,
     document,
     annexes: item.annexes.map(({ blobSha256: _blob, size: _size, ...annex }) => annex),
+  };
+}
+
+/** An issued evidence as the item store keeps it: the proof of that kind (the event is implied by it). */
+export function storedProofOf(kind: ProofKind, issued: IssuedEvidence): StoredProof {
+  return {
+    kind,
+    evidenceId: issued.evidenceId,
+    content: issued.content,
+    contentSha256: issued.contentSha256,
+    signature: issued.signature,
+    issuedAt: issued.issuedAt,
   };
 }

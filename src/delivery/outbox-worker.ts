@@ -6,7 +6,7 @@ import type { ClaimedItem, OutboxStore } from '../domain/outbox';
 import type { EvidenceEventFacts } from '../evidence/evidence-content';
 import type { IssuedEvidence } from '../evidence/evidence-issuer';
 import type { Logger } from '../logging/logger';
-import { itemEvidenceFacts } from './item-evidence-facts';
+import { itemEvidenceFacts, storedProofOf } from './item-evidence-facts';
 import { eboxRecipientOf, publicationItemOf, type BlobSource } from './publication-item-of';
 import type { EboxRecipient, PublicationItem, PublicationResult } from './publication-item';
 import { PermanentPublicationError, TransientPublicationError } from './publication-errors';
@@ -293,14 +293,7 @@ export class OutboxWorker {
       const issued = await evidence.issue(
         itemEvidenceFacts(item, 'ContentConsignment', dispatchedAt, result.messageId),
       );
-      const proof: StoredProof = {
-        kind: 'DISPATCH',
-        evidenceId: issued.evidenceId,
-        content: issued.content,
-        contentSha256: issued.contentSha256,
-        signature: issued.signature,
-        issuedAt: issued.issuedAt,
-      };
+      const proof = storedProofOf('DISPATCH', issued);
       return { kind: 'published', result, dispatchedAt, proof };
     } catch (error) {
       // The next attempt gets a 409 from the e-Box, recovers the message id and issues the proof then.
