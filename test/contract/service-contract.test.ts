@@ -213,7 +213,7 @@ describe(`xsd/${SERVICE_XSD}`, () => {
     }
   });
 
-  it('carries every Content as xs:base64Binary with xmime:expectedContentTypes, so that MTOM applies', () => {
+  it('carries documents as xs:base64Binary with xmime:expectedContentTypes (MTOM), proofs as plain bytes', () => {
     const contents = all(serviceSchema(), NS.xsd, 'element')
       .filter((element) => element.getAttribute('name') === 'Content')
       .map((element) => ({
@@ -224,7 +224,8 @@ describe(`xsd/${SERVICE_XSD}`, () => {
     expect(contents).toEqual([
       { in: 'DocumentFile', type: 'xs:base64Binary', expected: '*/*' },
       { in: 'AnnexFile', type: 'xs:base64Binary', expected: '*/*' },
-      { in: 'ProofFile', type: 'xs:base64Binary', expected: 'text/xml' },
+      // No expectedContentTypes: JAXB would type text/xml as a Source, inviting a re-serialisation.
+      { in: 'ProofFile', type: 'xs:base64Binary', expected: null },
     ]);
   });
 

@@ -2,6 +2,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { startService, type RunningService } from '../../src/app/start-service';
+import { OWN_SERVICE_PATH } from '../../src/contract/wsdl-publisher';
 import { startEboxSimulator, type EboxSimulator } from '../../src/ebox-simulator';
 import { verifyAllReceipts } from '../support/receipt-verification';
 
@@ -36,6 +37,14 @@ export interface StartedInteropService extends InteropService {
    * `{ eboxTestControl: true }` (its `/_test/*` endpoints are on); undefined otherwise.
    */
   eboxTestControlUrl: string | undefined;
+  /**
+   * Has the recipient read the message the e-Box holds for `ticket` (as opening it in the e-Box would),
+   * in the simulator the service publishes to; the service sees it at its next consultation poll
+   * (RM_CONSULTATION_POLL_SECONDS).
+   * @returns the e-Box message id
+   * @throws Error when the e-Box holds no message for the ticket
+   */
+  markEboxMessageRead(ticket: string): string;
 }
 
 /** How {@link startServiceForInterop} provides the e-Box. */
@@ -119,6 +128,12 @@ export async function startServiceForInterop(
     eboxMessageIdOf: (ticket) =>
       ebox?.messages().find((message) => message.idempotencyKey === ticket)?.messageId,
     eboxTestControlUrl: separateEbox?.url,
+    markEboxMessageRead: (ticket) => {
+      const messageId = ebox?.messages().find((message) => message.idempotencyKey === ticket)?.messageId;
+      if (!ebox || messageId === undefined || !ebox.markRead(messageId))
+        throw new Error(`the e-Box holds no message for ticket ${ticket}`);
+      return messageId;
+    },
     close,
   };
 }
@@ -133,5 +148,11 @@ export function senderEnvironment(service: InteropService): Record<string, strin
 /** `<base>/RegisteredMail/v1` and its `?wsdl`. */
 export function serviceUrls(service: InteropService): { endpoint: string; wsdl: string } {
   const endpoint = `${service.baseUrl.replace(/\/$/, '')}/RegisteredMail/v1`;
+  return { endpoint, wsdl: `${endpoint}?wsdl` };
+}
+
+/** `<base>/RegisteredMailService` (the service's own port) and its `?wsdl`. */
+export function ownServiceUrls(service: InteropService): { endpoint: string; wsdl: string } {
+  const endpoint = `${service.baseUrl.replace(/\/$/, '')}${OWN_SERVICE_PATH}`;
   return { endpoint, wsdl: `${endpoint}?wsdl` };
 }

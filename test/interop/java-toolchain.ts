@@ -65,13 +65,17 @@ export type ToolchainProbe =
 /** The Java sources, relative to `java/`: the ones that need no generated code, then the clients. */
 const SUPPORT_SOURCES = [
   'WssSigningHandler',
+  'XopPackager',
   'Json',
   'Attachments',
   'CliArgs',
   'SigningSelfTest',
   'ResponseVerifier',
 ];
-const CLIENT_SOURCES = ['Scenarios', 'ServedWsdlClient', 'PublishedWsdlClient'];
+/** The clients of the v1 WSDLs (served and published): the default of {@link generateAndCompile}. */
+export const V1_CLIENT_SOURCES: readonly string[] = ['Scenarios', 'ServedWsdlClient', 'PublishedWsdlClient'];
+/** The client of the service's own port (the RegisteredMailService WSDL). */
+export const OWN_PORT_CLIENT_SOURCES: readonly string[] = ['OwnPortClient'];
 const JAVA_SOURCE_DIR = path.join(__dirname, 'java');
 
 /**
@@ -122,9 +126,20 @@ export interface CompiledClients {
   timings: { wsimportMs: number; javacMs: number };
 }
 
+/** Options for {@link generateAndCompile}. */
+export interface GenerateOptions {
+  /**
+   * The client classes (in `java/interop/`) compiled with the generated code: they must compile against
+   * the WSDL's types. Default {@link V1_CLIENT_SOURCES}.
+   */
+  clientSources?: readonly string[];
+  /** Where builds are cached; default a directory under the system's temporary directory. */
+  cacheRoot?: string;
+}
+
 /**
  * Runs wsimport on `wsdl` (an http(s) URL or a file path) and compiles the generated code together with
- * the handler and both clients into one classes directory. wsimport keeps its default packages (derived
+ * the handler and the clients (`options.clientSources`) into one classes directory. wsimport keeps its default packages (derived
  * from the namespaces): `-p` cannot be used because it would map the two error namespaces, which both
  * declare `BusinessError`, into one package. The two WSDLs therefore get separate directories.
  *
@@ -135,10 +150,11 @@ export interface CompiledClients {
 export async function generateAndCompile(
   toolchain: JavaToolchain,
   wsdl: string,
-  cacheRoot: string = DEFAULT_CACHE_ROOT,
+  options: GenerateOptions = {},
 ): Promise<CompiledClients> {
+  const { clientSources = V1_CLIENT_SOURCES, cacheRoot = DEFAULT_CACHE_ROOT } = options;
   const wsdlTexts = await readWsdlClosure(wsdl);
-  const sources = [...SUPPORT_SOURCES, ...CLIENT_SOURCES].map(javaSourcePath);
+  const sources = [...SUPPORT_SOURCES, ...clientSources].map(javaSourcePath);
   const key = cacheKey(toolchain, [...wsdlTexts, ...sources.map((file) => fs.readFileSync(file, 'utf8'))]);
   return buildCached(toolchain, path.join(cacheRoot, `wsdl-${key}`), async (dir, timings) => {
     const generated = path.join(dir, 'generated');

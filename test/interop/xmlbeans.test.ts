@@ -1,14 +1,16 @@
 import * as fs from 'node:fs';
-import * as os from 'node:os';
 import * as path from 'node:path';
-import { OWN_SERVICE_PATH, OWN_WSDL_FILE_NAME } from '../../src/contract/wsdl-publisher';
-import { loadRepositoryPublisher, serveContracts } from '../contract/served-contract';
-import { serviceUrls, startServiceForInterop, type StartedInteropService } from './interop-service';
+import {
+  ownServiceUrls,
+  serviceUrls,
+  startServiceForInterop,
+  type StartedInteropService,
+} from './interop-service';
 import { findOnPath, runTool, unavailable } from './run-tool';
 
 /**
  * SoapUI's view: it compiles a WSDL's schemas with XmlBeans. `scomp` (Debian package xmlbeans) compiles
- * the WSDL the running service serves, fetching its schemas over HTTP (`-dl`), with every schema rule
+ * each WSDL the running service serves (the v1 port's and its own port's, in both fault forms), fetching its schemas over HTTP (`-dl`), with every schema rule
  * enforced (no `-noupa`/`-nopvr`), into a jar of XmlBeans types.
  */
 
@@ -37,7 +39,19 @@ const DOCUMENT_TYPES = [
   'be/socialsecurity/registeredmail/types/v1/Enterprise.java',
 ];
 
-describeWithScomp('XmlBeans (scomp) compiles the served WSDL', () => {
+/** The document types of RegisteredMailService (XmlBeans' package for urn:registeredmail:service:v1). */
+const OWN_DOCUMENT_TYPES = [
+  'registeredmailServiceV1/SendRegisteredMailRequestDocument.java',
+  'registeredmailServiceV1/SendRegisteredMailResponseDocument.java',
+  'registeredmailServiceV1/GetStatusRequestDocument.java',
+  'registeredmailServiceV1/GetStatusResponseDocument.java',
+  'registeredmailServiceV1/GetProofRequestDocument.java',
+  'registeredmailServiceV1/GetProofResponseDocument.java',
+  'be/socialsecurity/registeredmail/types/v1/Citizen.java',
+  'be/socialsecurity/registeredmail/types/v1/Enterprise.java',
+];
+
+describeWithScomp('XmlBeans (scomp) compiles the served WSDLs', () => {
   const scomp = (probe as { scomp: string }).scomp;
 
   describe.each<{ form: string; env: Record<string, string>; errors: string }>([
@@ -58,84 +72,36 @@ describeWithScomp('XmlBeans (scomp) compiles the served WSDL', () => {
       await service?.close();
     });
 
+    /** Runs scomp on `wsdl` and checks the jar and that every one of `documentTypes` was generated. */
+    async function expectCompiles(wsdl: string, documentTypes: string[]): Promise<void> {
+      const outDir = fs.mkdtempSync(path.join(service.workDir, 'xmlbeans-'));
+      const jar = path.join(outDir, 'registered-mail-xmlbeans.jar');
+      const sources = path.join(outDir, 'src');
+      const { stdout, stderr } = await runTool(scomp, ['-dl', '-src', sources, '-out', jar, wsdl], {
+        timeoutMs: TIMEOUT_MS,
+      });
+      const output = `${stdout}\n${stderr}`;
+      expect(output).not.toMatch(/(^|\s)error:|BUILD FAILED/im);
+      expect(output).toContain(`Compiled types to: ${jar}`);
+      expect(fs.statSync(jar).size).toBeGreaterThan(0);
+      const expected = [
+        ...documentTypes,
+        `${errors}/BusinessErrorDocument.java`,
+        `${errors}/SystemErrorDocument.java`,
+      ];
+      expect(expected.filter((file) => !fs.existsSync(path.join(sources, file)))).toEqual([]);
+    }
+
     it(
-      'produces a jar without errors, with the request, response and fault document types',
-      async () => {
-        const outDir = fs.mkdtempSync(path.join(service.workDir, 'xmlbeans-'));
-        const jar = path.join(outDir, 'registered-mail-xmlbeans.jar');
-        const sources = path.join(outDir, 'src');
-        const { stdout, stderr } = await runTool(
-          scomp,
-          ['-dl', '-src', sources, '-out', jar, serviceUrls(service).wsdl],
-          { timeoutMs: TIMEOUT_MS },
-        );
-        const output = `${stdout}\n${stderr}`;
-        expect(output).not.toMatch(/(^|\s)error:|BUILD FAILED/im);
-        expect(output).toContain(`Compiled types to: ${jar}`);
-        expect(fs.statSync(jar).size).toBeGreaterThan(0);
-        const expected = [
-          ...DOCUMENT_TYPES,
-          `${errors}/BusinessErrorDocument.java`,
-          `${errors}/SystemErrorDocument.java`,
-        ];
-        expect(expected.filter((file) => !fs.existsSync(path.join(sources, file)))).toEqual([]);
-      },
+      'v1 (/RegisteredMail/v1?wsdl): a jar without errors, with the request, response and fault document types',
+      () => expectCompiles(serviceUrls(service).wsdl, DOCUMENT_TYPES),
+      TIMEOUT_MS,
+    );
+
+    it(
+      'RegisteredMailService (/RegisteredMailService?wsdl): a jar without errors, with the request, response and fault document types',
+      () => expectCompiles(ownServiceUrls(service).wsdl, OWN_DOCUMENT_TYPES),
       TIMEOUT_MS,
     );
   });
-});
-
-/** The document types of RegisteredMailService (XmlBeans' package for urn:registeredmail:service:v1). */
-const OWN_DOCUMENT_TYPES = [
-  'registeredmailServiceV1/SendRegisteredMailRequestDocument.java',
-  'registeredmailServiceV1/SendRegisteredMailResponseDocument.java',
-  'registeredmailServiceV1/GetStatusRequestDocument.java',
-  'registeredmailServiceV1/GetStatusResponseDocument.java',
-  'registeredmailServiceV1/GetProofRequestDocument.java',
-  'registeredmailServiceV1/GetProofResponseDocument.java',
-  'be/socialsecurity/registeredmail/types/v1/Citizen.java',
-  'be/socialsecurity/registeredmail/types/v1/Enterprise.java',
-];
-
-describeWithScomp('XmlBeans (scomp) compiles the served RegisteredMailService WSDL', () => {
-  const scomp = (probe as { scomp: string }).scomp;
-
-  it.each([
-    { form: 'consumer', errors: 'be/socialsecurity/errors/v1' },
-    { form: 'provider', errors: 'be/socialsecurity/errors/serviceprovider/v1' },
-  ] as const)(
-    '$form fault form: a jar without errors, with the request, response and fault document types',
-    async ({ form, errors }) => {
-      // The publisher serves it; until the port is wired into the service, a plain HTTP server stands in.
-      const publisher = await loadRepositoryPublisher({
-        wsdlFileName: OWN_WSDL_FILE_NAME,
-        servicePath: OWN_SERVICE_PATH,
-        faultNamespace: form,
-      });
-      const served = await serveContracts([publisher]);
-      const outDir = fs.mkdtempSync(path.join(os.tmpdir(), 'rm-xmlbeans-service-'));
-      try {
-        const jar = path.join(outDir, 'registered-mail-service-xmlbeans.jar');
-        const sources = path.join(outDir, 'src');
-        const { stdout, stderr } = await runTool(
-          scomp,
-          ['-dl', '-src', sources, '-out', jar, served.wsdlUrl(OWN_SERVICE_PATH)],
-          { timeoutMs: TIMEOUT_MS },
-        );
-        const output = `${stdout}\n${stderr}`;
-        expect(output).not.toMatch(/(^|\s)error:|BUILD FAILED/im);
-        expect(output).toContain(`Compiled types to: ${jar}`);
-        const expected = [
-          ...OWN_DOCUMENT_TYPES,
-          `${errors}/BusinessErrorDocument.java`,
-          `${errors}/SystemErrorDocument.java`,
-        ];
-        expect(expected.filter((file) => !fs.existsSync(path.join(sources, file)))).toEqual([]);
-      } finally {
-        await served.close();
-        fs.rmSync(outDir, { recursive: true, force: true });
-      }
-    },
-    TIMEOUT_MS,
-  );
 });

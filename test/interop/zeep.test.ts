@@ -1,7 +1,11 @@
 import * as path from 'node:path';
-import { OWN_SERVICE_PATH, OWN_WSDL_FILE_NAME } from '../../src/contract/wsdl-publisher';
-import { loadRepositoryPublisher, serveContracts } from '../contract/served-contract';
-import { serviceUrls, startServiceForInterop, type StartedInteropService } from './interop-service';
+import { OWN_WSDL_FILE_NAME } from '../../src/contract/wsdl-publisher';
+import {
+  ownServiceUrls,
+  serviceUrls,
+  startServiceForInterop,
+  type StartedInteropService,
+} from './interop-service';
 import { listOperationsWithZeep, probeZeep } from './python-zeep';
 
 /** A Python integrator's view: zeep 4 loads the WSDL (and its imports) and lists the port's operations. */
@@ -50,18 +54,20 @@ describeWithZeep("zeep (Python) reads the RegisteredMailService WSDL (this proje
     expect((await listOperationsWithZeep(python, wsdl, port)).operations).toEqual(operations);
   });
 
-  it('loads the served WSDL and its imports over HTTP and lists the three operations', async () => {
-    // The publisher serves it; until the port is wired into the service, a plain HTTP server stands in.
-    const publisher = await loadRepositoryPublisher({
-      wsdlFileName: OWN_WSDL_FILE_NAME,
-      servicePath: OWN_SERVICE_PATH,
+  describe('served by the running service', () => {
+    let service: StartedInteropService;
+
+    beforeAll(async () => {
+      service = await startServiceForInterop();
+    }, 120_000);
+
+    afterAll(async () => {
+      await service?.close();
     });
-    const served = await serveContracts([publisher]);
-    try {
-      const listed = await listOperationsWithZeep(python, served.wsdlUrl(OWN_SERVICE_PATH), port);
-      expect(listed).toEqual({ ...port, operations, address: `${served.baseUrl}${OWN_SERVICE_PATH}` });
-    } finally {
-      await served.close();
-    }
+
+    it('loads /RegisteredMailService?wsdl and its imports over HTTP and lists the three operations at the service address', async () => {
+      const listed = await listOperationsWithZeep(python, ownServiceUrls(service).wsdl, port);
+      expect(listed).toEqual({ ...port, operations, address: ownServiceUrls(service).endpoint });
+    });
   });
 });

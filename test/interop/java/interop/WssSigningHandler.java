@@ -62,6 +62,7 @@ public final class WssSigningHandler implements SOAPHandler<SOAPMessageContext> 
     private final String alias;
     private final String password;
     private int keyIdentifierType = WSConstants.BST_DIRECT_REFERENCE;
+    private XopPackager xopPackager;
 
     /** Loads the sender key and chain from a PKCS#12 file whose key entry is named {@code alias}. */
     public WssSigningHandler(Path p12, String alias, String password) throws Exception {
@@ -87,6 +88,16 @@ public final class WssSigningHandler implements SOAPHandler<SOAPMessageContext> 
                     "key identifier must be one of " + KEY_IDENTIFIERS.keySet() + ": " + name);
         }
         keyIdentifierType = type;
+        return this;
+    }
+
+    /**
+     * Packages the content of some elements as XOP (MTOM) parts before signing, so that the signature
+     * covers the xop:Include form that goes on the wire (see {@link XopPackager} for why JAX-WS RI does
+     * not do it when a SOAPHandler is on the port).
+     */
+    public WssSigningHandler withXopPackaging(XopPackager packager) {
+        xopPackager = packager;
         return this;
     }
 
@@ -125,6 +136,7 @@ public final class WssSigningHandler implements SOAPHandler<SOAPMessageContext> 
         // the envelope and put it back. Attachments stay where they are.
         Document doc = plainDomCopy(message.getSOAPPart().getContent());
         String soapNs = doc.getDocumentElement().getNamespaceURI();
+        List<XopPackager.Part> xopParts = xopPackager == null ? List.of() : xopPackager.extract(doc);
 
         WSSecHeader header = new WSSecHeader();
         header.setMustUnderstand(true);
@@ -152,6 +164,7 @@ public final class WssSigningHandler implements SOAPHandler<SOAPMessageContext> 
         signature.computeSignature(signature.addReferencesToSign(parts, header), false, null);
 
         message.getSOAPPart().setContent(new DOMSource(doc));
+        XopPackager.attach(message, xopParts);
         message.saveChanges();
     }
 
