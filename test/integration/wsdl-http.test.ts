@@ -1,11 +1,12 @@
 import type { AddressInfo } from 'node:net';
-import { DOMParser, type Document, type Element } from '@xmldom/xmldom';
+import type { Document, Element } from '@xmldom/xmldom';
 import * as soap from 'soap';
 import { expectFault } from '../support/fault-assertions';
 import { request } from '../support/raw-http';
 import { startTestService, type TestService } from '../support/service-fixture';
 import { get } from '../support/soap-client';
 import { healthCheckEnvelope } from '../support/v1-requests';
+import { WSDL_NS, crawlSchemas, parseXml as parse, soapAddresses } from '../support/served-contract';
 
 /*
  * The contract as clients fetch it: the served WSDL and every schema it leads to, over HTTP, with the
@@ -13,66 +14,13 @@ import { healthCheckEnvelope } from '../support/v1-requests';
  * enforces exactly that.
  */
 
-const WSDL_NS = 'http://schemas.xmlsoap.org/wsdl/';
-const WSDL_SOAP_NS = 'http://schemas.xmlsoap.org/wsdl/soap/';
-const XSD_NS = 'http://www.w3.org/2001/XMLSchema';
 const SP_NS = 'http://docs.oasis-open.org/ws-sx/ws-securitypolicy/200702';
 const HEALTH_CHECK_ACTION = 'http://socialsecurity.be/registeredmail/v1/healthCheck';
 const SERVICE_PATH = '/RegisteredMail/v1';
 
-function parse(xml: Buffer | string): Document {
-  return new DOMParser().parseFromString(xml.toString(), 'text/xml');
-}
-
-function soapAddresses(wsdl: Document): string[] {
-  return Array.from(wsdl.getElementsByTagNameNS(WSDL_SOAP_NS, 'address')).map(
-    (address) => address.getAttribute('location') ?? '',
-  );
-}
-
-/** xs:import / xs:include elements with a schemaLocation. */
-function schemaReferences(document: Document): Element[] {
-  return Array.from(document.getElementsByTagNameNS(XSD_NS, '*')).filter(
-    (element) =>
-      (element.localName === 'import' || element.localName === 'include') &&
-      element.hasAttribute('schemaLocation'),
-  );
-}
-
 /** Where the test listens for the service (its real socket, whatever RM_PUBLIC_URL says). */
 function localBaseUrl(rm: TestService): string {
   return `http://127.0.0.1:${(rm.service.server.address() as AddressInfo).port}`;
-}
-
-/**
- * Follows every schemaLocation from the WSDL, recursively, over HTTP. `toFetchable` maps a published
- * address to one the test can reach. Checks each answer is 200 and a schema of the imported namespace.
- * @returns every published schema address met
- */
-async function crawlSchemas(wsdl: Document, toFetchable: (url: string) => string): Promise<string[]> {
-  const seen = new Set<string>();
-  const queue: Element[] = schemaReferences(wsdl);
-  while (queue.length > 0) {
-    const reference = queue.shift() as Element;
-    const location = reference.getAttribute('schemaLocation') ?? '';
-    if (seen.has(location)) continue;
-    seen.add(location);
-    const result = await get(toFetchable(location));
-    expect({ location, status: result.status }).toEqual({ location, status: 200 });
-    expect(String(result.headers['content-type'])).toMatch(/^text\/xml\b/);
-    const schema = parse(result.body);
-    const root = schema.documentElement as Element;
-    expect({ location, namespace: root.namespaceURI, localName: root.localName }).toEqual({
-      location,
-      namespace: XSD_NS,
-      localName: 'schema',
-    });
-    if (reference.localName === 'import') {
-      expect(root.getAttribute('targetNamespace')).toBe(reference.getAttribute('namespace'));
-    }
-    queue.push(...schemaReferences(schema));
-  }
-  return [...seen];
 }
 
 describe('the served WSDL with default settings', () => {
