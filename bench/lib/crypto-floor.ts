@@ -1,0 +1,122 @@
+import { createHash, createPrivateKey, sign, verify, X509Certificate } from 'node:crypto';
+import { performance } from 'node:perf_hooks';
+
+/*
+ * The crypto floor: what Node's crypto alone takes for the verifications, signatures and digests one
+ * operation cannot do without, measured in this process with the service's own keys. CPU per request
+ * divided by the floor says how much the rest (XML, HTTP, MIME, database, files) costs on top.
+ *
+ * Per operation (RSA-2048, SHA-256, as the dev PKI and the v1 policy make them):
+ * - sendDocument: 1 verify (the request's signature), 3 signs (the receipt's CMS, its RFC 3161
+ *   time-stamp token, the response's signature), SHA-256 of the document and of the receipt;
+ * - getStatus: 1 verify, 1 sign (the response);
+ * - end to end, per item: sendDocument's floor plus the ProofOfDispatch (2 signs: CMS and time-stamp
+ *   token; SHA-256 of the evidence).
+ * Each primitive's time is the median of many repetitions; the floors are sums of medians.
+ */
+
+/** Medians in milliseconds of the primitives, and the floors built from them. */
+export interface CryptoFloor {
+  repetitions: number;
+  primitivesMs: {
+    /** RSA-SHA256 verification with a sender's public key (over a SignedInfo-sized input). */
+    verify: number;
+    /** RSA-SHA256 signature with the service's signer key. */
+    signerSign: number;
+    /** RSA-SHA256 signature with the embedded TSA's key. */
+    tsaSign: number;
+    /** SHA-256 of one document. */
+    sha256Document: number;
+    /** SHA-256 of one receipt. */
+    sha256Receipt: number;
+    /** SHA-256 of one ProofOfDispatch evidence. */
+    sha256Evidence: number;
+  };
+  /** Bytes hashed for each digest. */
+  sizes: { documentBytes: number; receiptBytes: number; evidenceBytes: number };
+  /** The floors per operation, milliseconds. */
+  floorMs: { sendDocument: number; getStatus: number; endToEnd: number };
+}
+
+export interface CryptoFloorInput {
+  senderCertPem: string;
+  senderKeyPem: string;
+  signerKeyPem: string;
+  tsaKeyPem: string;
+  documentBytes: number;
+  receiptBytes: number;
+  evidenceBytes: number;
+  /** Repetitions per primitive (default 200). */
+  repetitions?: number;
+}
+
+/** The largest buffer hashed at once; bigger documents are timed on it and scaled (hashing is linear). */
+const HASH_SAMPLE_MAX = 16 * 1024 * 1024;
+
+function median(values: number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  const middle = Math.floor(sorted.length / 2);
+  return sorted.length % 2 === 1 ? sorted[middle] : (sorted[middle - 1] + sorted[middle]) / 2;
+}
+
+function medianMs(repetitions: number, operation: () => void): number {
+  for (let i = 0; i < Math.min(10, repetitions); i += 1) operation(); // warm up
+  const samples: number[] = [];
+  for (let i = 0; i < repetitions; i += 1) {
+    const started = performance.now();
+    operation();
+    samples.push(performance.now() - started);
+  }
+  return median(samples);
+}
+
+/** SHA-256 of `size` bytes: timed directly up to {@link HASH_SAMPLE_MAX}, scaled beyond. */
+function sha256Ms(size: number, repetitions: number): number {
+  if (size <= 0) return 0;
+  const sampleSize = Math.min(size, HASH_SAMPLE_MAX);
+  const sample = Buffer.alloc(sampleSize, 0x5a);
+  // Large buffers take long enough per hash for fewer repetitions to give a stable median.
+  const count = sampleSize > 1024 * 1024 ? Math.max(5, Math.min(repetitions, 20)) : repetitions;
+  const measured = medianMs(count, () => createHash('sha256').update(sample).digest());
+  return (measured * size) / sampleSize;
+}
+
+/** Measures the primitives now, in this process, and sums them into the floors. */
+export function measureCryptoFloor(input: CryptoFloorInput): CryptoFloor {
+  const repetitions = input.repetitions ?? 200;
+  // What is signed is always a digest-bearing structure of a few hundred bytes (SignedInfo, signed
+  // attributes, TSTInfo): its size barely matters next to the RSA operation.
+  const toBeSigned = Buffer.alloc(400, 0x41);
+  const senderKey = createPrivateKey(input.senderKeyPem);
+  const senderPublicKey = new X509Certificate(input.senderCertPem).publicKey;
+  const signature = sign('sha256', toBeSigned, senderKey);
+  const signerKey = createPrivateKey(input.signerKeyPem);
+  const tsaKey = createPrivateKey(input.tsaKeyPem);
+
+  const primitivesMs = {
+    verify: medianMs(repetitions, () => {
+      if (!verify('sha256', toBeSigned, senderPublicKey, signature)) throw new Error('verify failed');
+    }),
+    signerSign: medianMs(repetitions, () => sign('sha256', toBeSigned, signerKey)),
+    tsaSign: medianMs(repetitions, () => sign('sha256', toBeSigned, tsaKey)),
+    sha256Document: sha256Ms(input.documentBytes, repetitions),
+    sha256Receipt: sha256Ms(input.receiptBytes, repetitions),
+    sha256Evidence: sha256Ms(input.evidenceBytes, repetitions),
+  };
+  const p = primitivesMs;
+  const sendDocument = p.verify + 2 * p.signerSign + p.tsaSign + p.sha256Document + p.sha256Receipt;
+  return {
+    repetitions,
+    primitivesMs,
+    sizes: {
+      documentBytes: input.documentBytes,
+      receiptBytes: input.receiptBytes,
+      evidenceBytes: input.evidenceBytes,
+    },
+    floorMs: {
+      sendDocument,
+      getStatus: p.verify + p.signerSign,
+      endToEnd: sendDocument + p.signerSign + p.tsaSign + p.sha256Evidence,
+    },
+  };
+}

@@ -1,0 +1,482 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import path from 'node:path';
+import { performance } from 'node:perf_hooks';
+import { measureCryptoFloor, type CryptoFloor } from './crypto-floor';
+import { uploadLargeDocument, writeLargeDocument } from './large-document';
+import { driveLoad, type LoadResult } from './load';
+import { processTreeCpuMs } from './process-stats';
+import {
+  countItemsByStatus,
+  signedContentSizes,
+  waitUntilDelivered,
+  type StatusCounts,
+} from './service-database';
+import { startBenchService, type BenchService } from './service-process';
+import {
+  signedGetStatus,
+  signedSendDocument,
+  signedStreamedSendDocument,
+  ticketOf,
+  uniqueDocument,
+  type PreparedRequest,
+} from './signed-requests';
+
+/*
+ * The benchmark's modes. Each starts its own service on a fresh data directory, signs every request
+ * before its clock starts, warms the service up, then measures one phase: the answers (autocannon), the
+ * server's CPU time over the phase (its own accounting) and, afterwards in the same run, the crypto floor.
+ */
+
+/** Where and how the benchmark runs. */
+export interface BenchEnvironment {
+  /** The service's JavaScript entry point (`dist/src/cli/main.js`, or transpiled sources in the smoke test). */
+  serviceEntry: string;
+  projectRoot: string;
+  /** Parent of the data directories and the large documents (os.tmpdir() by default). */
+  workDir: string;
+  /** Progress lines (stderr in the CLI). */
+  log: (line: string) => void;
+  /** Keep the data directories for inspection. */
+  keepData?: boolean;
+  /** Options for the service's node (e.g. `--cpu-prof`, to profile it). */
+  serviceNodeArgs?: string[];
+}
+
+/** Options of the request-path and end-to-end modes. */
+export interface LoadModeOptions {
+  /** Measured requests. */
+  requests: number;
+  /** Connections in parallel. */
+  concurrency: number;
+  /** Requests sent before the measured phase (not measured). */
+  warmup: number;
+  /** Size of each sendDocument's document. */
+  documentBytes: number;
+  /** Repetitions per crypto primitive for the floor. */
+  floorRepetitions: number;
+}
+
+/** Seconds a pre-signed request stays acceptable (its Expires, and the service's maximum Timestamp age). */
+export const PRESIGNED_VALIDITY_SECONDS = 3600;
+
+/** Settings every benchmark service gets. */
+function baseSettings(deliveryPaused: boolean): Record<string, string> {
+  return {
+    RM_LOG_LEVEL: 'warn',
+    RM_DELIVERY_PAUSED: String(deliveryPaused),
+    // Requests are signed before the load: their Timestamps grow older than the default 300 s allows.
+    RM_TIMESTAMP_MAX_AGE_SECONDS: String(PRESIGNED_VALIDITY_SECONDS),
+  };
+}
+
+/** The server's CPU over a phase. */
+export interface ServerCpu {
+  /** CPU milliseconds of the server process tree over the measured phase. */
+  totalMs: number;
+  /** Per measured request (or item). */
+  perRequestMs: number;
+  /** The crypto floor of one request (or item), milliseconds. */
+  floorMs: number;
+  /** perRequestMs / floorMs. */
+  ratioToFloor: number;
+}
+
+/** The result of `send` or `status`: the request path with delivery paused. */
+export interface RequestPathResult {
+  mode: 'send' | 'status';
+  operation: 'sendDocument' | 'getStatus';
+  concurrency: number;
+  warmup: number;
+  documentBytes: number;
+  /** Milliseconds spent signing the requests (before the clock). */
+  presignMs: number;
+  load: LoadResult;
+  cpu: ServerCpu;
+  cryptoFloor: CryptoFloor;
+  /** Items in the database afterwards, by status. */
+  items: StatusCounts;
+  settings: Record<string, string>;
+}
+
+/** The result of `e2e`: accepted and delivered (ProofOfDispatch issued) with delivery running. */
+export interface EndToEndResult {
+  mode: 'e2e';
+  concurrency: number;
+  warmup: number;
+  documentBytes: number;
+  presignMs: number;
+  /** The request phase (delivery runs beside it). */
+  load: LoadResult;
+  /** From the first measured request until every measured item was SENT (or ERROR). */
+  deliveredMs: number;
+  /** Measured items delivered per second over {@link deliveredMs}. */
+  sustainedItemsPerSecond: number;
+  /** CPU per item: request, receipt, publication to the simulator, ProofOfDispatch, simulator's work. */
+  cpu: ServerCpu;
+  cryptoFloor: CryptoFloor;
+  items: StatusCounts;
+  settings: Record<string, string>;
+}
+
+/** The result of one `large` upload. */
+export interface LargeDocumentResult {
+  mode: 'large';
+  sizeBytes: number;
+  status: number;
+  ok: boolean;
+  durationMs: number;
+  mibPerSecond: number;
+  idleRssBytes: number;
+  peakRssBytes: number;
+  peakRssGrowthBytes: number;
+  peakSource: 'vmhwm' | 'sampled';
+  /** CPU milliseconds of the server over the upload, and the floor of one sendDocument of this size. */
+  cpu: Omit<ServerCpu, 'perRequestMs'>;
+  cryptoFloor: CryptoFloor;
+  settings: Record<string, string>;
+}
+
+export type BenchResult = RequestPathResult | EndToEndResult | LargeDocumentResult;
+
+/** Starts a service on a fresh data directory, runs `body`, stops it and removes the directory. */
+async function withService<T>(
+  environment: BenchEnvironment,
+  settings: Record<string, string>,
+  body: (service: BenchService) => Promise<T>,
+): Promise<T> {
+  const dataDir = mkdtempSync(path.join(environment.workDir, 'rm-bench-data-'));
+  let service: BenchService | undefined;
+  try {
+    environment.log(`starting the service (data ${dataDir})`);
+    service = await startBenchService({
+      entry: environment.serviceEntry,
+      cwd: environment.projectRoot,
+      dataDir,
+      settings,
+      nodeArgs: environment.serviceNodeArgs,
+    });
+    return await body(service);
+  } finally {
+    await service?.stop();
+    if (!environment.keepData) rmSync(dataDir, { recursive: true, force: true });
+  }
+}
+
+function presignSends(
+  service: BenchService,
+  count: number,
+  documentBytes: number,
+  label: string,
+): PreparedRequest[] {
+  const runId = Date.now().toString(36);
+  const sender = service.senders[0];
+  const requests: PreparedRequest[] = [];
+  for (let i = 0; i < count; i += 1) {
+    const token = `bench-${label}-${runId}-${i}`;
+    requests.push(
+      signedSendDocument(sender, token, uniqueDocument(documentBytes, token), PRESIGNED_VALIDITY_SECONDS),
+    );
+  }
+  return requests;
+}
+
+function timed<T>(work: () => T): { value: T; ms: number } {
+  const started = performance.now();
+  const value = work();
+  return { value, ms: performance.now() - started };
+}
+
+function serverCpu(totalMs: number, count: number, floorMs: number): ServerCpu {
+  const perRequestMs = totalMs / Math.max(1, count);
+  return { totalMs, perRequestMs, floorMs, ratioToFloor: perRequestMs / floorMs };
+}
+
+function floorFor(
+  service: BenchService,
+  sizes: { documentBytes: number; receiptBytes: number; evidenceBytes: number },
+  repetitions: number,
+): CryptoFloor {
+  const sender = service.senders[0];
+  return measureCryptoFloor({
+    senderCertPem: sender.certPem,
+    senderKeyPem: sender.keyPem,
+    signerKeyPem: service.keys.signerKeyPem,
+    tsaKeyPem: service.keys.tsaKeyPem,
+    ...sizes,
+    repetitions,
+  });
+}
+
+function assertWarmupAnswered(phase: string, load: LoadResult): void {
+  if (load.errors > 0) {
+    throw new Error(
+      `${phase}: ${load.errors} of ${load.requests} requests failed ${JSON.stringify(load.statuses)}`,
+    );
+  }
+}
+
+/** `send`: sendDocument with a small document, delivery paused. */
+export function runSendMode(
+  environment: BenchEnvironment,
+  options: LoadModeOptions,
+): Promise<RequestPathResult> {
+  return withService(environment, baseSettings(true), async (service) => {
+    environment.log(`signing ${options.warmup + options.requests} sendDocument requests`);
+    const { value: prepared, ms: presignMs } = timed(() =>
+      presignSends(service, options.warmup + options.requests, options.documentBytes, 'send'),
+    );
+    if (options.warmup > 0) {
+      environment.log(`warm-up: ${options.warmup} requests`);
+      const warmup = await driveLoad({
+        url: service.url,
+        requests: prepared.slice(0, options.warmup),
+        concurrency: options.concurrency,
+      });
+      assertWarmupAnswered('warm-up', warmup);
+    }
+    environment.log(`measuring: ${options.requests} sendDocument at concurrency ${options.concurrency}`);
+    const cpuBefore = processTreeCpuMs(service.pid);
+    const load = await driveLoad({
+      url: service.url,
+      requests: prepared.slice(options.warmup),
+      concurrency: options.concurrency,
+    });
+    const cpuTotal = processTreeCpuMs(service.pid) - cpuBefore;
+    const sizes = await signedContentSizes(service.dataDir);
+    const cryptoFloor = floorFor(
+      service,
+      { documentBytes: options.documentBytes, receiptBytes: sizes.receiptBytes, evidenceBytes: 0 },
+      options.floorRepetitions,
+    );
+    return {
+      mode: 'send',
+      operation: 'sendDocument',
+      concurrency: options.concurrency,
+      warmup: options.warmup,
+      documentBytes: options.documentBytes,
+      presignMs,
+      load,
+      cpu: serverCpu(cpuTotal, load.requests, cryptoFloor.floorMs.sendDocument),
+      cryptoFloor,
+      items: await countItemsByStatus(service.dataDir),
+      settings: service.settings,
+    };
+  });
+}
+
+/** `status`: getStatus of items created in the warm-up, delivery paused. */
+export function runStatusMode(
+  environment: BenchEnvironment,
+  options: LoadModeOptions,
+): Promise<RequestPathResult> {
+  return withService(environment, baseSettings(true), async (service) => {
+    // The items asked about; at least one, so that getStatus always has a ticket to answer.
+    const itemCount = Math.max(1, options.warmup);
+    environment.log(`warm-up: ${itemCount} sendDocument (the items asked about)`);
+    const tickets: string[] = [];
+    const sends = await driveLoad({
+      url: service.url,
+      requests: presignSends(service, itemCount, options.documentBytes, 'status'),
+      concurrency: options.concurrency,
+      onAnswer: (_status, body) => {
+        const ticket = ticketOf(body);
+        if (ticket) tickets.push(ticket);
+      },
+    });
+    assertWarmupAnswered('warm-up sendDocument', sends);
+    if (tickets.length === 0) throw new Error('warm-up: no ticket in the sendDocument answers');
+
+    const sender = service.senders[0];
+    environment.log(`signing ${options.warmup + options.requests} getStatus requests`);
+    const { value: prepared, ms: presignMs } = timed(() =>
+      Array.from({ length: options.warmup + options.requests }, (_, i) =>
+        signedGetStatus(sender, tickets[i % tickets.length], PRESIGNED_VALIDITY_SECONDS),
+      ),
+    );
+    if (options.warmup > 0) {
+      environment.log(`warm-up: ${options.warmup} getStatus`);
+      const warmup = await driveLoad({
+        url: service.url,
+        requests: prepared.slice(0, options.warmup),
+        concurrency: options.concurrency,
+      });
+      assertWarmupAnswered('warm-up getStatus', warmup);
+    }
+    environment.log(`measuring: ${options.requests} getStatus at concurrency ${options.concurrency}`);
+    const cpuBefore = processTreeCpuMs(service.pid);
+    const load = await driveLoad({
+      url: service.url,
+      requests: prepared.slice(options.warmup),
+      concurrency: options.concurrency,
+    });
+    const cpuTotal = processTreeCpuMs(service.pid) - cpuBefore;
+    const cryptoFloor = floorFor(
+      service,
+      {
+        documentBytes: options.documentBytes,
+        receiptBytes: (await signedContentSizes(service.dataDir)).receiptBytes,
+        evidenceBytes: 0,
+      },
+      options.floorRepetitions,
+    );
+    return {
+      mode: 'status',
+      operation: 'getStatus',
+      concurrency: options.concurrency,
+      warmup: options.warmup,
+      documentBytes: options.documentBytes,
+      presignMs,
+      load,
+      cpu: serverCpu(cpuTotal, load.requests, cryptoFloor.floorMs.getStatus),
+      cryptoFloor,
+      items: await countItemsByStatus(service.dataDir),
+      settings: service.settings,
+    };
+  });
+}
+
+/** How long delivery may take per item before the end-to-end mode gives up (generous: it is not a target). */
+const DELIVERY_TIMEOUT_MS_PER_ITEM = 1_000;
+
+/**
+ * `e2e`: sendDocument with delivery running against the embedded e-Box simulator (in the service's
+ * process, so its work is in the CPU figure), until every measured item is SENT. The end is read from
+ * the service's database by this process (read-only, every 50 ms), which costs the service nothing.
+ */
+export function runEndToEndMode(
+  environment: BenchEnvironment,
+  options: LoadModeOptions,
+): Promise<EndToEndResult> {
+  return withService(environment, baseSettings(false), async (service) => {
+    environment.log(`signing ${options.warmup + options.requests} sendDocument requests`);
+    const { value: prepared, ms: presignMs } = timed(() =>
+      presignSends(service, options.warmup + options.requests, options.documentBytes, 'e2e'),
+    );
+    const timeoutFor = (items: number) => 60_000 + items * DELIVERY_TIMEOUT_MS_PER_ITEM;
+    if (options.warmup > 0) {
+      environment.log(`warm-up: ${options.warmup} items, sent and delivered`);
+      const warmup = await driveLoad({
+        url: service.url,
+        requests: prepared.slice(0, options.warmup),
+        concurrency: options.concurrency,
+      });
+      assertWarmupAnswered('warm-up', warmup);
+      await waitUntilDelivered(service.dataDir, options.warmup, { timeoutMs: timeoutFor(options.warmup) });
+    }
+    environment.log(`measuring: ${options.requests} items at concurrency ${options.concurrency}, until SENT`);
+    const cpuBefore = processTreeCpuMs(service.pid);
+    const started = performance.now();
+    const load = await driveLoad({
+      url: service.url,
+      requests: prepared.slice(options.warmup),
+      concurrency: options.concurrency,
+    });
+    const delivered = await waitUntilDelivered(service.dataDir, options.warmup + load.ok, {
+      timeoutMs: timeoutFor(options.requests),
+      intervalMs: 50,
+    });
+    const deliveredMs = performance.now() - started;
+    const cpuTotal = processTreeCpuMs(service.pid) - cpuBefore;
+    const sizes = await signedContentSizes(service.dataDir);
+    const cryptoFloor = floorFor(
+      service,
+      {
+        documentBytes: options.documentBytes,
+        receiptBytes: sizes.receiptBytes,
+        evidenceBytes: sizes.dispatchEvidenceBytes,
+      },
+      options.floorRepetitions,
+    );
+    return {
+      mode: 'e2e',
+      concurrency: options.concurrency,
+      warmup: options.warmup,
+      documentBytes: options.documentBytes,
+      presignMs,
+      load,
+      deliveredMs,
+      sustainedItemsPerSecond: (load.ok * 1000) / deliveredMs,
+      cpu: serverCpu(cpuTotal, load.ok, cryptoFloor.floorMs.endToEnd),
+      cryptoFloor,
+      items: delivered.counts,
+      settings: service.settings,
+    };
+  });
+}
+
+/** Small sendDocument requests before a large upload. */
+const LARGE_MODE_WARMUP = 20;
+
+/** `large`: one sendDocument whose document has `sizeBytes`, streamed from a file. */
+export async function runLargeMode(
+  environment: BenchEnvironment,
+  options: { sizeBytes: number; floorRepetitions: number },
+): Promise<LargeDocumentResult> {
+  const fileDir = mkdtempSync(path.join(environment.workDir, 'rm-bench-large-'));
+  try {
+    const file = path.join(fileDir, 'document.pdf');
+    environment.log(`writing a ${options.sizeBytes}-byte document`);
+    const sha256Base64 = await writeLargeDocument(file, options.sizeBytes);
+    const settings = {
+      ...baseSettings(true),
+      // Room for the document, the envelope and the MIME headers.
+      RM_MAX_REQUEST_BYTES: String(options.sizeBytes + 1024 * 1024),
+    };
+    return await withService(environment, settings, async (service) => {
+      const request = signedStreamedSendDocument(
+        service.senders[0],
+        `bench-large-${Date.now().toString(36)}`,
+        sha256Base64,
+        PRESIGNED_VALIDITY_SECONDS,
+      );
+      // A few small requests first, so that the upload does not pay for the service's first request.
+      environment.log(`warm-up: ${LARGE_MODE_WARMUP} small sendDocument`);
+      assertWarmupAnswered(
+        'warm-up',
+        await driveLoad({
+          url: service.url,
+          requests: presignSends(service, LARGE_MODE_WARMUP, 1024, 'large-warmup'),
+          concurrency: 2,
+        }),
+      );
+      environment.log(`uploading it`);
+      const cpuBefore = processTreeCpuMs(service.pid);
+      const upload = await uploadLargeDocument({
+        url: service.url,
+        request,
+        file,
+        size: options.sizeBytes,
+        serverPid: service.pid,
+      });
+      const cpuTotal = processTreeCpuMs(service.pid) - cpuBefore;
+      const ok = upload.status === 200 && ticketOf(upload.responseBody) !== undefined;
+      const cryptoFloor = floorFor(
+        service,
+        {
+          documentBytes: options.sizeBytes,
+          receiptBytes: (await signedContentSizes(service.dataDir)).receiptBytes,
+          evidenceBytes: 0,
+        },
+        options.floorRepetitions,
+      );
+      const floorMs = cryptoFloor.floorMs.sendDocument;
+      return {
+        mode: 'large',
+        sizeBytes: options.sizeBytes,
+        status: upload.status,
+        ok,
+        durationMs: upload.durationMs,
+        mibPerSecond: upload.mibPerSecond,
+        idleRssBytes: upload.idleRssBytes,
+        peakRssBytes: upload.peakRssBytes,
+        peakRssGrowthBytes: upload.peakRssGrowthBytes,
+        peakSource: upload.peakSource,
+        cpu: { totalMs: cpuTotal, floorMs, ratioToFloor: cpuTotal / floorMs },
+        cryptoFloor,
+        settings: service.settings,
+      };
+    });
+  } finally {
+    rmSync(fileDir, { recursive: true, force: true });
+  }
+}

@@ -1,0 +1,172 @@
+import { mkdirSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import type { BenchResult, EndToEndResult, LargeDocumentResult, RequestPathResult } from './modes';
+
+/*
+ * The figures as a person reads them (tables) and as a machine does (JSON).
+ */
+
+const MiB = 1024 * 1024;
+
+/** A whole run: where, how, and every mode's result. */
+export interface BenchReport {
+  /** The command line that produced it. */
+  command: string;
+  startedAt: string;
+  machine: { cpus: number; cpuModel: string; memoryBytes: number; node: string; platform: string };
+  results: BenchResult[];
+}
+
+/** Describes this machine. */
+export function machineFacts(): BenchReport['machine'] {
+  const cpus = os.cpus();
+  return {
+    cpus: cpus.length,
+    cpuModel: cpus[0]?.model ?? 'unknown',
+    memoryBytes: os.totalmem(),
+    node: process.version,
+    platform: `${os.platform()} ${os.release()}`,
+  };
+}
+
+function fixed(value: number, digits: number): string {
+  return Number.isFinite(value) ? value.toFixed(digits) : '-';
+}
+
+function table(header: string[], rows: string[][]): string {
+  const widths = header.map((title, column) =>
+    Math.max(title.length, ...rows.map((row) => (row[column] ?? '').length)),
+  );
+  const line = (cells: string[]) =>
+    cells
+      .map((cell, column) => (column === 0 ? cell.padEnd(widths[column]) : cell.padStart(widths[column])))
+      .join('  ');
+  return [line(header), widths.map((width) => '-'.repeat(width)).join('  '), ...rows.map(line)].join('\n');
+}
+
+function requestPathRows(results: RequestPathResult[]): string {
+  return table(
+    [
+      'operation',
+      'requests',
+      'errors',
+      'conc',
+      'req/s',
+      'p50 ms',
+      'p95 ms',
+      'p99 ms',
+      'CPU ms/req',
+      'floor ms',
+      'CPU/floor',
+    ],
+    results.map((result) => [
+      result.operation,
+      String(result.load.requests),
+      String(result.load.errors),
+      String(result.concurrency),
+      fixed(result.load.throughputPerSecond, 1),
+      fixed(result.load.latencyMs.p50, 1),
+      fixed(result.load.latencyMs.p95, 1),
+      fixed(result.load.latencyMs.p99, 1),
+      fixed(result.cpu.perRequestMs, 2),
+      fixed(result.cpu.floorMs, 2),
+      `${fixed(result.cpu.ratioToFloor, 2)}x`,
+    ]),
+  );
+}
+
+function endToEndRows(results: EndToEndResult[]): string {
+  return table(
+    [
+      'end to end',
+      'items',
+      'errors',
+      'conc',
+      'accept req/s',
+      'p99 ms',
+      'delivered items/s',
+      'CPU ms/item',
+      'floor ms',
+      'CPU/floor',
+    ],
+    results.map((result) => [
+      'send + deliver',
+      String(result.load.requests),
+      String(result.load.errors + (result.items.ERROR ?? 0)),
+      String(result.concurrency),
+      fixed(result.load.throughputPerSecond, 1),
+      fixed(result.load.latencyMs.p99, 1),
+      fixed(result.sustainedItemsPerSecond, 1),
+      fixed(result.cpu.perRequestMs, 2),
+      fixed(result.cpu.floorMs, 2),
+      `${fixed(result.cpu.ratioToFloor, 2)}x`,
+    ]),
+  );
+}
+
+function largeRows(results: LargeDocumentResult[]): string {
+  return table(
+    [
+      'large document',
+      'status',
+      'time s',
+      'MiB/s',
+      'idle RSS MiB',
+      'peak RSS MiB',
+      'growth MiB',
+      'CPU ms',
+      'floor ms',
+      'CPU/floor',
+    ],
+    results.map((result) => [
+      `${fixed(result.sizeBytes / MiB, result.sizeBytes % MiB === 0 ? 0 : 2)} MiB`,
+      result.ok ? 'ok' : `failed (${result.status})`,
+      fixed(result.durationMs / 1000, 2),
+      fixed(result.mibPerSecond, 1),
+      fixed(result.idleRssBytes / MiB, 1),
+      fixed(result.peakRssBytes / MiB, 1),
+      fixed(result.peakRssGrowthBytes / MiB, 1),
+      fixed(result.cpu.totalMs, 0),
+      fixed(result.cpu.floorMs, 1),
+      `${fixed(result.cpu.ratioToFloor, 2)}x`,
+    ]),
+  );
+}
+
+/** The report as text: one table per kind of mode, then how the figures were made. */
+export function formatReport(report: BenchReport): string {
+  const requestPath = report.results.filter(
+    (result): result is RequestPathResult => result.mode === 'send' || result.mode === 'status',
+  );
+  const endToEnd = report.results.filter((result): result is EndToEndResult => result.mode === 'e2e');
+  const large = report.results.filter((result): result is LargeDocumentResult => result.mode === 'large');
+  const sections: string[] = [];
+  if (requestPath.length > 0)
+    sections.push(`Request path (delivery paused)\n${requestPathRows(requestPath)}`);
+  if (endToEnd.length > 0)
+    sections.push(`End to end (delivery running, embedded e-Box simulator)\n${endToEndRows(endToEnd)}`);
+  if (large.length > 0) sections.push(`One large document (streamed; delivery paused)\n${largeRows(large)}`);
+  const first = report.results[0];
+  const floor = first?.cryptoFloor.primitivesMs;
+  const notes = [
+    `machine: ${report.machine.cpus} x ${report.machine.cpuModel}, Node ${report.machine.node}`,
+    floor
+      ? `crypto floor primitives (median, ms): RSA-2048 verify ${fixed(floor.verify, 3)}, signer sign ${fixed(floor.signerSign, 3)}, TSA sign ${fixed(floor.tsaSign, 3)}`
+      : '',
+    first
+      ? `settings: RM_TIMESTAMP_MAX_AGE_SECONDS=${first.settings.RM_TIMESTAMP_MAX_AGE_SECONDS} (requests are signed before the load), RM_LOG_LEVEL=${first.settings.RM_LOG_LEVEL}`
+      : '',
+    `command: ${report.command}`,
+  ].filter((line) => line !== '');
+  return `${sections.join('\n\n')}\n\n${notes.join('\n')}\n`;
+}
+
+/** Writes the report as JSON (directories created as needed). */
+export function writeReportJson(file: string, report: BenchReport): void {
+  mkdirSync(path.dirname(file), { recursive: true });
+  // Three decimals are more than any of these figures can tell apart.
+  const rounded = (_key: string, value: unknown) =>
+    typeof value === 'number' && !Number.isInteger(value) ? Math.round(value * 1000) / 1000 : value;
+  writeFileSync(file, `${JSON.stringify(report, rounded, 2)}\n`);
+}

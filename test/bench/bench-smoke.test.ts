@@ -1,0 +1,164 @@
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import {
+  runEndToEndMode,
+  runLargeMode,
+  runSendMode,
+  runStatusMode,
+  type BenchEnvironment,
+  type LoadModeOptions,
+  type RequestPathResult,
+} from '../../bench/lib/modes';
+import { latencyPercentiles, percentile } from '../../bench/lib/load';
+import { formatReport, machineFacts, writeReportJson, type BenchReport } from '../../bench/lib/report';
+import { parseSize } from '../../bench/lib/sizes';
+import { TranspiledSources } from '../support/child-processes';
+
+/*
+ * A smoke run of the benchmark harness (bench/, `npm run bench`): every mode with a handful of requests
+ * against the service started as its own process, so that the harness keeps working. It checks that
+ * every figure is there, that nothing failed and that the numbers are positive; it asserts no timing.
+ * The service runs from its sources transpiled once (what `npm run build` would give, without the wait).
+ */
+
+const ROOT = path.join(__dirname, '..', '..');
+const SMALL: LoadModeOptions = {
+  requests: 20,
+  concurrency: 2,
+  warmup: 2,
+  documentBytes: 1024,
+  floorRepetitions: 5,
+};
+
+function expectPositive(values: Record<string, number>): void {
+  for (const [name, value] of Object.entries(values)) {
+    expect({ name, positive: Number.isFinite(value) && value > 0 }).toEqual({ name, positive: true });
+  }
+}
+
+function expectRequestPathFigures(result: RequestPathResult): void {
+  expect(result.load).toMatchObject({ requests: SMALL.requests, ok: SMALL.requests, errors: 0 });
+  expect(result.load.spareRequestsUsed).toBe(0);
+  expectPositive({
+    throughput: result.load.throughputPerSecond,
+    p50: result.load.latencyMs.p50,
+    p95: result.load.latencyMs.p95,
+    p99: result.load.latencyMs.p99,
+    cpuTotal: result.cpu.totalMs,
+    cpuPerRequest: result.cpu.perRequestMs,
+    floor: result.cpu.floorMs,
+    ratio: result.cpu.ratioToFloor,
+    verify: result.cryptoFloor.primitivesMs.verify,
+    sign: result.cryptoFloor.primitivesMs.signerSign,
+    receiptBytes: result.cryptoFloor.sizes.receiptBytes,
+  });
+  expect(result.load.latencyMs.p50).toBeLessThanOrEqual(result.load.latencyMs.p99);
+  expect(result.settings).toMatchObject({ RM_DELIVERY_PAUSED: 'true', RM_TIMESTAMP_MAX_AGE_SECONDS: '3600' });
+}
+
+describe('benchmark harness (smoke run, small N)', () => {
+  let sources: TranspiledSources;
+  let workDir: string;
+  let environment: BenchEnvironment;
+  const report: BenchReport = {
+    command: 'smoke',
+    startedAt: new Date().toISOString(),
+    machine: machineFacts(),
+    results: [],
+  };
+
+  beforeAll(() => {
+    sources = TranspiledSources.create();
+    workDir = mkdtempSync(path.join(os.tmpdir(), 'rm-bench-smoke-'));
+    environment = {
+      serviceEntry: sources.entry('src/cli/main.ts'),
+      projectRoot: ROOT,
+      workDir,
+      log: () => undefined,
+    };
+  });
+  afterAll(() => {
+    sources?.remove();
+    if (workDir) rmSync(workDir, { recursive: true, force: true });
+  });
+
+  it('send: sendDocument with delivery paused, every request answered and its item stored', async () => {
+    const result = await runSendMode(environment, SMALL);
+    report.results.push(result);
+    expectRequestPathFigures(result);
+    expect(result.operation).toBe('sendDocument');
+    expect(result.items).toEqual({ PENDING: SMALL.warmup + SMALL.requests });
+    expect(result.cpu.floorMs).toBeCloseTo(result.cryptoFloor.floorMs.sendDocument, 10);
+  }, 120_000);
+
+  it('status: getStatus of items created in the warm-up', async () => {
+    const result = await runStatusMode(environment, SMALL);
+    report.results.push(result);
+    expectRequestPathFigures(result);
+    expect(result.operation).toBe('getStatus');
+    expect(result.cpu.floorMs).toBeCloseTo(result.cryptoFloor.floorMs.getStatus, 10);
+    expect(result.cryptoFloor.floorMs.getStatus).toBeLessThan(result.cryptoFloor.floorMs.sendDocument);
+  }, 120_000);
+
+  it('large: one 1 MiB document streamed, with the server memory read', async () => {
+    const result = await runLargeMode(environment, { sizeBytes: 1024 * 1024, floorRepetitions: 5 });
+    report.results.push(result);
+    expect(result).toMatchObject({ ok: true, status: 200, sizeBytes: 1024 * 1024 });
+    expectPositive({
+      duration: result.durationMs,
+      mibPerSecond: result.mibPerSecond,
+      idleRss: result.idleRssBytes,
+      peakRss: result.peakRssBytes,
+      floor: result.cpu.floorMs,
+      hashedBytes: result.cryptoFloor.sizes.documentBytes,
+    });
+    expect(Number(result.settings.RM_MAX_REQUEST_BYTES)).toBeGreaterThan(1024 * 1024);
+  }, 120_000);
+
+  it('e2e: with delivery running, every item ends SENT and the ProofOfDispatch counts in the floor', async () => {
+    const result = await runEndToEndMode(environment, SMALL);
+    report.results.push(result);
+    expect(result.load).toMatchObject({ requests: SMALL.requests, ok: SMALL.requests, errors: 0 });
+    expect(result.items).toEqual({ SENT: SMALL.warmup + SMALL.requests });
+    expect(result.settings.RM_DELIVERY_PAUSED).toBe('false');
+    expectPositive({
+      delivered: result.deliveredMs,
+      sustained: result.sustainedItemsPerSecond,
+      cpuPerItem: result.cpu.perRequestMs,
+      evidenceBytes: result.cryptoFloor.sizes.evidenceBytes,
+      ratio: result.cpu.ratioToFloor,
+    });
+    expect(result.cryptoFloor.floorMs.endToEnd).toBeGreaterThan(result.cryptoFloor.floorMs.sendDocument);
+  }, 180_000);
+
+  it('reports every result as a table and as JSON', () => {
+    expect(report.results.map((result) => result.mode)).toEqual(['send', 'status', 'large', 'e2e']);
+    const text = formatReport(report);
+    for (const heading of ['sendDocument', 'getStatus', '1 MiB', 'send + deliver', 'CPU/floor', 'p99 ms']) {
+      expect(text).toContain(heading);
+    }
+    const file = path.join(workDir, 'results', 'smoke.json');
+    writeReportJson(file, report);
+    const written = JSON.parse(readFileSync(file, 'utf8')) as BenchReport;
+    expect(written.results).toHaveLength(4);
+    expect(written.machine.cpus).toBeGreaterThan(0);
+  });
+});
+
+describe('benchmark helpers', () => {
+  it('parses sizes in binary units', () => {
+    expect(parseSize('1KiB')).toBe(1024);
+    expect(parseSize('10MiB')).toBe(10 * 1024 * 1024);
+    expect(parseSize('1GiB')).toBe(1024 ** 3);
+    expect(parseSize('4096')).toBe(4096);
+    expect(() => parseSize('ten')).toThrow(/not a size/);
+  });
+
+  it('takes percentiles by nearest rank', () => {
+    const samples = Array.from({ length: 100 }, (_, i) => i + 1);
+    expect(percentile(samples, 50)).toBe(50);
+    expect(percentile(samples, 99)).toBe(99);
+    expect(latencyPercentiles([3, 1, 2])).toEqual({ p50: 2, p95: 3, p99: 3, max: 3, mean: 2 });
+  });
+});
