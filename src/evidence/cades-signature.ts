@@ -1,5 +1,7 @@
 import { X509Certificate } from 'node:crypto';
-import { loadPkiLibraries } from '../pki/crypto-engines';
+import { DER_TAG, derChildren, DerError, readSingleDerElement } from '../pki/der';
+import { nameFromDer, sameName } from '../pki/distinguished-name';
+import { readCertificateFields } from '../timestamping/certificate-fields';
 import type { TimeStampAuthority } from '../timestamping/time-stamp-authority';
 import {
   CMS_OIDS,
@@ -85,7 +87,7 @@ async function longTermValidationData(
   const certificates = uniqueCertificates([...signerChain, ...tsaChain].map((entry) => entry.der));
   return {
     certificates: certificates.map((entry) => entry.der),
-    crls: await crlsOfIssuers(options.crls ?? [], certificates),
+    crls: crlsOfIssuers(options.crls ?? [], certificates),
   };
 }
 
@@ -146,12 +148,25 @@ function chainToRoot(start: ParsedCertificate, pool: ParsedCertificate[], role: 
 }
 
 /** The CRLs issued by one of the certificates (a CRL of another CA tells a validator nothing here). */
-async function crlsOfIssuers(crls: readonly Buffer[], certificates: ParsedCertificate[]): Promise<Buffer[]> {
+function crlsOfIssuers(crls: readonly Buffer[], certificates: ParsedCertificate[]): Buffer[] {
   if (crls.length === 0) return [];
-  const { pkijs } = await loadPkiLibraries();
-  const subjects = certificates.map((entry) => pkijs.Certificate.fromBER(new Uint8Array(entry.der)).subject);
+  const subjects = certificates.map((entry) => nameFromDer(readCertificateFields(entry.der).subjectDer));
   return crls.filter((der) => {
-    const issuer = pkijs.CertificateRevocationList.fromBER(new Uint8Array(der)).issuer;
-    return subjects.some((subject) => subject.isEqual(issuer));
+    const issuer = nameFromDer(crlIssuerDer(der));
+    return subjects.some((subject) => sameName(subject, issuer));
   });
+}
+
+/**
+ * The issuer Name of a CRL: `CertificateList ::= SEQUENCE { tbsCertList SEQUENCE { version INTEGER
+ * OPTIONAL, signature AlgorithmIdentifier, issuer Name, ... }, ... }` (RFC 5280 section 5.1).
+ * @throws DerError when the bytes are not a DER CRL
+ */
+function crlIssuerDer(crlDer: Buffer): Buffer {
+  const [tbsCertList] = derChildren(readSingleDerElement(crlDer), DER_TAG.sequence);
+  if (tbsCertList === undefined) throw new DerError('no TBSCertList');
+  const fields = derChildren(tbsCertList, DER_TAG.sequence);
+  const [, issuer] = fields[0]?.tag === DER_TAG.integer ? fields.slice(1) : fields;
+  if (issuer?.tag !== DER_TAG.sequence) throw new DerError('a CRL without its issuer');
+  return issuer.der;
 }

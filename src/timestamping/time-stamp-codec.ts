@@ -19,7 +19,7 @@ import {
   derUnsignedInteger,
   derUtf8String,
   derBoolean,
-} from './der-writer';
+} from '../pki/der-writer';
 import { FAILURE_INFO_BITS, IMPRINT_HASHES, PKI_STATUS, type FailureInfo } from './rfc3161';
 import type { MessageImprint } from './time-stamp-authority';
 

@@ -7,7 +7,7 @@ import {
   derSequence,
   derSmallInteger,
   derTlv,
-} from '../../src/timestamping/der-writer';
+} from '../../src/pki/der-writer';
 import { DEFAULT_TSA_POLICY_OID, TSP_OIDS } from '../../src/timestamping/rfc3161';
 import { TimeStampUnavailableError } from '../../src/timestamping/time-stamp-authority';
 import {

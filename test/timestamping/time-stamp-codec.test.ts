@@ -8,7 +8,7 @@ import {
   derSequence,
   derSmallInteger,
   derUnsignedInteger,
-} from '../../src/timestamping/der-writer';
+} from '../../src/pki/der-writer';
 import { FAILURE_INFO_BITS } from '../../src/timestamping/rfc3161';
 import { newSerialNumber, SERIAL_NUMBER_OCTETS } from '../../src/timestamping/serial-number';
 import {

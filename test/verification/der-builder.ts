@@ -5,7 +5,7 @@ import {
   derSequence,
   derSmallInteger,
   derTlv,
-} from '../../src/timestamping/der-writer';
+} from '../../src/pki/der-writer';
 
 /*
  * Short names over the service's DER writer for tests that build CMS structures byte by byte (a

@@ -1,12 +1,14 @@
 /*
- * A minimal DER writer for the time-stamp protocol's structures: every value is built from its encoded
- * parts, so what is written is exactly DER (minimal lengths and integers, GeneralizedTime without
- * trailing fraction zeros, BIT STRINGs without trailing zero bits) and parts that arrive encoded (a
- * request's imprint and nonce) are copied byte for byte.
+ * A minimal DER writer, the counterpart of the reader in der.ts: every value is built from its encoded
+ * parts, so what is written is exactly DER (minimal lengths and integers, SET OF sorted by encoding,
+ * times in UTC without trailing fraction zeros, BIT STRINGs without trailing zero bits) and parts that
+ * arrive encoded (a certificate, a time-stamp token, a request's imprint) are copied byte for byte. It is
+ * what the CMS signatures and the time-stamp protocol are written with: no object model, one copy of
+ * the bytes per nesting level.
  */
 
 /** The definite length octets of a content of `length` bytes. */
-function derLength(length: number): Buffer {
+export function derLength(length: number): Buffer {
   if (length < 0x80) return Buffer.from([length]);
   const octets: number[] = [];
   for (let rest = length; rest > 0; rest = Math.floor(rest / 256)) octets.unshift(rest % 256);
@@ -15,13 +17,41 @@ function derLength(length: number): Buffer {
 
 /** An element of the given identifier octet whose content is the concatenation of `parts`. */
 export function derTlv(tag: number, ...parts: Buffer[]): Buffer {
-  const content = Buffer.concat(parts);
-  return Buffer.concat([Buffer.from([tag]), derLength(content.length), content]);
+  let contentLength = 0;
+  for (const part of parts) contentLength += part.length;
+  const length = derLength(contentLength);
+  const element = Buffer.allocUnsafe(1 + length.length + contentLength);
+  element[0] = tag;
+  length.copy(element, 1);
+  let offset = 1 + length.length;
+  for (const part of parts) offset += part.copy(element, offset);
+  return element;
 }
 
 /** `SEQUENCE` of already encoded elements. */
 export function derSequence(...elements: Buffer[]): Buffer {
   return derTlv(0x30, ...elements);
+}
+
+/** The DER components of a SET OF in their DER order: sorted as octet strings (X.690 section 11.6). */
+export function sortByEncoding(encodings: readonly Buffer[]): Buffer[] {
+  return [...encodings].sort(Buffer.compare);
+}
+
+/** `SET OF` already encoded elements, written in DER order ({@link sortByEncoding}). */
+export function derSetOf(elements: readonly Buffer[]): Buffer {
+  return derTlv(0x31, ...sortByEncoding(elements));
+}
+
+/**
+ * A context-specific constructed element `[tagNumber]` (0..30) around the concatenated `parts`: an
+ * EXPLICIT tag around one element, or an IMPLICIT SET OF / SEQUENCE OF whose components are the parts
+ * (sorted beforehand when it is a SET OF in DER).
+ */
+export function derContext(tagNumber: number, ...parts: Buffer[]): Buffer {
+  if (!Number.isInteger(tagNumber) || tagNumber < 0 || tagNumber > 30)
+    throw new RangeError(`not a low tag number: ${tagNumber}`);
+  return derTlv(0xa0 | tagNumber, ...parts);
 }
 
 /** A non-negative `INTEGER` from its unsigned big-endian magnitude (minimal, sign octet when needed). */
@@ -84,6 +114,28 @@ export function derGeneralizedTime(time: Date): Buffer {
   const whole = iso.slice(0, 19).replace(/[-:T]/g, '');
   const fraction = iso.slice(20, 23).replace(/0+$/, '');
   return derTlv(0x18, Buffer.from(`${whole}${fraction ? `.${fraction}` : ''}Z`, 'latin1'));
+}
+
+/**
+ * `UTCTime` `YYMMDDHHMMSSZ` (X.690 section 11.8: seconds always present, no fraction: the milliseconds
+ * of `time` are dropped).
+ * @throws RangeError outside 1950..2049, the years a two-digit year stands for (RFC 5280 section 4.1.2.5.1)
+ */
+export function derUtcTime(time: Date): Buffer {
+  const year = time.getUTCFullYear();
+  if (!(year >= 1950 && year < 2050)) throw new RangeError(`year out of UTCTime range: ${year}`);
+  const whole = time.toISOString().slice(2, 19).replace(/[-:T]/g, ''); // YYMMDDHHMMSS
+  return derTlv(0x17, Buffer.from(`${whole}Z`, 'latin1'));
+}
+
+/**
+ * The `Time` of X.509 and CMS (RFC 5280 section 4.1.2.5, RFC 5652 section 11.3) to the whole second
+ * (milliseconds dropped): UTCTime for the years 1950..2049, GeneralizedTime otherwise.
+ */
+export function derTime(time: Date): Buffer {
+  const whole = new Date(Math.floor(time.getTime() / 1000) * 1000);
+  const year = whole.getUTCFullYear();
+  return year >= 1950 && year < 2050 ? derUtcTime(whole) : derGeneralizedTime(whole);
 }
 
 /** A named-bit-list `BIT STRING` with the given bits set, trailing zero bits removed (X.690 11.2.2). */
