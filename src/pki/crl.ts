@@ -1,4 +1,6 @@
+import { certificateDigest } from './certificate-digest';
 import { loadPkiLibraries, type PkiLibraries, type Pkijs } from './crypto-engines';
+import { LruCache } from './lru-cache';
 
 /*
  * Certificate revocation lists (RFC 5280 section 5): read (DER or PEM), checked against the trust
@@ -96,19 +98,33 @@ function hex(view: Uint8Array): string {
   return Buffer.from(view).toString('hex');
 }
 
+/** How many certificates parsed for the revocation check are remembered. */
+export const REVOCATION_PARSE_CACHE_SIZE = 1000;
+
+// The parse is a pure function of the DER; what a CRL says about it is asked anew at every check.
+const parsedForRevocation = new LruCache<{ der: Buffer; certificate: CertificateForRevocation }>(
+  REVOCATION_PARSE_CACHE_SIZE,
+);
+
 /**
- * Parses a certificate for {@link VerifiedCrl.covers} and {@link VerifiedCrl.revocationOf}.
+ * Parses a certificate for {@link VerifiedCrl.covers} and {@link VerifiedCrl.revocationOf}, once per
+ * certificate (the same certificates are checked at every request).
  * @throws Error when `der` is not an X.509 certificate
  */
 export async function certificateForRevocation(der: Buffer): Promise<CertificateForRevocation> {
+  const digest = certificateDigest(der);
+  const cached = parsedForRevocation.get(digest);
+  if (cached !== undefined && cached.der.equals(der)) return cached.certificate;
   const { pkijs } = await loadPkiLibraries();
   const parsed = pkijs.Certificate.fromBER(new Uint8Array(der));
-  return {
+  const certificate: CertificateForRevocation = Object.freeze({
     issuer: describeName(parsed.issuer),
     subject: describeName(parsed.subject),
     serialNumber: hex(parsed.serialNumber.valueBlock.valueHexView),
     parsed,
-  };
+  });
+  parsedForRevocation.set(digest, { der: Buffer.from(der), certificate });
+  return certificate;
 }
 
 function allowsCrlSigning(anchor: PkijsCertificate, { asn1js }: PkiLibraries): boolean {

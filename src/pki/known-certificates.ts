@@ -1,4 +1,5 @@
-import { createHash, X509Certificate } from 'node:crypto';
+import { createHash, X509Certificate, type KeyObject } from 'node:crypto';
+import { certificateDigest } from './certificate-digest';
 import {
   decodeInteger,
   decodeObjectIdentifier,
@@ -13,7 +14,8 @@ import { nameFromDer, parseDistinguishedName, sameName, type ComparableName } fr
 /*
  * The certificates the service knows (those of RM_SENDER_CERTS_DIR), indexed by the three ways a
  * WS-Security SecurityTokenReference can name a certificate without carrying it: issuer and serial
- * number, subject key identifier, and SHA-1 thumbprint. Built once at start-up; lookups are read-only.
+ * number, subject key identifier, and SHA-1 thumbprint. Built once at start-up (each certificate parsed
+ * then, its public key kept for every request that uses it); lookups are read-only.
  */
 
 const SUBJECT_KEY_IDENTIFIER = '2.5.29.14';
@@ -22,6 +24,8 @@ const SUBJECT_KEY_IDENTIFIER = '2.5.29.14';
 export interface KnownCertificate {
   /** DER of the certificate. */
   der: Buffer;
+  /** Its public key, read once at start-up. */
+  publicKey: KeyObject;
   /** The issuer name, in comparable form. */
   issuer: ComparableName;
   serialNumber: bigint;
@@ -105,10 +109,12 @@ function subjectKeyIdentifierOf(fields: CertificateFields): Buffer {
  * @throws Error when the DER is not an X.509 certificate
  */
 export function knownCertificate(der: Buffer): KnownCertificate {
-  new X509Certificate(der); // throws unless OpenSSL reads it as X.509, before the DER walk below
+  // Throws unless OpenSSL reads it as X.509, before the DER walk below.
+  const { publicKey } = new X509Certificate(der);
   const fields = readCertificateFields(der);
   return {
     der: Buffer.from(der),
+    publicKey,
     issuer: nameFromDer(fields.issuerDer),
     serialNumber: fields.serialNumber,
     subjectKeyIdentifier: subjectKeyIdentifierOf(fields),
@@ -125,6 +131,7 @@ export class KnownCertificates {
   static readonly none = new KnownCertificates([]);
 
   private readonly certificates: readonly KnownCertificate[];
+  private readonly byDigest: ReadonlyMap<string, KnownCertificate>;
 
   /**
    * @param certificatesDer DER certificates (e.g. those of RM_SENDER_CERTS_DIR)
@@ -132,6 +139,13 @@ export class KnownCertificates {
    */
   constructor(certificatesDer: readonly Buffer[]) {
     this.certificates = certificatesDer.map(knownCertificate);
+    this.byDigest = new Map(this.certificates.map((known) => [certificateDigest(known.der), known]));
+  }
+
+  /** The known certificate with exactly this DER (e.g. the one a BinarySecurityToken carries), if any. */
+  byDer(certificateDer: Buffer): KnownCertificate | undefined {
+    const known = this.byDigest.get(certificateDigest(certificateDer));
+    return known?.der.equals(certificateDer) ? known : undefined;
   }
 
   /** How many certificates the index holds. */

@@ -1,6 +1,8 @@
 import { isValidCbe, normaliseCbe } from '../domain/identifiers/cbe';
 import { NotAuthorizedError } from '../errors/faults';
+import { certificateDigest } from './certificate-digest';
 import { x509 } from './crypto-engines';
+import { LruCache } from './lru-cache';
 import { CBE_OU_PREFIX, isSenderEnvironment } from './sender-subject';
 
 /** Who a sender certificate says the sender is. */
@@ -16,6 +18,18 @@ export interface SenderIdentity {
 const CBE_OU = new RegExp(`^${CBE_OU_PREFIX.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}(\\d{9}|\\d{10})$`, 'i');
 const MAX_APPLICATION_ID = 150;
 
+/** How many certificates' identities (or reasons for having none) are remembered. */
+export const SENDER_IDENTITY_CACHE_SIZE = 1000;
+
+/** What a certificate's subject gave: the identity, or why it names none. */
+interface CachedIdentity {
+  der: Buffer;
+  outcome: { identity: SenderIdentity } | { refusal: string };
+}
+
+// A pure function of the DER, asked only of certificates already trusted: every outcome is remembered.
+const identities = new LruCache<CachedIdentity>(SENDER_IDENTITY_CACHE_SIZE);
+
 /**
  * Reads the sender's identity from a (trusted) certificate subject: the CBE from the OU
  * `urn:be:fgov:kbo-bce:organization:cbe-number:<CBE>` (9 digits get a leading 0), the application id
@@ -24,6 +38,27 @@ const MAX_APPLICATION_ID = 150;
  *   ambiguous (two CBEs, two CNs, two environments)
  */
 export function senderIdentityFromCertificate(certificateDer: Buffer): SenderIdentity {
+  const digest = certificateDigest(certificateDer);
+  let cached = identities.get(digest);
+  if (cached === undefined || !cached.der.equals(certificateDer)) {
+    cached = { der: Buffer.from(certificateDer), outcome: readSenderIdentity(certificateDer) };
+    identities.set(digest, cached);
+  }
+  const { outcome } = cached;
+  if ('refusal' in outcome) throw new NotAuthorizedError(outcome.refusal);
+  return { ...outcome.identity };
+}
+
+function readSenderIdentity(certificateDer: Buffer): CachedIdentity['outcome'] {
+  try {
+    return { identity: identityFromSubject(certificateDer) };
+  } catch (error) {
+    if (error instanceof NotAuthorizedError) return { refusal: error.reason };
+    throw error;
+  }
+}
+
+function identityFromSubject(certificateDer: Buffer): SenderIdentity {
   let subject: InstanceType<typeof x509.Name>;
   try {
     subject = new x509.X509Certificate(new Uint8Array(certificateDer)).subjectName;

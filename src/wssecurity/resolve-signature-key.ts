@@ -1,5 +1,6 @@
-import { X509Certificate, type KeyObject } from 'node:crypto';
+import type { KeyObject } from 'node:crypto';
 import type { Element } from '@xmldom/xmldom';
+import { certificatePublicKey } from '../pki/certificate-public-key';
 import { KnownCertificates } from '../pki/known-certificates';
 import { ACCEPTED_EC_CURVES } from './algorithms';
 import { attributeValue, childElements, describe, isElementNamed } from './dom';
@@ -58,17 +59,15 @@ function classifyOtherKeyForm(element: Element): ResolvedKey {
   return unresolved('other', `${describe(element)} does not name a token of the Security header`, element);
 }
 
-/** A certificate's public key: its facts, the key when it can verify, or why it cannot. */
+/**
+ * A certificate's public key: its facts, the key when it can verify, or why it cannot.
+ * @param key the certificate's public key, undefined when the certificate is not readable
+ */
 function certificateKey(
-  certificateDer: Buffer,
+  key: KeyObject | undefined,
   owner: string,
 ): { facts?: PublicKeyFacts; key?: KeyObject; problem?: string } {
-  let key: KeyObject;
-  try {
-    key = new X509Certificate(certificateDer).publicKey;
-  } catch {
-    return { problem: `${owner} is not a readable X.509 certificate` };
-  }
+  if (key === undefined) return { problem: `${owner} is not a readable X.509 certificate` };
   const type = key.asymmetricKeyType;
   const details = key.asymmetricKeyDetails;
   const facts: PublicKeyFacts = {
@@ -94,11 +93,17 @@ function certificateKey(
   return { facts, problem: `${owner}'s key is ${type ?? 'of an unknown type'}, neither RSA nor EC` };
 }
 
-/** The public key of a token's certificate: its facts, the key when it can verify, or why it cannot. */
-function tokenKey(token: BinarySecurityTokenFacts): ReturnType<typeof certificateKey> {
-  if (token.certificateDer === undefined)
-    return { problem: token.contentProblem ?? 'the token holds no certificate' };
-  return certificateKey(token.certificateDer, 'the token');
+/**
+ * The public key of a token's certificate: its facts, the key when it can verify, or why it cannot. The
+ * certificate is parsed once per distinct certificate (a known one at start-up, others on first use).
+ */
+function tokenKey(
+  token: BinarySecurityTokenFacts,
+  known: KnownCertificates,
+): ReturnType<typeof certificateKey> {
+  const der = token.certificateDer;
+  if (der === undefined) return { problem: token.contentProblem ?? 'the token holds no certificate' };
+  return certificateKey(known.byDer(der)?.publicKey ?? certificatePublicKey(der), 'the token');
 }
 
 /** Resolves an STR's `wsse:KeyIdentifier` or `ds:X509Data` to one of the known certificates. */
@@ -112,8 +117,8 @@ function resolveKnownCertificate(
     ? resolveKeyIdentifier(reference, known)
     : resolveIssuerSerial(reference, known);
   if (!resolution.resolved) return unresolved(resolution.form, resolution.reason, reference);
-  const certificateDer = resolution.certificate.der;
-  const key = certificateKey(certificateDer, 'the referenced certificate');
+  const { der: certificateDer, publicKey } = resolution.certificate;
+  const key = certificateKey(publicKey, 'the referenced certificate');
   return {
     facts: {
       kind: 'known-certificate',
@@ -194,7 +199,7 @@ export function resolveSignatureKey(
       reference,
     );
   }
-  const key = tokenKey(token);
+  const key = tokenKey(token, known);
   return {
     facts: {
       kind: 'token-reference',
