@@ -41,16 +41,9 @@ export async function connectEbox(
   clock: Clock,
   dataDir: string,
 ): Promise<EboxConnection> {
-  const external = env.RM_EBOX_URL !== undefined && env.RM_EBOX_URL !== '';
-  const simulator = external
-    ? undefined
-    : await startEboxSimulator({
-        clock,
-        profilesFile: path.join(projectRoot(), 'fixtures', 'ebox-profiles.json'),
-        host: '127.0.0.1',
-        port: 0,
-        dataFile: path.join(dataDir, 'ebox-simulator.jsonl'),
-      });
+  const simulator = usesEmbeddedEboxSimulator(env)
+    ? await startEmbeddedEboxSimulator(clock, dataDir)
+    : undefined;
   try {
     const settings = eboxClientSettingsFromEnv(env, simulator?.url);
     const tokens = new EboxTokenClient(settings, clock);
@@ -67,6 +60,26 @@ export async function connectEbox(
     await simulator?.close();
     throw error;
   }
+}
+
+/** Whether the service runs its own e-Box simulator: RM_EBOX_URL is not set. */
+export function usesEmbeddedEboxSimulator(env: NodeJS.ProcessEnv): boolean {
+  return env.RM_EBOX_URL === undefined || env.RM_EBOX_URL === '';
+}
+
+/**
+ * Starts the embedded e-Box simulator: on 127.0.0.1 and a free port, with the profile exceptions of
+ * `fixtures/ebox-profiles.json`, its messages kept in `<dataDir>/ebox-simulator.jsonl`. Its `url` is what
+ * RM_EBOX_URL would be (the cluster's primary runs one and hands that URL to every worker).
+ */
+export function startEmbeddedEboxSimulator(clock: Clock, dataDir: string): Promise<EboxSimulator> {
+  return startEboxSimulator({
+    clock,
+    profilesFile: path.join(projectRoot(), 'fixtures', 'ebox-profiles.json'),
+    host: '127.0.0.1',
+    port: 0,
+    dataFile: path.join(dataDir, 'ebox-simulator.jsonl'),
+  });
 }
 
 /**

@@ -1,11 +1,14 @@
 #!/usr/bin/env node
 import 'reflect-metadata';
+import cluster from 'node:cluster';
 import path from 'node:path';
 import { Command, InvalidArgumentError } from 'commander';
+import { startServiceCluster } from '../app/cluster-primary';
+import { runClusterWorker } from '../app/cluster-worker';
+import { serviceBanner } from '../app/service-banner';
 import { startService } from '../app/start-service';
 import { systemClock } from '../clock/clock';
 import { loadConfig } from '../config/config';
-import { SERVICE_PATH } from '../contract/wsdl-publisher';
 import { isValidCbe, normaliseCbe } from '../domain/identifiers/cbe';
 import { issueSenderCertificate } from '../pki/dev-pki';
 import { verifyProofCommand } from '../verification/verify-proof-command';
@@ -25,35 +28,58 @@ program
   .command('serve')
   .description('start the service (what `npm start` runs); configured by environment variables, see README')
   .action(async () => {
-    const service = await startService();
-    const { config, pki } = service;
-    const lines = [
-      `RegisteredMail listening on ${service.baseUrl}${SERVICE_PATH}`,
-      `  WSDL:        ${service.baseUrl}${SERVICE_PATH}?wsdl`,
-      `  data:        ${config.dataDir}`,
-    ];
-    if (pki) {
-      lines.push(`  dev PKI:     ${pki.dir} (generated for development: never use it in production)`);
-      lines.push(`  trust:       ${pki.ca.certPemPath}`);
-      for (const sender of pki.senders) {
-        lines.push(
-          `  sender:      ${sender.name} CBE ${sender.cbe}: ${sender.p12Path} (PKCS#12, password ${sender.password}, alias ${sender.name})`,
-        );
-      }
-      lines.push(
-        '  Sign each request with a sender key (WS-Security X.509 token, Timestamp, RSA-SHA256): see README.',
-      );
-    }
-    process.stdout.write(`${lines.join('\n')}\n`);
-    const stop = () => {
-      service.close().then(
-        () => process.exit(0),
-        () => process.exit(1),
-      );
-    };
-    process.once('SIGINT', stop);
-    process.once('SIGTERM', stop);
+    if (cluster.isWorker) return runClusterWorker();
+    return loadConfig().workers > 1 ? serveAsCluster() : serveInOneProcess();
   });
+
+/** RM_WORKERS=1: the whole service in this process. */
+async function serveInOneProcess(): Promise<void> {
+  const service = await startService();
+  process.stdout.write(
+    serviceBanner({
+      baseUrl: service.baseUrl,
+      config: service.config,
+      pki: service.pki,
+      eboxSimulatorUrl: service.eboxSimulator?.url,
+    }),
+  );
+  const stop = () => {
+    service.close().then(
+      () => process.exit(0),
+      () => process.exit(1),
+    );
+  };
+  process.once('SIGINT', stop);
+  process.once('SIGTERM', stop);
+}
+
+/**
+ * RM_WORKERS>1: this process is the primary of RM_WORKERS workers (see startServiceCluster). A first
+ * SIGTERM/SIGINT stops them gracefully (exit 0 when every one exited cleanly); a second ends them at once.
+ */
+async function serveAsCluster(): Promise<void> {
+  const running = await startServiceCluster();
+  process.stdout.write(
+    serviceBanner({
+      baseUrl: running.baseUrl,
+      config: running.config,
+      pki: running.pki,
+      eboxSimulatorUrl: running.eboxSimulator?.url,
+      workerPids: running.workerPids(),
+    }),
+  );
+  let interrupts = 0;
+  const stop = () => {
+    interrupts += 1;
+    if (interrupts > 1) return running.kill();
+    running.close().then(
+      (clean) => process.exit(clean ? 0 : 1),
+      () => process.exit(1),
+    );
+  };
+  process.on('SIGINT', stop);
+  process.on('SIGTERM', stop);
+}
 
 program
   .command('pki')

@@ -1,3 +1,4 @@
+import os from 'node:os';
 import path from 'node:path';
 
 /** How faults are written: the consumer form (`errors/v1`) or the provider form (`errors/serviceprovider/v1`). */
@@ -65,6 +66,11 @@ export interface Config {
   delivery: DeliverySettings;
   operator: OperatorSettings;
   logLevel: string;
+  /**
+   * RM_WORKERS: processes that serve requests (`registered-mail serve` forks them with node:cluster and
+   * supervises them); 1 = one process. Default: the CPUs available (`os.availableParallelism()`).
+   */
+  workers: number;
 }
 
 /** Publication into the e-Box (the outbox worker) and the consultation poller. */
@@ -278,6 +284,16 @@ function positiveInteger(env: NodeJS.ProcessEnv, name: string, fallback: number)
   return value;
 }
 
+/** Beyond this many workers a typo is more likely than a machine that benefits (each holds its own keys). */
+const MAX_WORKERS = 256;
+
+/** RM_WORKERS: 1 to {@link MAX_WORKERS}; the CPUs available when unset. */
+function workerCount(env: NodeJS.ProcessEnv): number {
+  const value = positiveInteger(env, 'RM_WORKERS', os.availableParallelism());
+  if (value > MAX_WORKERS) throw new ConfigError(`RM_WORKERS must be at most ${MAX_WORKERS}`);
+  return value;
+}
+
 function flag(env: NodeJS.ProcessEnv, name: string): boolean {
   const raw = env[name]?.toLowerCase();
   if (raw === undefined || raw === '' || raw === 'false' || raw === '0') return false;
@@ -340,5 +356,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     delivery: deliverySettings(env),
     operator: operatorSettings(env),
     logLevel: optional(env, 'RM_LOG_LEVEL') ?? 'info',
+    workers: workerCount(env),
   };
 }

@@ -1,0 +1,49 @@
+import cluster from 'node:cluster';
+import { loadConfig } from '../config/config';
+import { createLogger } from '../logging/logger';
+import { isWorkerShutdownMessage, type WorkerReadyMessage } from './cluster-messages';
+import { startService, type RunningService } from './start-service';
+
+/**
+ * A cluster worker's part of `registered-mail serve` (see `startServiceCluster`): starts the whole
+ * service on the shared port, tells the primary it is ready, and on the primary's shutdown message (or
+ * SIGTERM/SIGINT, which a terminal sends the whole process group) closes it, letting requests and
+ * publications under way finish, then exits 0 (1 when closing failed). Every log line names the worker
+ * and its pid. A start-up failure rejects (the caller reports it and exits non-zero; the primary sees
+ * a worker that ended before it was ready).
+ */
+export async function runClusterWorker(): Promise<void> {
+  const config = loadConfig();
+  const log = createLogger({ level: config.logLevel }).child({
+    worker: cluster.worker?.id,
+    pid: process.pid,
+  });
+  // Set once started; `stop` may run before that (a signal or the primary's message during start-up).
+  const started: { service?: RunningService } = {};
+  let stopRequested = false;
+  let closing: Promise<void> | undefined;
+  const stop = () => {
+    stopRequested = true;
+    if (started.service === undefined || closing !== undefined) return;
+    closing = started.service.close().then(
+      () => process.exit(0),
+      (error: unknown) => {
+        log.error('closing the service failed', {
+          error: error instanceof Error ? error.message : String(error),
+        });
+        process.exit(1);
+      },
+    );
+  };
+  process.on('message', (message: unknown) => {
+    if (isWorkerShutdownMessage(message)) stop();
+  });
+  process.on('SIGTERM', stop);
+  process.on('SIGINT', stop);
+
+  started.service = await startService({ logger: log });
+  const ready: WorkerReadyMessage = { type: 'registered-mail:ready', baseUrl: started.service.baseUrl };
+  process.send?.(ready);
+  // Asked to stop while starting: stop now that there is something to close.
+  if (stopRequested) stop();
+}
