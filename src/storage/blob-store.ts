@@ -1,5 +1,5 @@
 import { createHash, randomUUID } from 'node:crypto';
-import { createReadStream, type ReadStream } from 'node:fs';
+import { createReadStream, linkSync, mkdirSync, type ReadStream } from 'node:fs';
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import type { StagedContent } from '../domain/model';
@@ -22,7 +22,8 @@ function toHex(address: BlobAddress): string {
   return hex;
 }
 
-async function fsyncPath(target: string): Promise<void> {
+/** fsync of a file's content (its data reaches the disk before a durable name points at it). */
+export async function fsyncFile(target: string): Promise<void> {
   const handle = await fs.open(target, 'r');
   try {
     await handle.sync();
@@ -34,21 +35,39 @@ async function fsyncPath(target: string): Promise<void> {
 /** fsync of a directory makes a new entry in it durable; some platforms refuse it (then best effort). */
 async function fsyncDirectory(directory: string): Promise<void> {
   try {
-    await fsyncPath(directory);
+    await fsyncFile(directory);
   } catch (error) {
     if (!['EISDIR', 'EPERM', 'EINVAL', 'EBADF'].includes(errorCode(error) ?? '')) throw error;
   }
+}
+
+/** A complete, fsynced file in the blob store's temporary directory, about to become a blob. */
+export interface PreparedBlob {
+  /** The temporary file (remove it with {@link BlobStore.removePrepared} once placed or abandoned). */
+  path: string;
+  sha256: Buffer;
+  size: number;
 }
 
 /**
  * Content-addressed storage of every byte array the service keeps (documents, annexes, receipts):
  * `<dataDir>/blobs/ab/cd/<sha256 hex>`. A blob appears atomically (hard link or rename of a complete,
  * fsynced file) and is never modified, so an existing blob is always complete and is kept as it is.
+ *
+ * Making a blob durable takes three steps, in this order: the content is fsynced (before any durable
+ * name points at it), the name is linked, and the directory holding the name is fsynced (with every
+ * directory level created for it). {@link promote} and {@link write} do all three. A caller that places
+ * several blobs inside a database transaction uses {@link prepare} / {@link syncContent} first (the
+ * slow data fsyncs, outside the transaction), then {@link place} (a link, normally no disk wait) and
+ * {@link syncDirectories} once for all of them before its commit.
  */
 export class BlobStore {
   /** `<dataDir>/blobs` */
   readonly root: string;
   private readonly incoming: string;
+  /** The temporary directory is created once per store (and again if someone removed it). */
+  private incomingReady: Promise<unknown> | undefined;
+  private readonly pid = process.pid;
 
   constructor(dataDir: string) {
     this.root = path.join(dataDir, 'blobs');
@@ -79,44 +98,76 @@ export class BlobStore {
    * When the blob already exists it is kept: same address, same bytes. Idempotent.
    */
   async promote(staged: StagedContent): Promise<void> {
-    const target = this.pathOf(staged.sha256);
-    if (await this.has(staged.sha256)) return;
-    await this.ensureDirectory(path.dirname(target));
-    // The content must be on disk before a durable name points at it.
-    await fsyncPath(staged.path);
-    try {
-      await fs.link(staged.path, target);
-    } catch (error) {
-      const code = errorCode(error);
-      if (code === 'EEXIST') return;
-      if (!NO_HARD_LINK_CODES.has(code ?? '')) throw error;
-      await this.copyIntoPlace(staged.path, target);
-    }
-    await fsyncDirectory(path.dirname(target));
+    await this.syncContent(staged.path);
+    const directories = new Set<string>();
+    await this.place(staged.path, staged.sha256, directories);
+    await this.syncDirectories(directories);
   }
 
   /**
-   * Stores small generated content (a receipt) and returns its SHA-256. Written to a temporary file,
-   * fsynced, then linked into place; an existing blob with the same address is kept.
+   * Stores small generated content (a receipt, a proof) and returns its SHA-256. Written to a temporary
+   * file, fsynced, then linked into place; an existing blob with the same address is kept.
    */
   async write(bytes: Buffer): Promise<Buffer> {
-    const sha256 = createHash('sha256').update(bytes).digest();
-    const target = this.pathOf(sha256);
-    if (await this.has(sha256)) return sha256;
-    const temporary = await this.writeTemporary(bytes);
+    const prepared = await this.prepare(bytes);
     try {
-      await this.ensureDirectory(path.dirname(target));
-      await fs.link(temporary, target).catch(async (error: unknown) => {
-        const code = errorCode(error);
-        if (code === 'EEXIST') return;
-        if (!NO_HARD_LINK_CODES.has(code ?? '')) throw error;
-        await fs.rename(temporary, target);
-      });
-      await fsyncDirectory(path.dirname(target));
+      const directories = new Set<string>();
+      await this.place(prepared.path, prepared.sha256, directories);
+      await this.syncDirectories(directories);
     } finally {
-      await fs.rm(temporary, { force: true });
+      await this.removePrepared(prepared);
     }
-    return sha256;
+    return prepared.sha256;
+  }
+
+  /**
+   * First step of a {@link write} done in two: the bytes in a new temporary file, fsynced. Not a blob
+   * yet; {@link place} makes it one, {@link removePrepared} removes the temporary file either way.
+   */
+  async prepare(bytes: Buffer): Promise<PreparedBlob> {
+    const sha256 = createHash('sha256').update(bytes).digest();
+    const temporary = await this.writeTemporary(bytes);
+    return { path: temporary, sha256, size: bytes.length };
+  }
+
+  /** Removes the temporary file of {@link prepare} (a no-op once gone). */
+  async removePrepared(prepared: PreparedBlob): Promise<void> {
+    await fs.unlink(prepared.path).catch((error: unknown) => {
+      if (errorCode(error) !== 'ENOENT') throw error;
+    });
+  }
+
+  /** First step of a promotion done in two: fsyncs a staged file's content. */
+  async syncContent(file: string): Promise<void> {
+    await fsyncFile(file);
+  }
+
+  /**
+   * Gives the complete, fsynced `source` the blob name of `sha256` (kept as it is when the blob exists)
+   * and adds to `directoriesToSync` every directory whose fsync makes that name durable: the blob's
+   * directory always (also when the blob existed: another process may have linked it a moment ago and
+   * not synced yet), and the parent of every directory level created for it.
+   *
+   * The usual case is one synchronous `link()`: a metadata update in the page cache, no wait for the
+   * disk, and no trip through the thread pool while the caller holds the database. Only a missing
+   * directory (`mkdir`) or a file system without hard links (copy) takes longer.
+   */
+  async place(source: string, sha256: BlobAddress, directoriesToSync: Set<string>): Promise<void> {
+    const target = this.pathOf(sha256);
+    const directory = path.dirname(target);
+    try {
+      this.linkOnce(source, target, directoriesToSync);
+    } catch (error) {
+      const code = errorCode(error);
+      if (!NO_HARD_LINK_CODES.has(code ?? '')) throw error;
+      await this.copyIntoPlace(source, target, directoriesToSync);
+    }
+    directoriesToSync.add(directory);
+  }
+
+  /** fsyncs every directory (in parallel): the names placed in them become durable. */
+  async syncDirectories(directories: Iterable<string>): Promise<void> {
+    await Promise.all([...new Set(directories)].map((directory) => fsyncDirectory(directory)));
   }
 
   /** A stream of the blob's bytes; it fails with `ENOENT` when the blob does not exist. */
@@ -147,10 +198,38 @@ export class BlobStore {
     await fs.rm(probe, { force: true });
   }
 
+  /** link(); when the blob's directory is missing, creates it (noting what to sync) and links again. */
+  private linkOnce(source: string, target: string, directoriesToSync: Set<string>): void {
+    try {
+      linkSync(source, target);
+      return;
+    } catch (error) {
+      const code = errorCode(error);
+      if (code === 'EEXIST') return;
+      if (code !== 'ENOENT') throw error;
+    }
+    // ENOENT: the blob's directory is missing (or the source is, and the second link says so).
+    this.createDirectory(path.dirname(target), directoriesToSync);
+    try {
+      linkSync(source, target);
+    } catch (error) {
+      if (errorCode(error) !== 'EEXIST') throw error;
+    }
+  }
+
   private async writeTemporary(bytes: Buffer): Promise<string> {
-    await fs.mkdir(this.incoming, { recursive: true });
-    const temporary = path.join(this.incoming, `${process.pid}-${randomUUID()}`);
-    const handle = await fs.open(temporary, 'wx', 0o444);
+    const temporary = path.join(this.incoming, `${this.pid}-${randomUUID()}`);
+    this.incomingReady ??= fs.mkdir(this.incoming, { recursive: true });
+    await this.incomingReady;
+    let handle: fs.FileHandle;
+    try {
+      handle = await fs.open(temporary, 'wx', 0o444);
+    } catch (error) {
+      if (errorCode(error) !== 'ENOENT') throw error;
+      this.incomingReady = fs.mkdir(this.incoming, { recursive: true });
+      await this.incomingReady;
+      handle = await fs.open(temporary, 'wx', 0o444);
+    }
     try {
       await handle.writeFile(bytes);
       await handle.sync();
@@ -160,12 +239,13 @@ export class BlobStore {
     return temporary;
   }
 
-  private async copyIntoPlace(source: string, target: string): Promise<void> {
-    const temporary = path.join(this.incoming, `${process.pid}-${randomUUID()}`);
+  private async copyIntoPlace(source: string, target: string, directoriesToSync: Set<string>): Promise<void> {
+    const temporary = path.join(this.incoming, `${this.pid}-${randomUUID()}`);
     await fs.mkdir(this.incoming, { recursive: true });
+    this.createDirectory(path.dirname(target), directoriesToSync);
     try {
       await fs.copyFile(source, temporary, fs.constants.COPYFILE_EXCL);
-      await fsyncPath(temporary);
+      await fsyncFile(temporary);
       // rename() replaces an existing target atomically; its bytes would be identical anyway.
       await fs.rename(temporary, target);
     } finally {
@@ -173,16 +253,15 @@ export class BlobStore {
     }
   }
 
-  /** Creates the directory and makes every level it had to create durable in its parent. */
-  private async ensureDirectory(directory: string): Promise<void> {
-    const firstCreated = await fs.mkdir(directory, { recursive: true });
+  /**
+   * Creates the directory (synchronously: rare, and a metadata update) and notes the parent of every
+   * level it had to create, whose fsync makes that level durable.
+   */
+  private createDirectory(directory: string, directoriesToSync: Set<string>): void {
+    const firstCreated = mkdirSync(directory, { recursive: true });
     if (firstCreated === undefined) return;
-    let level = directory;
-    const created: string[] = [];
-    while (level.length >= firstCreated.length) {
-      created.push(level);
-      level = path.dirname(level);
+    for (let level = directory; level.length >= firstCreated.length; level = path.dirname(level)) {
+      directoriesToSync.add(path.dirname(level));
     }
-    for (const each of created) await fsyncDirectory(path.dirname(each));
   }
 }

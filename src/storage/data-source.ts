@@ -37,7 +37,11 @@ interface PragmaTarget {
  * - `journal_mode = WAL`: readers do not block the writer, so several processes can share the file;
  * - `busy_timeout`: a writer waits that long for another process's write lock instead of failing;
  * - `foreign_keys = ON`: files, history and receipts always belong to an existing item;
- * - `synchronous = FULL`: a committed transaction (an issued receipt) survives a power loss.
+ * - `synchronous = NORMAL`: COMMIT writes the WAL without fsync, so it never stalls the event loop on the
+ *   disk (better-sqlite3 is synchronous). A committed transaction survives a crash of the process as
+ *   it is; it survives a power loss once the WAL is fsynced, which every write that is promised to a
+ *   client (an accepted item, a delivery record) awaits through `makeCommitsDurable()` (group commit,
+ *   off the event loop: see wal-durability.ts). WAL with NORMAL never corrupts the database.
  */
 export function createDataSource(options: DatabaseOptions): DataSource {
   const busyTimeoutMs = options.busyTimeoutMs ?? DEFAULT_BUSY_TIMEOUT_MS;
@@ -52,7 +56,7 @@ export function createDataSource(options: DatabaseOptions): DataSource {
       database.pragma('journal_mode = WAL');
       database.pragma(`busy_timeout = ${busyTimeoutMs}`);
       database.pragma('foreign_keys = ON');
-      database.pragma('synchronous = FULL');
+      database.pragma('synchronous = NORMAL');
     },
     entities: [...STORAGE_ENTITIES],
     migrations: [...STORAGE_MIGRATIONS],

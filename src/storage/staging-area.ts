@@ -18,9 +18,12 @@ export interface StageOptions {
 /** Staged session directories of other hosts are removed at startup once they are this old. */
 const FOREIGN_SESSION_MAX_AGE_MS = 24 * 60 * 60 * 1000;
 
-/** `<host>~<pid>~<uuid>`: who owns a session directory, so startup only removes dead processes' ones. */
-function sessionDirectoryName(): string {
-  return `${encodeURIComponent(os.hostname())}~${process.pid}~${randomUUID()}`;
+/**
+ * `<host>~<pid>~<uuid>`: who owns a session directory, so startup only removes dead processes' ones.
+ * The host name and the pid are read once per staging area (each read is a system call).
+ */
+function sessionDirectoryName(owner: string): string {
+  return `${owner}~${randomUUID()}`;
 }
 
 function parseSessionDirectoryName(name: string): { host: string; pid: number } | undefined {
@@ -31,6 +34,10 @@ function parseSessionDirectoryName(name: string): { host: string; pid: number } 
   } catch {
     return undefined;
   }
+}
+
+function ignoreMissing(error: unknown): void {
+  if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
 }
 
 function isProcessAlive(pid: number): boolean {
@@ -57,11 +64,15 @@ export class StagingArea {
     private readonly clock: Clock = systemClock,
   ) {
     this.root = path.join(dataDir, 'staging');
+    this.owner = `${encodeURIComponent(os.hostname())}~${process.pid}`;
   }
+
+  /** `<host>~<pid>` of this process. */
+  private readonly owner: string;
 
   /** A new, empty session; its directory is created on the first {@link StagingSession.stage}. */
   openSession(): StagingSession {
-    return new StagingSession(path.join(this.root, sessionDirectoryName()));
+    return new StagingSession(path.join(this.root, sessionDirectoryName(this.owner)));
   }
 
   /**
@@ -99,6 +110,10 @@ export class StagingArea {
 export class StagingSession {
   private sequence = 0;
   private discarded = false;
+  /** The directory, once created (by the first stage()). */
+  private created: Promise<unknown> | undefined;
+  /** Every file stage() created: discard() removes exactly these, then the directory. */
+  private readonly files: string[] = [];
 
   /** @param directory the session's own directory (created lazily) */
   constructor(readonly directory: string) {}
@@ -113,7 +128,8 @@ export class StagingSession {
     options: StageOptions,
   ): Promise<StagedContent> {
     if (this.discarded) throw new Error('Staging session already discarded');
-    await fs.mkdir(this.directory, { recursive: true });
+    this.created ??= fs.mkdir(this.directory, { recursive: true });
+    await this.created;
     this.sequence += 1;
     const file = path.join(this.directory, `${this.sequence}.part`);
     const sha256 = createHash('sha256');
@@ -141,6 +157,7 @@ export class StagingSession {
     // opened before the copy so that a failing source cannot race the open: the removal below always
     // comes after the file exists and its handle is closed.
     const handle = await fs.open(file, 'wx', 0o444);
+    this.files.push(file);
     try {
       await pipeline(
         source as AsyncIterable<Buffer | Uint8Array | string>,
@@ -161,6 +178,17 @@ export class StagingSession {
    */
   async discard(): Promise<void> {
     this.discarded = true;
-    await fs.rm(this.directory, { recursive: true, force: true });
+    if (this.created === undefined) return;
+    // The files it knows, then the directory: a few system calls instead of a recursive walk.
+    const files = this.files.splice(0);
+    await Promise.all(files.map((file) => fs.unlink(file).catch(ignoreMissing)));
+    try {
+      await fs.rmdir(this.directory);
+    } catch (error) {
+      const code = (error as NodeJS.ErrnoException).code;
+      if (code === 'ENOENT') return;
+      // Something else in the directory (not expected): remove it all, as before.
+      await fs.rm(this.directory, { recursive: true, force: true });
+    }
   }
 }

@@ -10,7 +10,8 @@ import type {
 } from '../domain/model';
 import { ACCEPTED_EVENT } from '../domain/outbox';
 import { RepositoryError } from '../errors/faults';
-import type { BlobStore } from './blob-store';
+import type { BlobStore, PreparedBlob } from './blob-store';
+import { CommitGroup } from './commit-group';
 import {
   ItemFileEntity,
   ItemPublicationEntity,
@@ -82,17 +83,27 @@ function fileRows(item: AcceptedItem): ItemFileEntity[] {
 }
 
 /**
- * The {@link ItemStore} on TypeORM: one transaction per accepted item (its rows and its outbox entry),
- * blobs promoted inside it (after the inserts, so a losing concurrent duplicate fails before touching the
- * blob store). Every access is
- * queued per database file (see `serial-access.ts`) and failures become service errors
+ * The {@link ItemStore} on TypeORM. An accepted item is its rows, its outbox entry and its blobs, stored
+ * all at once or not at all, and durable (against a crash of the process and a power loss) before
+ * {@link TypeormItemStore.accept} resolves, i.e. before the receipt is answered:
+ * 1. outside the database, in parallel with other requests: the receipt's bytes written to a temporary
+ *    file and fsynced, the staged document and annexes fsynced;
+ * 2. with the items of concurrent requests, in one transaction (see `commit-group.ts`), each in its own
+ *    savepoint: the rows, then the blobs named (hard links: after the inserts, so a losing concurrent
+ *    duplicate names no blob), then the blob directories fsynced, then COMMIT;
+ * 3. the WAL fsynced once for the whole group (see `wal-durability.ts`).
+ * Every access is queued per database file (see `serial-access.ts`) and failures become service errors
  * (see `storage-errors.ts`).
  */
 export class TypeormItemStore implements ItemStore {
+  private readonly commits: CommitGroup;
+
   constructor(
     private readonly dataSource: DataSource,
     private readonly blobs: BlobStore,
-  ) {}
+  ) {
+    this.commits = new CommitGroup(dataSource, blobs);
+  }
 
   async findByToken(sender: Sender, token: string): Promise<PriorAcceptance | undefined> {
     if (token === '') return undefined;
@@ -133,47 +144,71 @@ export class TypeormItemStore implements ItemStore {
     if (item.annexes.length !== item.command.annexes.length) {
       throw new RepositoryError({ cause: new Error('Staged annexes do not match the described annexes') });
     }
+    const staged = [item.document, ...item.annexes];
+    let receipt: PreparedBlob | undefined;
     try {
-      await runSerialized(this.dataSource, () =>
-        this.dataSource.transaction(async (manager) => {
-          // The item first: its key and the idempotency key decide who wins, before any blob is touched.
-          await manager.insert(RegisteredMailItemEntity, itemRow(item));
-          await manager.insert(ItemFileEntity, fileRows(item));
-          await manager.insert(ItemStatusHistoryEntity, {
-            ticket: item.ticket,
-            status: 'PENDING',
-            event: ACCEPTED_EVENT,
-            occurredAt: item.acceptedAt,
-            detail: item.requestId === undefined ? null : `request ${item.requestId}`,
-          });
-          // Into the outbox with the item: an accepted item can never be left undelivered.
-          await manager.insert(OutboxEntryEntity, {
-            ticket: item.ticket,
-            acceptedAt: item.acceptedAt,
-            nextAttemptAt: item.acceptedAt,
-            attempts: 0,
-            leaseOwner: null,
-            leaseExpiresAt: null,
-            lastError: null,
-          });
-          const receiptSha256 = await this.blobs.write(item.receipt.content);
-          if (!receiptSha256.equals(item.receipt.contentSha256)) {
-            throw new Error('The issued receipt states another SHA-256 than its content has');
-          }
-          await manager.insert(ItemReceiptEntity, {
-            ticket: item.ticket,
-            contentSha256: receiptSha256.toString('hex'),
-            contentSize: item.receipt.content.length,
-            signature: item.receipt.signature.toString('base64'),
-            issuedAt: item.receipt.issuedAt,
-          });
-          for (const staged of [item.document, ...item.annexes]) await this.blobs.promote(staged);
-        }),
+      // The slow part of making the blobs durable (writing and fsyncing their bytes) comes first, in
+      // parallel with the other requests, and names nothing yet: a request that loses below leaves no blob.
+      [receipt] = await Promise.all([
+        this.blobs.prepare(item.receipt.content),
+        ...staged.map((content) => this.blobs.syncContent(content.path)),
+      ]);
+      if (!receipt.sha256.equals(item.receipt.contentSha256)) {
+        throw new Error('The issued receipt states another SHA-256 than its content has');
+      }
+      const receiptBlob = receipt;
+      await this.commits.submit((manager, directoriesToSync) =>
+        this.insertAccepted(manager, item, receiptBlob, directoriesToSync),
       );
       return { kind: 'accepted' };
     } catch (error) {
       if (!isUniqueViolation(error)) throw toStorageFault(error);
       return this.explainUniqueViolation(item, error);
+    } finally {
+      if (receipt !== undefined) await this.blobs.removePrepared(receipt).catch(() => undefined);
+    }
+  }
+
+  /**
+   * The rows of an accepted item, then its blobs named (receipt, document, annexes): inside the group's
+   * transaction, after the inserts, so a losing concurrent duplicate fails before naming any blob.
+   */
+  private async insertAccepted(
+    manager: EntityManager,
+    item: AcceptedItem,
+    receipt: PreparedBlob,
+    directoriesToSync: Set<string>,
+  ): Promise<void> {
+    // The item first: its key and the idempotency key decide who wins, before any blob is touched.
+    await manager.insert(RegisteredMailItemEntity, itemRow(item));
+    await manager.insert(ItemFileEntity, fileRows(item));
+    await manager.insert(ItemStatusHistoryEntity, {
+      ticket: item.ticket,
+      status: 'PENDING',
+      event: ACCEPTED_EVENT,
+      occurredAt: item.acceptedAt,
+      detail: item.requestId === undefined ? null : `request ${item.requestId}`,
+    });
+    // Into the outbox with the item: an accepted item can never be left undelivered.
+    await manager.insert(OutboxEntryEntity, {
+      ticket: item.ticket,
+      acceptedAt: item.acceptedAt,
+      nextAttemptAt: item.acceptedAt,
+      attempts: 0,
+      leaseOwner: null,
+      leaseExpiresAt: null,
+      lastError: null,
+    });
+    await manager.insert(ItemReceiptEntity, {
+      ticket: item.ticket,
+      contentSha256: receipt.sha256.toString('hex'),
+      contentSize: receipt.size,
+      signature: item.receipt.signature.toString('base64'),
+      issuedAt: item.receipt.issuedAt,
+    });
+    await this.blobs.place(receipt.path, receipt.sha256, directoriesToSync);
+    for (const content of [item.document, ...item.annexes]) {
+      await this.blobs.place(content.path, content.sha256, directoriesToSync);
     }
   }
 

@@ -20,6 +20,7 @@ import {
 import { loadItemFacts } from './item-facts-mapping';
 import { storeProof } from './proof-records';
 import { runSerialized } from './serial-access';
+import { makeCommitsDurable } from './wal-durability';
 import { toStorageFault } from './storage-errors';
 import { timeText } from './time-column';
 
@@ -267,9 +268,17 @@ export class TypeormOutboxStore implements OutboxStore {
     }
   }
 
+  /**
+   * The records of a delivery (published with its proof, deferred, failed, consulted with its proof) are
+   * durable against a power loss before the caller goes on (the WAL group commit of wal-durability.ts).
+   * Claims, leases and consultation bookkeeping (`access`) need not be: a power loss ends every lease,
+   * and an entry whose claim was lost is simply claimed again.
+   */
   private async transaction<T>(work: (manager: EntityManager) => Promise<T>): Promise<T> {
     try {
-      return await runSerialized(this.dataSource, () => this.dataSource.transaction(work));
+      const result = await runSerialized(this.dataSource, () => this.dataSource.transaction(work));
+      await makeCommitsDurable(this.dataSource);
+      return result;
     } catch (error) {
       throw toStorageFault(error);
     }

@@ -28,6 +28,13 @@ export interface ReplayStoreOptions {
  *
  * Every access is queued per database file (`runSerialized`) and failures become service errors
  * (`toStorageFault`: an unavailable database is SOA-02002).
+ *
+ * Durability: an entry is committed before the message is processed, so it survives a crash of the
+ * process. It is not fsynced on its own (`synchronous = NORMAL`, see data-source.ts): the next group
+ * commit of an accepted item fsyncs the WAL, and the WAL is replayed in order, so an item that survives
+ * a power loss has its message's entry too. An entry lost with a power cut is one whose message did not
+ * get an item durably stored (a refused or failed send, or a read such as getStatus): processing such a
+ * message again creates nothing twice.
  */
 export class TypeormReplayStore implements ReplayGuard {
   private readonly purgeIntervalMs: number;
