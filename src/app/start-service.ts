@@ -288,10 +288,15 @@ export async function startService(options: StartOptions = {}): Promise<RunningS
     server,
     delivery,
     async close() {
-      // New connections are refused at once; requests under way finish (idle keep-alive connections
-      // close now), then delivery finishes its publications in flight, then the database closes.
+      // New connections are refused at once; requests under way finish, then delivery finishes its
+      // publications in flight, then the database closes. A keep-alive connection whose request ends
+      // during the wait becomes idle and is closed at the next sweep rather than at its idle timeout.
       await new Promise<void>((resolve) => {
-        server.close(() => resolve());
+        const sweep = setInterval(() => server.closeIdleConnections(), 50);
+        server.close(() => {
+          clearInterval(sweep);
+          resolve();
+        });
         server.closeIdleConnections();
       });
       await delivery.stop();
