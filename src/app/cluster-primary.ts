@@ -59,7 +59,8 @@ async function prepareDataDirectory(config: Config, clock: Clock, log: Logger): 
  * the workers and resolves once every one serves. Each worker runs the whole service (`startService`) on
  * the shared port, with its own delivery worker (outbox claims are leased, so workers never publish one
  * item twice) and its own embedded TSA over the same key (serial numbers are random, 160 bits). SQLite
- * in WAL mode with a busy timeout lets the processes share the database.
+ * in WAL mode lets the processes share the database: readers never wait, and writers take turns at the
+ * primary's write lock (`cluster-write-lock.ts`), with SQLite's busy timeout as the fallback.
  * @throws ConfigError and the like from the one-time work; Error when a worker fails to start (the
  *   others and the simulator are stopped again)
  */

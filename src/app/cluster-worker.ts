@@ -1,7 +1,9 @@
 import cluster from 'node:cluster';
 import { loadConfig } from '../config/config';
 import { createLogger } from '../logging/logger';
+import { useCrossProcessWriteLock } from '../storage/serial-access';
 import { isWorkerShutdownMessage, type WorkerReadyMessage } from './cluster-messages';
+import { clusterWorkerWriteLock } from './cluster-write-lock';
 import { startService, type RunningService } from './start-service';
 
 /**
@@ -9,7 +11,8 @@ import { startService, type RunningService } from './start-service';
  * service on the shared port, tells the primary it is ready, and on the primary's shutdown message (or
  * SIGTERM/SIGINT, which a terminal sends the whole process group) closes it, letting requests and
  * publications under way finish, then exits 0 (1 when closing failed). Every log line names the worker
- * and its pid. A start-up failure rejects (the caller reports it and exits non-zero; the primary sees
+ * and its pid. Its writes to the shared database take the primary's write lock (see
+ * `cluster-write-lock.ts`), so that it never sleeps in SQLite's busy handler. A start-up failure rejects (the caller reports it and exits non-zero; the primary sees
  * a worker that ended before it was ready).
  */
 export async function runClusterWorker(): Promise<void> {
@@ -41,6 +44,7 @@ export async function runClusterWorker(): Promise<void> {
   process.on('SIGTERM', stop);
   process.on('SIGINT', stop);
 
+  useCrossProcessWriteLock(clusterWorkerWriteLock());
   started.service = await startService({ logger: log });
   const ready: WorkerReadyMessage = { type: 'registered-mail:ready', baseUrl: started.service.baseUrl };
   process.send?.(ready);

@@ -1,6 +1,6 @@
 import type { DataSource, EntityManager } from 'typeorm';
 import type { BlobStore } from './blob-store';
-import { runSerialized } from './serial-access';
+import { runSerializedWrite } from './serial-access';
 import { isDatabaseUnavailable } from './storage-errors';
 import { makeCommitsDurable } from './wal-durability';
 
@@ -69,7 +69,7 @@ export class CommitGroup {
     const settlements: Settlement[] = [];
     let groupError: { error: unknown } | undefined;
     try {
-      await runSerialized(this.dataSource, () =>
+      await runSerializedWrite(this.dataSource, () =>
         this.dataSource.transaction(async (manager) => {
           const directoriesToSync = new Set<string>();
           for (const pending of group) {

@@ -8,12 +8,42 @@ import type { DataSource } from 'typeorm';
  *   inside the first, and a plain query issued meanwhile runs inside someone else's transaction.
  * - better-sqlite3 is synchronous: when a second DataSource on the same file in the same process
  *   waits for the write lock (busy_timeout), it blocks the event loop, so the holder can never finish.
- * Every access therefore goes through {@link runSerialized}, queued per database FILE (so two
- * DataSources on one file in one process take turns). Separate processes are coordinated by SQLite's
- * own locking (WAL + busy_timeout). Pool-based drivers (PostgreSQL later) need no queue.
+ * Every access therefore goes through {@link runSerialized} (reads) or {@link runSerializedWrite} (work
+ * that writes), queued per database FILE (so two DataSources on one file in one process take turns).
+ *
+ * Between processes:
+ * - processes with a common coordinator (the cluster's workers, see `src/app/cluster-write-lock.ts`)
+ *   install a {@link CrossProcessWriteLock}: work that writes first takes that lock, so at most one of
+ *   them writes at a time and the others wait for it with a free event loop. Without it, a writer that
+ *   finds the file locked waits inside SQLite's busy handler: a synchronous sleep that blocks the whole
+ *   process (every request it serves) until the other commits;
+ * - any other process on the file (a second service started separately, a tool) is coordinated by
+ *   SQLite's own locking, WAL + busy_timeout, which remains the fallback in every case.
+ * Reads never take the cross-process lock: in WAL mode readers do not wait for writers.
+ * Pool-based drivers (PostgreSQL later) need neither queue nor lock.
  */
 
 const SINGLE_CONNECTION_DRIVERS = new Set(['better-sqlite3', 'sqlite', 'sqljs']);
+
+/**
+ * A write lock shared by several processes on one SQLite file (one holder at a time, first come first
+ * served). {@link acquire} resolves with the function that releases it; the release must be called
+ * exactly once, after the work's COMMIT (or rollback).
+ */
+export interface CrossProcessWriteLock {
+  acquire(): Promise<() => void>;
+}
+
+let crossProcessWriteLock: CrossProcessWriteLock | undefined;
+
+/**
+ * Makes every {@link runSerializedWrite} on a SQLite file in this process take `lock` first (undefined:
+ * none, the default, for a process alone on its database or one without a coordinator). Set it before
+ * the service opens its database.
+ */
+export function useCrossProcessWriteLock(lock: CrossProcessWriteLock | undefined): void {
+  crossProcessWriteLock = lock;
+}
 
 const queuesByFile = new Map<string, Promise<void>>();
 const queuesByDataSource = new WeakMap<DataSource, Promise<void>>();
@@ -25,14 +55,8 @@ function fileOf(dataSource: DataSource): string | undefined {
   return path.resolve(database);
 }
 
-/**
- * Runs `work` once every earlier access to the same single-connection database has finished, and makes
- * later ones wait for it. `work` must not call {@link runSerialized} for the same database (it would
- * wait for itself).
- */
-export async function runSerialized<T>(dataSource: DataSource, work: () => Promise<T>): Promise<T> {
-  if (!SINGLE_CONNECTION_DRIVERS.has(dataSource.options.type)) return work();
-  const file = fileOf(dataSource);
+/** Appends `work` to the in-process queue of the DataSource's database (see the module comment). */
+function enqueue<T>(dataSource: DataSource, file: string | undefined, work: () => Promise<T>): Promise<T> {
   const previous = (file !== undefined ? queuesByFile.get(file) : queuesByDataSource.get(dataSource)) ?? idle;
   const current = previous.then(work);
   // The queue moves on whatever this work's outcome is; the caller sees the outcome through `current`.
@@ -50,4 +74,36 @@ export async function runSerialized<T>(dataSource: DataSource, work: () => Promi
     queuesByDataSource.set(dataSource, tail);
   }
   return current;
+}
+
+/**
+ * Runs `work`, which only reads, once every earlier access to the same single-connection database has
+ * finished, and makes later ones wait for it. Work that writes (even one statement) goes through
+ * {@link runSerializedWrite} instead. `work` must not call {@link runSerialized} or
+ * {@link runSerializedWrite} for the same database (it would wait for itself).
+ */
+export async function runSerialized<T>(dataSource: DataSource, work: () => Promise<T>): Promise<T> {
+  if (!SINGLE_CONNECTION_DRIVERS.has(dataSource.options.type)) return work();
+  return enqueue(dataSource, fileOf(dataSource), work);
+}
+
+/**
+ * As {@link runSerialized}, for work that writes (a write transaction, or statements that each write):
+ * when a {@link CrossProcessWriteLock} is in use, the work takes it before its turn and gives it back
+ * once it has settled (after its COMMIT). The lock is taken BEFORE joining the in-process queue, so that
+ * reads queued meanwhile are not held up by the wait for another process, and so that nothing in the
+ * queue ever waits for the lock (two writes of this process wait at the lock, each for its own turn).
+ */
+export async function runSerializedWrite<T>(dataSource: DataSource, work: () => Promise<T>): Promise<T> {
+  if (!SINGLE_CONNECTION_DRIVERS.has(dataSource.options.type)) return work();
+  const file = fileOf(dataSource);
+  const lock = crossProcessWriteLock;
+  // An in-memory database belongs to this process alone.
+  if (lock === undefined || file === undefined) return enqueue(dataSource, file, work);
+  const release = await lock.acquire();
+  try {
+    return await enqueue(dataSource, file, work);
+  } finally {
+    release();
+  }
 }

@@ -280,6 +280,7 @@ export class TypeormItemStore implements ItemStore {
     throw new RepositoryError({ cause: violation });
   }
 
+  /** Reads (every write of this store is an accept, stored by the commit group). */
   private async access<T>(work: (manager: EntityManager) => Promise<T>): Promise<T> {
     try {
       return await runSerialized(this.dataSource, () => work(this.dataSource.manager));

@@ -19,7 +19,7 @@ import {
 } from './entities';
 import { loadItemFacts } from './item-facts-mapping';
 import { storeProof } from './proof-records';
-import { runSerialized } from './serial-access';
+import { runSerialized, runSerializedWrite } from './serial-access';
 import { makeCommitsDurable } from './wal-durability';
 import { toStorageFault } from './storage-errors';
 import { timeText } from './time-column';
@@ -34,8 +34,9 @@ const NO_DIGITAL_USER_DETAIL =
 /**
  * The {@link OutboxStore} on TypeORM. Claims are compare-and-set UPDATEs whose WHERE repeats the
  * claimable test; every write after a claim starts with a write on the entry conditioned on its owner,
- * and writes nothing else when that affects no row. Every access is queued per database file (see
- * `serial-access.ts`) and failures become service errors (see `storage-errors.ts`).
+ * and writes nothing else when that affects no row. Every access is queued per database file, and
+ * those that write take the cluster's write lock when there is one (`read`, `write` and `transaction`
+ * below; see `serial-access.ts`); failures become service errors (see `storage-errors.ts`).
  *
  * Transactions start with their write (never a read first), so that on SQLite a transaction waits for
  * the write lock (busy timeout) instead of failing to upgrade a stale read snapshot.
@@ -48,7 +49,7 @@ export class TypeormOutboxStore implements OutboxStore {
 
   async claimDue(owner: string, now: Date, leaseExpiresAt: Date, limit: number): Promise<ClaimedItem[]> {
     if (limit <= 0) return [];
-    const candidates = await this.access((manager) =>
+    const candidates = await this.read((manager) =>
       manager
         .createQueryBuilder(OutboxEntryEntity, 'entry')
         .select(['entry.ticket', 'entry.attempts'])
@@ -58,11 +59,13 @@ export class TypeormOutboxStore implements OutboxStore {
         .limit(limit)
         .getMany(),
     );
-    const claimed: OutboxEntryEntity[] = [];
-    for (const candidate of candidates) {
-      // Each claim is its own statement: another worker may have claimed the entry since the SELECT.
-      const result = await this.access((manager) =>
-        manager
+    if (candidates.length === 0) return [];
+    // One turn at the write lock for the batch; each claim is its own statement all the same (no
+    // transaction): another worker may have claimed an entry since the SELECT.
+    const claimed = await this.write(async (manager) => {
+      const won: OutboxEntryEntity[] = [];
+      for (const candidate of candidates) {
+        const result = await manager
           .createQueryBuilder()
           .update(OutboxEntryEntity)
           .set({ leaseOwner: owner, leaseExpiresAt })
@@ -72,12 +75,13 @@ export class TypeormOutboxStore implements OutboxStore {
             attempts: candidate.attempts,
           })
           .andWhere(CLAIMABLE, { now: timeText(now) })
-          .execute(),
-      );
-      if (result.affected === 1) claimed.push(candidate);
-    }
+          .execute();
+        if (result.affected === 1) won.push(candidate);
+      }
+      return won;
+    });
     if (claimed.length === 0) return [];
-    const facts = await this.access((manager) =>
+    const facts = await this.read((manager) =>
       loadItemFacts(
         manager,
         claimed.map((entry) => entry.ticket),
@@ -92,7 +96,7 @@ export class TypeormOutboxStore implements OutboxStore {
   }
 
   async renewLease(ticket: string, owner: string, leaseExpiresAt: Date): Promise<boolean> {
-    const result = await this.access((manager) =>
+    const result = await this.write((manager) =>
       manager.update(OutboxEntryEntity, { ticket, leaseOwner: owner }, { leaseExpiresAt }),
     );
     return result.affected === 1;
@@ -100,7 +104,7 @@ export class TypeormOutboxStore implements OutboxStore {
 
   async releaseClaim(ticket: string, owner: string): Promise<void> {
     // next_attempt_at is left as it was: it had passed when the entry was claimed, so it is due at once.
-    await this.access((manager) =>
+    await this.write((manager) =>
       manager.update(
         OutboxEntryEntity,
         { ticket, leaseOwner: owner },
@@ -179,8 +183,8 @@ export class TypeormOutboxStore implements OutboxStore {
     if (limit <= 0) return [];
     // No transaction: two pollers may list the same item at the same moment, and recordConsulted is
     // once-only anyway. Marking the rows checked is what moves every later call on.
-    const publications = await this.access(async (manager) => {
-      const rows = await manager
+    const publications = await this.read((manager) =>
+      manager
         .createQueryBuilder(ItemPublicationEntity, 'publication')
         .innerJoin(RegisteredMailItemEntity, 'item', 'item.ticket = publication.ticket')
         .where('publication.consultedAt IS NULL')
@@ -191,18 +195,17 @@ export class TypeormOutboxStore implements OutboxStore {
         .addOrderBy('publication.publishedAt', 'ASC')
         .addOrderBy('publication.ticket', 'ASC')
         .limit(limit)
-        .getMany();
-      if (rows.length > 0) {
-        await manager.update(
-          ItemPublicationEntity,
-          { ticket: In(rows.map((row) => row.ticket)) },
-          { consultationCheckedAt: now },
-        );
-      }
-      return rows;
-    });
+        .getMany(),
+    );
     if (publications.length === 0) return [];
-    const facts = await this.access((manager) =>
+    await this.write((manager) =>
+      manager.update(
+        ItemPublicationEntity,
+        { ticket: In(publications.map((publication) => publication.ticket)) },
+        { consultationCheckedAt: now },
+      ),
+    );
+    const facts = await this.read((manager) =>
       loadItemFacts(
         manager,
         publications.map((publication) => publication.ticket),
@@ -235,7 +238,7 @@ export class TypeormOutboxStore implements OutboxStore {
   }
 
   async depth(): Promise<{ count: number; oldestAcceptedAt: Date | undefined }> {
-    const row = await this.access((manager) =>
+    const row = await this.read((manager) =>
       manager
         .createQueryBuilder(OutboxEntryEntity, 'entry')
         .select('COUNT(*)', 'count')
@@ -260,7 +263,8 @@ export class TypeormOutboxStore implements OutboxStore {
     return result.affected === 1;
   }
 
-  private async access<T>(work: (manager: EntityManager) => Promise<T>): Promise<T> {
+  /** Statements that only read. */
+  private async read<T>(work: (manager: EntityManager) => Promise<T>): Promise<T> {
     try {
       return await runSerialized(this.dataSource, () => work(this.dataSource.manager));
     } catch (error) {
@@ -269,14 +273,25 @@ export class TypeormOutboxStore implements OutboxStore {
   }
 
   /**
+   * Statements that write, each committed on its own (claims, leases, consultation bookkeeping). They
+   * need not be durable against a power loss: a power loss ends every lease, an entry whose claim was
+   * lost is simply claimed again, and a lost check mark only makes an item checked again.
+   */
+  private async write<T>(work: (manager: EntityManager) => Promise<T>): Promise<T> {
+    try {
+      return await runSerializedWrite(this.dataSource, () => work(this.dataSource.manager));
+    } catch (error) {
+      throw toStorageFault(error);
+    }
+  }
+
+  /**
    * The records of a delivery (published with its proof, deferred, failed, consulted with its proof) are
    * durable against a power loss before the caller goes on (the WAL group commit of wal-durability.ts).
-   * Claims, leases and consultation bookkeeping (`access`) need not be: a power loss ends every lease,
-   * and an entry whose claim was lost is simply claimed again.
    */
   private async transaction<T>(work: (manager: EntityManager) => Promise<T>): Promise<T> {
     try {
-      const result = await runSerialized(this.dataSource, () => this.dataSource.transaction(work));
+      const result = await runSerializedWrite(this.dataSource, () => this.dataSource.transaction(work));
       await makeCommitsDurable(this.dataSource);
       return result;
     } catch (error) {

@@ -2,7 +2,7 @@ import type { DataSource, EntityManager } from 'typeorm';
 import type { Clock } from '../clock/clock';
 import type { ReplayEntry, ReplayGuard } from '../policy/replay-guard';
 import { ReplayCacheEntryEntity } from './entities';
-import { runSerialized } from './serial-access';
+import { runSerializedWrite } from './serial-access';
 import { isUniqueViolation, toStorageFault } from './storage-errors';
 
 /** How much clock time passes between two purges of expired entries, unless configured otherwise. */
@@ -26,8 +26,9 @@ export interface ReplayStoreOptions {
  * `purgeIntervalMs` of the injected clock's time (no timer: an idle service keeps its few expired rows,
  * which never count).
  *
- * Every access is queued per database file (`runSerialized`) and failures become service errors
- * (`toStorageFault`: an unavailable database is SOA-02002).
+ * Every access writes (a recording, a purge): it is queued per database file and takes the cluster's
+ * write lock when there is one (`runSerializedWrite`); failures become service errors (`toStorageFault`:
+ * an unavailable database is SOA-02002).
  *
  * Durability: an entry is committed before the message is processed, so it survives a crash of the
  * process. It is not fsynced on its own (`synchronous = NORMAL`, see data-source.ts): the next group
@@ -73,7 +74,7 @@ export class TypeormReplayStore implements ReplayGuard {
 
   private async access<T>(work: (manager: EntityManager) => Promise<T>): Promise<T> {
     try {
-      return await runSerialized(this.dataSource, () => work(this.dataSource.manager));
+      return await runSerializedWrite(this.dataSource, () => work(this.dataSource.manager));
     } catch (error) {
       throw toStorageFault(error);
     }

@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import http from 'node:http';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -203,6 +204,47 @@ describeOnLinux('registered-mail serve with RM_WORKERS=2', () => {
     expect(new Set(messages.map((event) => event.message?.idempotencyKey)).size).toBe(expected.length);
   }, 60_000);
 
+  it('many concurrent sends over both workers: none fails, every item is SENT', async () => {
+    // The workers write one at a time (the primary's write lock); none may fail as busy meanwhile.
+    // Fresh connections: sockets kept alive since the first test may be closed by the server's idle timeout
+    // just as they are reused (a client-side "socket hang up" that says nothing about the service).
+    http.globalAgent.destroy();
+    const tokens = Array.from({ length: 64 }, (_, index) => `CLUSTER-LOAD-${String(index).padStart(2, '0')}`);
+    const outcomes = await Promise.allSettled(
+      tokens.map((token) => sendDocument(service.url, sender, token)),
+    );
+    const failures = outcomes.flatMap((outcome) =>
+      outcome.status === 'rejected' ? [String(outcome.reason)] : [],
+    );
+    if (failures.length > 0) {
+      throw new Error(
+        `${failures.length} sends failed: ${failures[0]}\n${service.process.output.slice(-4000)}`,
+      );
+    }
+    const loadTickets = outcomes.flatMap((outcome) =>
+      outcome.status === 'fulfilled' ? [outcome.value] : [],
+    );
+    tokens.forEach((token, index) => tickets.set(token, loadTickets[index]));
+    expect(new Set(loadTickets).size).toBe(tokens.length);
+
+    const dataSource = await openDatabase(dataDir);
+    try {
+      const inList = loadTickets.map((ticket) => `'${ticket}'`).join(', ');
+      await waitFor(
+        'every item of the load to be SENT',
+        async () => {
+          const rows = (await dataSource.query(
+            `SELECT COUNT(*) AS n FROM registered_mail_item WHERE status = 'SENT' AND ticket IN (${inList})`,
+          )) as { n: number }[];
+          return Number(rows[0].n) === loadTickets.length ? true : undefined;
+        },
+        { timeoutMs: DELIVERY_BOUND_MS, details: () => service.process.output.slice(-3000) },
+      );
+    } finally {
+      await dataSource.destroy();
+    }
+  }, 120_000);
+
   it('replaces a worker that dies', async () => {
     const [victim, survivor] = workerPids;
     process.kill(victim, 'SIGKILL');
@@ -235,6 +277,9 @@ describeOnLinux('registered-mail serve with RM_WORKERS=2', () => {
       else expect(String(outcome.reason)).not.toMatch(/HTTP \d/);
     });
     for (const pid of workerPids) expect(() => process.kill(pid, 0)).toThrow();
+    // The workers' writes went through the primary's write lock.
+    const lockLine = logLines(service.process.output).find((line) => line.message === 'database write lock');
+    expect(Number(lockLine?.grants)).toBeGreaterThan(0);
 
     const dataSource = await openDatabase(dataDir);
     try {
