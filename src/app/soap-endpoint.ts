@@ -19,7 +19,6 @@ import { checkMustUnderstand } from '../soap/check-must-understand';
 import { buildFaultDocument } from '../soap/fault-envelope';
 import { selectOperation, type OperationBinding } from '../soap/operation-table';
 import { parseEnvelope, type ParsedEnvelope } from '../soap/parse-envelope';
-import { buildResponseEnvelope } from '../soap/response-envelope';
 import { extractXopIncludes } from '../soap/xop-includes';
 import { serialize } from '../xml/element-builder';
 import type { EnvelopeSigner } from '../wssecurity/sign-envelope';
@@ -46,19 +45,20 @@ export interface SoapEndpointDependencies {
   log: Logger;
   /**
    * Adds the service's signed WS-Security header (Timestamp, token, signature over Body and Timestamp)
-   * to every response and fault envelope before it is serialised.
+   * to every response (`signPayload`) and fault envelope (`sign`, before it is serialised).
    */
-  responseSigner: Pick<EnvelopeSigner, 'sign'>;
+  responseSigner: Pick<EnvelopeSigner, 'sign' | 'signPayload'>;
 }
 
-/** Signs the response envelope, then serialises it once: the bytes sent are the bytes signed. */
+/**
+ * Wraps the payload in its signed envelope, written once as bytes: the bytes sent are the bytes signed
+ * (see {@link EnvelopeSigner.signPayload}).
+ */
 async function encode(
   rendered: RenderedResponse,
   responseSigner: SoapEndpointDependencies['responseSigner'],
 ): Promise<EncodedResponse> {
-  const document = buildResponseEnvelope(rendered.payload);
-  await responseSigner.sign(document);
-  const envelope = serialize(document);
+  const { envelope } = await responseSigner.signPayload(rendered.payload);
   return rendered.attachments.length > 0
     ? multipartSoapResponse(envelope, rendered.attachments)
     : plainSoapResponse(envelope);
@@ -70,7 +70,7 @@ async function encode(
  */
 export async function signedFaultBody(
   document: Document,
-  responseSigner: SoapEndpointDependencies['responseSigner'],
+  responseSigner: Pick<EnvelopeSigner, 'sign'>,
   log: Logger,
 ): Promise<Buffer> {
   try {

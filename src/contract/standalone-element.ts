@@ -1,7 +1,12 @@
-import { XMLSerializer, type Element, type Node } from '@xmldom/xmldom';
+import type { Attr, Comment, Element, Node, ProcessingInstruction, Text } from '@xmldom/xmldom';
 
 const XMLNS_NAMESPACE = 'http://www.w3.org/2000/xmlns/';
+const XML_NAMESPACE = 'http://www.w3.org/XML/1998/namespace';
 const ELEMENT_NODE = 1;
+const TEXT_NODE = 3;
+const CDATA_SECTION_NODE = 4;
+const PROCESSING_INSTRUCTION_NODE = 7;
+const COMMENT_NODE = 8;
 
 /**
  * The namespace declarations in scope at `element` that it inherits from its ancestors (nearest
@@ -23,24 +28,121 @@ function inheritedDeclarations(element: Element): Map<string, string> {
   return found;
 }
 
+const TEXT_SPECIALS = /[&<>\r]/g;
+const ATTRIBUTE_SPECIALS = /[&<>"\r\n\t]/g;
+const ESCAPES: Readonly<Record<string, string>> = {
+  '&': '&amp;',
+  '<': '&lt;',
+  '>': '&gt;',
+  '"': '&quot;',
+  '\r': '&#13;',
+  '\n': '&#10;',
+  '\t': '&#9;',
+};
+const escapeCharacter = (character: string): string => ESCAPES[character];
+
+/** Character data written so that a parser reads back the same characters (carriage returns included). */
+function escapeText(text: string): string {
+  TEXT_SPECIALS.lastIndex = 0;
+  return TEXT_SPECIALS.test(text) ? text.replace(TEXT_SPECIALS, escapeCharacter) : text;
+}
+
+/** An attribute value that survives attribute-value normalisation unchanged (tabs and line ends kept). */
+function escapeAttribute(value: string): string {
+  ATTRIBUTE_SPECIALS.lastIndex = 0;
+  return ATTRIBUTE_SPECIALS.test(value) ? value.replace(ATTRIBUTE_SPECIALS, escapeCharacter) : value;
+}
+
+function isNamespaceDeclaration(attribute: Attr): boolean {
+  return (
+    attribute.namespaceURI === XMLNS_NAMESPACE ||
+    attribute.name === 'xmlns' ||
+    attribute.name.startsWith('xmlns:')
+  );
+}
+
+/**
+ * Writes a subtree as it is in the DOM, namespace declarations as written, and declares whatever an
+ * element or attribute name needs that is not declared in scope with the right URI (a node built with
+ * `createElementNS` carries no `xmlns` attribute). `scope` is prefix → URI of the declarations written
+ * above; it is copied only by an element that changes it.
+ */
+class StandaloneWriter {
+  output = '';
+
+  element(element: Element, scope: ReadonlyMap<string, string>, extra: ReadonlyMap<string, string>): void {
+    let inScope = scope;
+    let declarations = '';
+    const declare = (prefix: string, namespaceURI: string): void => {
+      if (inScope === scope) inScope = new Map(scope);
+      (inScope as Map<string, string>).set(prefix, namespaceURI);
+      declarations +=
+        prefix === ''
+          ? ` xmlns="${escapeAttribute(namespaceURI)}"`
+          : ` xmlns:${prefix}="${escapeAttribute(namespaceURI)}"`;
+    };
+    const attributes = element.attributes;
+    const plain: Attr[] = [];
+    for (let i = 0; i < attributes.length; i += 1) {
+      const attribute = attributes.item(i) as Attr;
+      if (isNamespaceDeclaration(attribute)) {
+        declare(attribute.prefix === 'xmlns' ? (attribute.localName ?? '') : '', attribute.value);
+      } else plain.push(attribute);
+    }
+    for (const [prefix, namespaceURI] of extra) if (!inScope.has(prefix)) declare(prefix, namespaceURI);
+    const ensure = (prefix: string, namespaceURI: string): void => {
+      if (prefix === 'xml' || namespaceURI === XML_NAMESPACE) return;
+      if ((inScope.get(prefix) ?? '') !== namespaceURI) declare(prefix, namespaceURI);
+    };
+    ensure(element.prefix ?? '', element.namespaceURI ?? '');
+    for (const attribute of plain)
+      if (attribute.prefix) ensure(attribute.prefix, attribute.namespaceURI ?? '');
+
+    const tagName = element.tagName;
+    this.output += `<${tagName}${declarations}`;
+    for (const attribute of plain) this.output += ` ${attribute.name}="${escapeAttribute(attribute.value)}"`;
+    if (element.firstChild === null) {
+      this.output += '/>';
+      return;
+    }
+    this.output += '>';
+    for (let child: Node | null = element.firstChild; child !== null; child = child.nextSibling) {
+      if (child.nodeType === ELEMENT_NODE) this.element(child as Element, inScope, NONE);
+      else if (child.nodeType === TEXT_NODE || child.nodeType === CDATA_SECTION_NODE) {
+        this.output += escapeText((child as Text).data);
+      } else if (child.nodeType === PROCESSING_INSTRUCTION_NODE) {
+        const instruction = child as ProcessingInstruction;
+        this.output += `<?${instruction.target}${instruction.data ? ` ${instruction.data}` : ''}?>`;
+      } else if (child.nodeType === COMMENT_NODE) {
+        this.output += `<!--${(child as Comment).data}-->`;
+      }
+    }
+    this.output += `</${tagName}>`;
+  }
+}
+
+const NONE: ReadonlyMap<string, string> = new Map();
+
 /**
  * Serialises one element of a larger document as a document of its own.
  *
  * A serialiser declares the namespaces of element and attribute *names* it writes, but not those used
  * in attribute *values*: `xsi:type="types:Citizen"` on a Body payload usually relies on a prefix declared
  * on the Envelope. So every namespace declaration in scope on the ancestors that the element does not
- * redeclare itself is copied onto the serialised root, and the result means exactly what the element
- * means in place. The original document is left untouched (a detached copy is serialised).
+ * redeclare itself is written on the serialised root, and the result means exactly what the element
+ * means in place: same names, same namespace bindings at every element, same attribute values and
+ * character data (escaped so that a parser reads back exactly the same characters), comments and
+ * processing instructions. The document is only read: nothing is cloned or changed.
  */
 export function serializeStandalone(element: Element): string {
-  const copy = element.cloneNode(true) as Element;
+  const inherited = new Map<string, string>();
   for (const [prefix, uri] of inheritedDeclarations(element)) {
     if (prefix === 'xml' || prefix === 'xmlns') continue;
-    const qualifiedName = prefix === '' ? 'xmlns' : `xmlns:${prefix}`;
-    if (copy.hasAttributeNS(XMLNS_NAMESPACE, prefix === '' ? 'xmlns' : prefix)) continue;
     // An inherited `xmlns=""` on a root is the same as no declaration; an undeclared prefix cannot be.
     if (uri === '') continue;
-    copy.setAttributeNS(XMLNS_NAMESPACE, qualifiedName, uri);
+    inherited.set(prefix, uri);
   }
-  return new XMLSerializer().serializeToString(copy);
+  const writer = new StandaloneWriter();
+  writer.element(element, NONE, inherited);
+  return writer.output;
 }

@@ -2,7 +2,7 @@ import { createHash, randomUUID } from 'node:crypto';
 import type { Document, Element } from '@xmldom/xmldom';
 import type { Clock } from '../clock/clock';
 import type { DocumentSigner } from '../evidence/document-signer';
-import { appendElement } from '../xml/element-builder';
+import { appendElement, serializeElement } from '../xml/element-builder';
 import { DIGEST_ALGORITHM_URIS, EXC_C14N_ALGORITHM, SIGNATURE_ALGORITHM_URIS } from './algorithms';
 import { childElements, isElementNamed } from './dom';
 import { canonicalizeExclusive } from './exclusive-c14n';
@@ -37,6 +37,20 @@ export interface SignedPart {
   element: Element;
   id: string;
   canonical: Buffer;
+}
+
+/** A response envelope signed by {@link EnvelopeSigner.signPayload}, as the bytes to send. */
+export interface SignedEnvelopeBytes {
+  /** The whole envelope, XML declaration included, UTF-8. */
+  envelope: Buffer;
+  /** The `soapenv:Body` (holding the payload), its Id and its exc-c14n bytes (the digest input). */
+  body: SignedPart;
+  /** The Timestamp's Id and exc-c14n bytes, as they appear in the envelope. */
+  timestamp: Omit<SignedPart, 'element'>;
+  /** The `wsu:Id` of the `wsse:BinarySecurityToken`. */
+  tokenId: string;
+  /** The exc-c14n bytes of SignedInfo: what the DocumentSigner signed. */
+  signedInfo: Buffer;
 }
 
 /** What {@link EnvelopeSigner.sign} added to the document. */
@@ -206,6 +220,76 @@ export class EnvelopeSigner {
     );
     return { security, body: signedBody, timestamp: signedTimestamp, tokenId: ids.token };
   }
+
+  /**
+   * Wraps a response payload in a signed SOAP 1.1 envelope and returns its bytes: the same envelope
+   * and signature as {@link sign} on `buildResponseEnvelope(payload)` (Header with the Security block,
+   * Body with a `wsu:Id`), without building the header as a DOM. Only the Body is a DOM (the payload is
+   * moved into it): it is canonicalized for its digest and serialised once, as {@link sign}'s caller
+   * serialises the whole envelope, so a receiver canonicalizes the parsed Body to the digested bytes.
+   * Timestamp and SignedInfo are written directly in their canonical form (every value in them is ours:
+   * Ids, instants, digests, algorithm URIs, the certificate in base64), so what a receiver
+   * canonicalizes is what was digested and signed. One canonicalization, two digests, one signature.
+   * @throws the signer's error when it fails
+   */
+  async signPayload(payload: Element): Promise<SignedEnvelopeBytes> {
+    const document = payload.ownerDocument as Document;
+    const suffix = randomUUID();
+    const ids = { body: `id-${suffix}`, timestamp: `TS-${suffix}`, token: `X509-${suffix}` };
+    const body = document.createElementNS(SOAP11_NS, 'soapenv:Body');
+    declare(body, 'wsu', WSU_NS);
+    setWsuId(body, ids.body);
+    body.appendChild(payload);
+    const bodyCanonical = canonical(body);
+
+    const created = this.clock.now();
+    const expires = new Date(created.getTime() + this.timestampTtlMs);
+    const timestampCanonical = Buffer.from(
+      `<wsu:Timestamp xmlns:wsu="${WSU_NS}" wsu:Id="${ids.timestamp}">` +
+        `<wsu:Created>${created.toISOString()}</wsu:Created><wsu:Expires>${expires.toISOString()}</wsu:Expires>` +
+        '</wsu:Timestamp>',
+      'utf8',
+    );
+    const signedInfo =
+      `<ds:SignedInfo xmlns:ds="${DS_NS}">` +
+      `<ds:CanonicalizationMethod Algorithm="${EXC_C14N_ALGORITHM}"></ds:CanonicalizationMethod>` +
+      `<ds:SignatureMethod Algorithm="${SIGNATURE_ALGORITHM_URIS['rsa-sha256']}"></ds:SignatureMethod>` +
+      canonicalReference(ids.body, bodyCanonical) +
+      canonicalReference(ids.timestamp, timestampCanonical) +
+      '</ds:SignedInfo>';
+    const signatureValue = await this.signer.sign(Buffer.from(signedInfo, 'utf8'));
+
+    const header =
+      `<soapenv:Header><wsse:Security xmlns:wsse="${WSSE_NS}" xmlns:wsu="${WSU_NS}">` +
+      timestampCanonical.toString('utf8') +
+      `<wsse:BinarySecurityToken EncodingType="${BASE64_BINARY_ENCODING}" ValueType="${X509V3_VALUE_TYPE}" wsu:Id="${ids.token}">` +
+      `${this.tokenText}</wsse:BinarySecurityToken>` +
+      `<ds:Signature xmlns:ds="${DS_NS}" Id="SIG-${suffix}">${signedInfo}` +
+      `<ds:SignatureValue>${signatureValue.toString('base64')}</ds:SignatureValue>` +
+      `<ds:KeyInfo><wsse:SecurityTokenReference><wsse:Reference URI="#${ids.token}" ValueType="${X509V3_VALUE_TYPE}"/>` +
+      '</wsse:SecurityTokenReference></ds:KeyInfo></ds:Signature></wsse:Security></soapenv:Header>';
+    const envelope = Buffer.from(
+      `<?xml version="1.0" encoding="UTF-8"?>\n<soapenv:Envelope xmlns:soapenv="${SOAP11_NS}">${header}` +
+        `${serializeElement(body)}</soapenv:Envelope>`,
+      'utf8',
+    );
+    return {
+      envelope,
+      body: { element: body, id: ids.body, canonical: bodyCanonical },
+      timestamp: { id: ids.timestamp, canonical: timestampCanonical },
+      tokenId: ids.token,
+      signedInfo: Buffer.from(signedInfo, 'utf8'),
+    };
+  }
+}
+
+/** A `ds:Reference` to `#id` (one exc-c14n transform, SHA-256) in its canonical form inside SignedInfo. */
+function canonicalReference(id: string, canonicalBytes: Buffer): string {
+  return (
+    `<ds:Reference URI="#${id}"><ds:Transforms><ds:Transform Algorithm="${EXC_C14N_ALGORITHM}"></ds:Transform></ds:Transforms>` +
+    `<ds:DigestMethod Algorithm="${DIGEST_ALGORITHM_URIS.sha256}"></ds:DigestMethod>` +
+    `<ds:DigestValue>${digest(canonicalBytes)}</ds:DigestValue></ds:Reference>`
+  );
 }
 
 /** exc-c14n (no InclusiveNamespaces) of an element in its document, as UTF-8. */

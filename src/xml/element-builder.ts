@@ -56,17 +56,27 @@ function carriageReturnSafe(node: Node): Node | string {
   return data.includes('\r') ? data.replace(/[<>&\r]/g, (character) => TEXT_ESCAPES[character]) : node;
 }
 
+const SERIALIZER_OPTIONS: XMLSerializerOptions = {
+  nodeFilter: carriageReturnSafe as unknown as XMLSerializerOptions['nodeFilter'],
+};
+
+/**
+ * Serialises an element as markup without an XML declaration (declaring the namespaces its names use
+ * that its ancestors would otherwise provide), so that parsing the text gives back the same characters
+ * (carriage returns included).
+ */
+export function serializeElement(element: Element): string {
+  return new XMLSerializer().serializeToString(element, SERIALIZER_OPTIONS);
+}
+
 /**
  * Serialises a document (or element) to UTF-8 bytes with an XML declaration, so that parsing the bytes
  * gives back the same characters (carriage returns included): what a receiver canonicalizes is what was
  * signed.
  */
 export function serialize(node: Document | Element): Buffer {
-  const options: XMLSerializerOptions = {
-    nodeFilter: carriageReturnSafe as unknown as XMLSerializerOptions['nodeFilter'],
-  };
   return Buffer.from(
-    `<?xml version="1.0" encoding="UTF-8"?>\n${new XMLSerializer().serializeToString(node, options)}`,
+    `<?xml version="1.0" encoding="UTF-8"?>\n${new XMLSerializer().serializeToString(node, SERIALIZER_OPTIONS)}`,
     'utf8',
   );
 }

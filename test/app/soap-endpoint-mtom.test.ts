@@ -13,7 +13,9 @@ import { createLogger } from '../../src/logging/logger';
 import type { ParsedEnvelope } from '../../src/soap/parse-envelope';
 import { loadOperationTable, type OperationBinding } from '../../src/soap/operation-table';
 import { XOP_NAMESPACE } from '../../src/soap/xop-includes';
-import type { EnvelopeSigner } from '../../src/wssecurity/sign-envelope';
+import { buildResponseEnvelope } from '../../src/soap/response-envelope';
+import type { EnvelopeSigner, SignedEnvelopeBytes } from '../../src/wssecurity/sign-envelope';
+import { serialize } from '../../src/xml/element-builder';
 import { expectFault } from '../support/fault-assertions';
 import { request } from '../support/raw-http';
 import type { HttpResult } from '../support/soap-client';
@@ -156,7 +158,12 @@ describe('SOAP endpoint with MTOM', () => {
       },
       clock: new ManualClock(new Date('2024-07-01T09:00:00Z')),
       log: createLogger({ silent: true }),
-      responseSigner: { sign: async () => ({}) as Awaited<ReturnType<EnvelopeSigner['sign']>> },
+      // Unsigned envelopes: this test is about the MTOM request path, not about response signatures.
+      responseSigner: {
+        sign: async () => ({}) as Awaited<ReturnType<EnvelopeSigner['sign']>>,
+        signPayload: async (payload) =>
+          ({ envelope: serialize(buildResponseEnvelope(payload)) }) as SignedEnvelopeBytes,
+      },
     });
     const server = http.createServer((incoming, response) => void endpoint(incoming, response));
     servers.push(server);

@@ -1,7 +1,12 @@
 import { spawnSync } from 'node:child_process';
 import { DOMImplementation, DOMParser, XMLSerializer, type Element } from '@xmldom/xmldom';
 import { findAncestorNs } from 'xml-crypto';
-import { ancestorNamespaces, canonicalizeExclusive } from '../../src/wssecurity/exclusive-c14n';
+import type { Node } from '@xmldom/xmldom';
+import {
+  ancestorNamespaces,
+  canonicalizeExclusive,
+  CodePointOrderExclusiveCanonicalization,
+} from '../../src/wssecurity/exclusive-c14n';
 import { NAMESPACE_HEAVY_ENVELOPE } from './wss-test-context';
 
 const XMLLINT = 'xmllint';
@@ -77,5 +82,57 @@ describe('empty text nodes', () => {
     const root = document.documentElement as Element;
     root.appendChild(document.createTextNode(''));
     expect(canonicalizeExclusive(root, [])).toBe('<x:Token xmlns:x="urn:x"></x:Token>');
+  });
+});
+
+/** xml-crypto's renderer with the C14N sort order, used the way SignedXml uses it (on a clone). */
+function xmlCryptoCanonicalization(element: Element, prefixes: string[]): string {
+  const clone = element.cloneNode(true) as Element;
+  for (const binding of ancestorNamespaces(element)) {
+    if (prefixes.includes(binding.prefix)) {
+      clone.setAttributeNS('http://www.w3.org/2000/xmlns/', `xmlns:${binding.prefix}`, binding.namespaceURI);
+    }
+  }
+  return new CodePointOrderExclusiveCanonicalization().processInner(clone as Node, [], '', {}, prefixes);
+}
+
+describe('the direct writer', () => {
+  const DOCUMENTS = [
+    NAMESPACE_HEAVY_ENVELOPE,
+    '<r xmlns="urn:d" xmlns:p="urn:p"><p:q xmlns="" xml:lang="fr" p:at="a&amp;b&#9;&#10;&#13;"><z xmlns:b="urn:b"/><b:y xmlns:b="urn:b2" xmlns:c="urn:c"/></p:q><w xmlns="urn:d"/></r>',
+    '<a xmlns:p="urn:1"><p:b><c xmlns:p="urn:2"><p:d xmlns:p="urn:1"/></c></p:b></a>',
+    '<a xmlns:\u00e9="urn:e" xmlns:\u{1F600}="urn:f" xmlns:\uff21="urn:g"><\u00e9:x \u{1F600}:a="1" \uff21:b="2"/></a>',
+  ];
+  // Prefix lists whose names are not also local names of prefixed attributes (see the next test).
+  const PREFIX_LISTS = [[], ['S'], ['unused', 'v1'], ['p', 'd'], ['ds', 'soapenv', 'y']];
+
+  test('writes what xml-crypto renders on a clone, for every element and prefix list', () => {
+    let compared = 0;
+    for (const xml of DOCUMENTS) {
+      for (const element of elements(parseXml(xml).documentElement!)) {
+        for (const prefixes of PREFIX_LISTS) {
+          expect(canonicalizeExclusive(element, prefixes)).toBe(xmlCryptoCanonicalization(element, prefixes));
+          compared += 1;
+        }
+      }
+    }
+    expect(compared).toBeGreaterThan(50);
+  });
+
+  test('an attribute whose local name is an inclusive prefix declares nothing (xml-crypto 6 invents one)', () => {
+    const document = parseXml('<r xmlns:z="urn:z" xmlns:b="urn:b"><x z:b="2"/></r>');
+    const x = document.getElementsByTagName('x').item(0)!;
+    expect(canonicalizeExclusive(x, ['b'])).toBe('<x xmlns:b="urn:b" xmlns:z="urn:z" z:b="2"></x>');
+    expect(xmlCryptoCanonicalization(x, ['b'])).toContain('xmlns:b="2"');
+  });
+
+  test('leaves the document untouched and orders supplementary-plane prefixes after U+FF21', () => {
+    const xml = DOCUMENTS[3];
+    const document = parseXml(xml);
+    const before = new XMLSerializer().serializeToString(document);
+    expect(canonicalizeExclusive(document.documentElement!, [])).toBe(
+      '<a><\u00e9:x xmlns:\u00e9="urn:e" xmlns:\uff21="urn:g" xmlns:\u{1F600}="urn:f" \u{1F600}:a="1" \uff21:b="2"></\u00e9:x></a>',
+    );
+    expect(new XMLSerializer().serializeToString(document)).toBe(before);
   });
 });

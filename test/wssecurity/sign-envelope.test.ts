@@ -340,3 +340,159 @@ describe('xmlsec1 verifies the signed response', () => {
     });
   }
 });
+
+describe('signPayload: the signed envelope written directly as bytes', () => {
+  const PAYLOADS: Array<[string, () => Element]> = [
+    ['a getStatus response', statusPayload],
+    ['a payload full of namespace declarations, escapes and CDATA', namespaceHeavyPayload],
+    [
+      'a payload with carriage returns in text and CDATA',
+      () => {
+        const payload = statusPayload();
+        const token = payload.getElementsByTagNameNS(NS.types, 'Token').item(0) as Element;
+        token.textContent = 'line one\r\nline two\r';
+        appendElement(payload, NS.types, 'types:Note', (note) =>
+          note.appendChild((note.ownerDocument as Document).createCDATASection('cdata\r<kept>')),
+        );
+        return payload;
+      },
+    ],
+  ];
+
+  async function signedBytes(build: () => Element) {
+    const signed = await signer.signPayload(build());
+    return { xml: signed.envelope.toString('utf8'), signed };
+  }
+
+  test.each(PAYLOADS)('%s: the same header as sign() writes; no mustUnderstand', async (_name, build) => {
+    const { xml } = await signedBytes(build);
+    expect(xml.startsWith('<?xml version="1.0" encoding="UTF-8"?>\n<soapenv:Envelope ')).toBe(true);
+    const envelope = parse(xml);
+    const security = only(envelope.header as Element, WSSE_NS, 'Security');
+    expect(security.hasAttributeNS(SOAP11_NS, 'mustUnderstand')).toBe(false);
+    expect(securityChildren(security)).toEqual(['Timestamp', 'BinarySecurityToken', 'Signature']);
+    const timestamp = only(security, WSU_NS, 'Timestamp');
+    expect(childElements(timestamp).map((element) => [element.localName, element.textContent])).toEqual([
+      ['Created', ctx.clock.now().toISOString()],
+      ['Expires', new Date(ctx.clock.now().getTime() + 300_000).toISOString()],
+    ]);
+    const token = only(security, WSSE_NS, 'BinarySecurityToken');
+    expect(token.getAttribute('ValueType')).toBe(X509V3_VALUE_TYPE);
+    expect(token.getAttribute('EncodingType')).toBe(BASE64_BINARY_ENCODING);
+    expect(Buffer.from(token.textContent ?? '', 'base64').equals(ctx.pki.signer.certificateDer)).toBe(true);
+    const signature = only(security, DS_NS, 'Signature');
+    const algorithms = Array.from(signature.getElementsByTagNameNS(DS_NS, '*'))
+      .filter((element) => element.hasAttribute('Algorithm'))
+      .map((element) => `${element.localName} ${element.getAttribute('Algorithm')}`);
+    expect(algorithms).toEqual([
+      'CanonicalizationMethod http://www.w3.org/2001/10/xml-exc-c14n#',
+      'SignatureMethod http://www.w3.org/2001/04/xmldsig-more#rsa-sha256',
+      'Transform http://www.w3.org/2001/10/xml-exc-c14n#',
+      'DigestMethod http://www.w3.org/2001/04/xmlenc#sha256',
+      'Transform http://www.w3.org/2001/10/xml-exc-c14n#',
+      'DigestMethod http://www.w3.org/2001/04/xmlenc#sha256',
+    ]);
+    const tokenReference = signature.getElementsByTagNameNS(WSSE_NS, 'Reference').item(0);
+    expect(tokenReference?.getAttribute('URI')).toBe(`#${token.getAttributeNS(WSU_NS, 'Id')}`);
+  });
+
+  test.each(PAYLOADS)(
+    '%s: reparsed, Body, Timestamp and SignedInfo canonicalize to the bytes digested and signed',
+    async (_name, build) => {
+      const { xml, signed } = await signedBytes(build);
+      const envelope = parse(xml);
+      const security = only(envelope.header as Element, WSSE_NS, 'Security');
+      const signedInfo = security.getElementsByTagNameNS(DS_NS, 'SignedInfo').item(0) as Element;
+      expect(canonicalizeExclusive(envelope.body, [])).toBe(signed.body.canonical.toString('utf8'));
+      expect(canonicalizeExclusive(only(security, WSU_NS, 'Timestamp'), [])).toBe(
+        signed.timestamp.canonical.toString('utf8'),
+      );
+      expect(canonicalizeExclusive(signedInfo, [])).toBe(signed.signedInfo.toString('utf8'));
+      expect(envelope.body.getAttributeNS(WSU_NS, 'Id')).toBe(signed.body.id);
+      const value = security.getElementsByTagNameNS(DS_NS, 'SignatureValue').item(0)?.textContent ?? '';
+      expect(Buffer.from(value, 'base64').equals(await documentSigner.sign(signed.signedInfo))).toBe(true);
+    },
+  );
+
+  test('the payload reaches the receiver unchanged (carriage returns and escapes included)', async () => {
+    const { xml } = await signedBytes(PAYLOADS[2][1]);
+    const envelope = parse(xml);
+    expect(envelope.payload.getElementsByTagNameNS(NS.types, 'Token').item(0)?.textContent).toBe(
+      'line one\r\nline two\r',
+    );
+    expect(envelope.payload.getElementsByTagNameNS(NS.types, 'Note').item(0)?.textContent).toBe(
+      'cdata\r<kept>',
+    );
+    const heavy = parse((await signedBytes(namespaceHeavyPayload)).xml);
+    expect(canonicalizeExclusive(heavy.payload, [])).toBe(canonicalizeExclusive(namespaceHeavyPayload(), []));
+  });
+
+  test.each(PAYLOADS)('%s: verified by the service processing, by node identity', async (_name, build) => {
+    const { xml, signed } = await signedBytes(build);
+    const envelope = parse(xml);
+    const facts = await processSecurityHeader(envelope);
+    const [header] = facts.securityHeaders;
+    const [signature] = header.signatures;
+    expect(signature.signatureValue).toEqual({ outcome: 'valid' });
+    expect(signature.references.map((reference) => reference.digest)).toEqual([
+      { outcome: 'valid' },
+      { outcome: 'valid' },
+    ]);
+    expect(signature.references[0].element).toBe(envelope.body);
+    expect(signature.references[1].element).toBe(header.timestamps[0].element);
+    expect(signature.references[0].uri).toBe(`#${signed.body.id}`);
+    expect(signature.key.kind === 'token-reference' && signature.key.token).toBe(
+      header.binarySecurityTokens[0],
+    );
+  });
+
+  test.each(PAYLOADS)('%s: one changed byte in the Body breaks the Body digest', async (_name, build) => {
+    const { xml } = await signedBytes(build);
+    const facts = await processSecurityHeader(parse(tamperBody(xml)));
+    const [body, timestamp] = facts.securityHeaders[0].signatures[0].references;
+    expect(body.digest.outcome).toBe('invalid');
+    expect(timestamp.digest).toEqual({ outcome: 'valid' });
+  });
+
+  test('every envelope gets fresh Ids; a failing signer fails the call', async () => {
+    const first = await signer.signPayload(statusPayload());
+    const second = await signer.signPayload(statusPayload());
+    const ids = [first.body.id, first.timestamp.id, first.tokenId, second.body.id, second.timestamp.id];
+    expect(new Set(ids).size).toBe(ids.length);
+    const failing: DocumentSigner = {
+      certificate: documentSigner.certificate,
+      chain: [],
+      sign: () => Promise.reject(new Error('HSM unreachable')),
+    };
+    await expect(
+      new EnvelopeSigner({ signer: failing, clock: ctx.clock }).signPayload(statusPayload()),
+    ).rejects.toThrow('HSM unreachable');
+  });
+
+  const xmlsecTest = testWithTool('xmlsec1', ['--version']);
+  for (const [name, build] of PAYLOADS) {
+    xmlsecTest(`${name}: xmlsec1 verifies both references; a changed Body byte fails`, async () => {
+      const { xml } = await signedBytes(build);
+      const certificate = path.join(dir, 'service.cert.pem');
+      writeFileSync(certificate, new X509Certificate(ctx.pki.signer.certificateDer).toString());
+      const verify = (text: string) => {
+        const input = path.join(dir, 'response-bytes.xml');
+        writeFileSync(input, text);
+        return runStatus('xmlsec1', [
+          '--verify',
+          '--pubkey-cert-pem',
+          certificate,
+          '--id-attr:Id',
+          'Body',
+          '--id-attr:Id',
+          'Timestamp',
+          input,
+        ]);
+      };
+      const result = verify(xml);
+      expect(result.output).toContain('SignedInfo References (ok/all): 2/2');
+      expect(result.status).toBe(0);
+      expect(verify(tamperBody(xml)).status).not.toBe(0);
+    });
+  }
+});
