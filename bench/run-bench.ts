@@ -34,6 +34,7 @@ interface CliOptions {
   keepData: boolean;
   serviceEntry: string;
   profileDir?: string;
+  seedItems: number;
 }
 
 function positiveInteger(value: string): number {
@@ -87,6 +88,12 @@ async function main(): Promise<void> {
     )
     .option('--document-size <size>', 'document of each sendDocument (send, e2e)', size, 1024)
     .option('--size <sizes>', 'large mode: comma-separated document sizes', sizes, sizes('10MiB,100MiB,1GiB'))
+    .option(
+      '--seed-items <n>',
+      'send and status: run each twice, on an empty database and on one seeded with n items',
+      nonNegativeInteger,
+      0,
+    )
     .option('--floor-repetitions <n>', 'repetitions per crypto primitive of the floor', positiveInteger, 200)
     .option('--json <file>', 'where to write the JSON results (default bench/results/<time>-<mode>.json)')
     .option('--work-dir <dir>', 'parent of the temporary data directories and large files', os.tmpdir())
@@ -126,8 +133,12 @@ async function main(): Promise<void> {
   const results: BenchResult[] = [];
   for (const mode of modes) {
     environment.log(`mode ${mode}`);
-    if (mode === 'send') results.push(await runSendMode(environment, loadOptions));
-    if (mode === 'status') results.push(await runStatusMode(environment, loadOptions));
+    // With --seed-items: first on an empty database, then on a seeded one (compared in the report).
+    const databases = options.seedItems > 0 ? [0, options.seedItems] : [0];
+    for (const seedItems of databases) {
+      if (mode === 'send') results.push(await runSendMode(environment, { ...loadOptions, seedItems }));
+      if (mode === 'status') results.push(await runStatusMode(environment, { ...loadOptions, seedItems }));
+    }
     if (mode === 'e2e') results.push(await runEndToEndMode(environment, loadOptions));
     if (mode === 'large') {
       for (const sizeBytes of options.size) {

@@ -1,9 +1,10 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { createReadStream, createWriteStream } from 'node:fs';
+import { open } from 'node:fs/promises';
 import http from 'node:http';
 import { performance } from 'node:perf_hooks';
 import { pipeline } from 'node:stream/promises';
-import { processMemory, resetPeakRss } from './process-stats';
+import { processTreeMemory, resetTreePeakRss, treePeakGrowthBytes } from './process-stats';
 import { SOAP_ACTION, type StreamedSendDocument } from './signed-requests';
 
 /*
@@ -17,8 +18,8 @@ const CHUNK_BYTES = 1024 * 1024;
 const RSS_SAMPLE_MS = 20;
 
 /**
- * Writes `size` pseudo-random bytes to `file` (a PDF header first) and returns their SHA-256 (base64),
- * computed while writing.
+ * Writes `size` pseudo-random bytes to `file` (a PDF header first), fsynced, and returns their SHA-256
+ * (base64), computed while writing.
  */
 export async function writeLargeDocument(file: string, size: number): Promise<string> {
   const hash = createHash('sha256');
@@ -38,6 +39,13 @@ export async function writeLargeDocument(file: string, size: number): Promise<st
     }
   }
   await pipeline(chunks(), out);
+  // On the disk before the upload starts, so that its write-back does not compete with the upload's.
+  const handle = await open(file, 'r');
+  try {
+    await handle.sync();
+  } finally {
+    await handle.close();
+  }
   return hash.digest('base64');
 }
 
@@ -47,11 +55,14 @@ export interface LargeUploadResult {
   /** From the first byte sent to the last byte of the answer. */
   durationMs: number;
   mibPerSecond: number;
-  /** The server's RSS just before the upload. */
+  /** The server's RSS just before the upload (its processes' VmRSS summed: primary and workers). */
   idleRssBytes: number;
-  /** The server's peak RSS during the upload (VmHWM after a reset, or the highest sample). */
+  /** Idle plus growth. */
   peakRssBytes: number;
-  /** Peak minus idle. */
+  /**
+   * Per process, its VmHWM after the upload minus its VmRSS before (the VmHWMs reset just before), summed
+   * over the server's processes; or the highest sampled sum minus the idle one.
+   */
   peakRssGrowthBytes: number;
   /** How the peak was read: `vmhwm` (kernel high-water mark, reset before) or `sampled` (every 20 ms). */
   peakSource: 'vmhwm' | 'sampled';
@@ -69,16 +80,20 @@ export async function uploadLargeDocument(options: {
 }): Promise<LargeUploadResult> {
   const { request } = options;
   const contentLength = request.head.length + options.size + request.tail.length;
-  const idleRssBytes = processMemory(options.serverPid).rssBytes;
-  const hwmReset = resetPeakRss(options.serverPid);
+  const idle = processTreeMemory(options.serverPid);
+  const idleRssBytes = idle.rssBytes;
+  const hwmReset = resetTreePeakRss(idle);
   let sampledPeak = idleRssBytes;
-  const sampler = setInterval(() => {
-    try {
-      sampledPeak = Math.max(sampledPeak, processMemory(options.serverPid).rssBytes);
-    } catch {
-      // the server ended: the request fails and says so
-    }
-  }, RSS_SAMPLE_MS);
+  // Sampling (it walks /proc) only when the kernel's high-water marks cannot be used.
+  const sampler = hwmReset
+    ? undefined
+    : setInterval(() => {
+        try {
+          sampledPeak = Math.max(sampledPeak, processTreeMemory(options.serverPid).rssBytes);
+        } catch {
+          // the server ended: the request fails and says so
+        }
+      }, RSS_SAMPLE_MS);
 
   const started = performance.now();
   try {
@@ -105,8 +120,10 @@ export async function uploadLargeDocument(options: {
       document.pipe(outgoing, { end: false });
     });
     const durationMs = performance.now() - started;
-    const memory = processMemory(options.serverPid);
-    const peakRssBytes = hwmReset ? memory.peakRssBytes : Math.max(sampledPeak, memory.rssBytes);
+    const after = processTreeMemory(options.serverPid);
+    const peakRssBytes = hwmReset
+      ? idleRssBytes + treePeakGrowthBytes(idle, after)
+      : Math.max(sampledPeak, after.rssBytes);
     return {
       status,
       durationMs,

@@ -11,6 +11,7 @@ import {
   waitUntilDelivered,
   type StatusCounts,
 } from './service-database';
+import { seedItems, seedSenderOf, type SeedResult } from './seed-items';
 import { startBenchService, type BenchService } from './service-process';
 import {
   signedGetStatus,
@@ -54,6 +55,11 @@ export interface LoadModeOptions {
   documentBytes: number;
   /** Repetitions per crypto primitive for the floor. */
   floorRepetitions: number;
+  /**
+   * Items seeded into the database before the measured service starts (send and status only; 0 or
+   * undefined: an empty database).
+   */
+  seedItems?: number;
 }
 
 /** Seconds a pre-signed request stays acceptable (its Expires, and the service's maximum Timestamp age). */
@@ -95,6 +101,8 @@ export interface RequestPathResult {
   cryptoFloor: CryptoFloor;
   /** Items in the database afterwards, by status. */
   items: StatusCounts;
+  /** The items seeded before the service started, when there were any. */
+  seed?: SeedResult;
   settings: Record<string, string>;
 }
 
@@ -138,24 +146,42 @@ export interface LargeDocumentResult {
 
 export type BenchResult = RequestPathResult | EndToEndResult | LargeDocumentResult;
 
-/** Starts a service on a fresh data directory, runs `body`, stops it and removes the directory. */
+/**
+ * Starts a service on a fresh data directory, runs `body`, stops it and removes the directory. With
+ * `seedItems`, a first start creates the directory's development PKI and database, the service stops, the
+ * items are seeded (for the PKI's senders), and the measured service starts on that database.
+ */
 async function withService<T>(
   environment: BenchEnvironment,
   settings: Record<string, string>,
-  body: (service: BenchService) => Promise<T>,
+  body: (service: BenchService, seed: SeedResult | undefined) => Promise<T>,
+  seedItemCount = 0,
 ): Promise<T> {
   const dataDir = mkdtempSync(path.join(environment.workDir, 'rm-bench-data-'));
   let service: BenchService | undefined;
-  try {
-    environment.log(`starting the service (data ${dataDir})`);
-    service = await startBenchService({
+  const start = () =>
+    startBenchService({
       entry: environment.serviceEntry,
       cwd: environment.projectRoot,
       dataDir,
       settings,
       nodeArgs: environment.serviceNodeArgs,
     });
-    return await body(service);
+  try {
+    environment.log(`starting the service (data ${dataDir})`);
+    service = await start();
+    let seed: SeedResult | undefined;
+    if (seedItemCount > 0) {
+      const senders = service.senders.map(seedSenderOf);
+      await service.stop();
+      environment.log(`seeding ${seedItemCount} items`);
+      seed = await seedItems(dataDir, { items: seedItemCount, senders, log: environment.log });
+      environment.log(
+        `seeded ${seed.rows} rows in ${(seed.durationMs / 1000).toFixed(1)} s (${Math.round(seed.rowsPerSecond)} rows/s); starting the service again`,
+      );
+      service = await start();
+    }
+    return await body(service, seed);
   } finally {
     await service?.stop();
     if (!environment.keepData) rmSync(dataDir, { recursive: true, force: true });
@@ -220,48 +246,54 @@ export function runSendMode(
   environment: BenchEnvironment,
   options: LoadModeOptions,
 ): Promise<RequestPathResult> {
-  return withService(environment, baseSettings(true), async (service) => {
-    environment.log(`signing ${options.warmup + options.requests} sendDocument requests`);
-    const { value: prepared, ms: presignMs } = timed(() =>
-      presignSends(service, options.warmup + options.requests, options.documentBytes, 'send'),
-    );
-    if (options.warmup > 0) {
-      environment.log(`warm-up: ${options.warmup} requests`);
-      const warmup = await driveLoad({
+  return withService(
+    environment,
+    baseSettings(true),
+    async (service, seed) => {
+      environment.log(`signing ${options.warmup + options.requests} sendDocument requests`);
+      const { value: prepared, ms: presignMs } = timed(() =>
+        presignSends(service, options.warmup + options.requests, options.documentBytes, 'send'),
+      );
+      if (options.warmup > 0) {
+        environment.log(`warm-up: ${options.warmup} requests`);
+        const warmup = await driveLoad({
+          url: service.url,
+          requests: prepared.slice(0, options.warmup),
+          concurrency: options.concurrency,
+        });
+        assertWarmupAnswered('warm-up', warmup);
+      }
+      environment.log(`measuring: ${options.requests} sendDocument at concurrency ${options.concurrency}`);
+      const cpuBefore = processTreeCpuMs(service.pid);
+      const load = await driveLoad({
         url: service.url,
-        requests: prepared.slice(0, options.warmup),
+        requests: prepared.slice(options.warmup),
         concurrency: options.concurrency,
       });
-      assertWarmupAnswered('warm-up', warmup);
-    }
-    environment.log(`measuring: ${options.requests} sendDocument at concurrency ${options.concurrency}`);
-    const cpuBefore = processTreeCpuMs(service.pid);
-    const load = await driveLoad({
-      url: service.url,
-      requests: prepared.slice(options.warmup),
-      concurrency: options.concurrency,
-    });
-    const cpuTotal = processTreeCpuMs(service.pid) - cpuBefore;
-    const sizes = await signedContentSizes(service.dataDir);
-    const cryptoFloor = floorFor(
-      service,
-      { documentBytes: options.documentBytes, receiptBytes: sizes.receiptBytes, evidenceBytes: 0 },
-      options.floorRepetitions,
-    );
-    return {
-      mode: 'send',
-      operation: 'sendDocument',
-      concurrency: options.concurrency,
-      warmup: options.warmup,
-      documentBytes: options.documentBytes,
-      presignMs,
-      load,
-      cpu: serverCpu(cpuTotal, load.requests, cryptoFloor.floorMs.sendDocument),
-      cryptoFloor,
-      items: await countItemsByStatus(service.dataDir),
-      settings: service.settings,
-    };
-  });
+      const cpuTotal = processTreeCpuMs(service.pid) - cpuBefore;
+      const sizes = await signedContentSizes(service.dataDir);
+      const cryptoFloor = floorFor(
+        service,
+        { documentBytes: options.documentBytes, receiptBytes: sizes.receiptBytes, evidenceBytes: 0 },
+        options.floorRepetitions,
+      );
+      return {
+        mode: 'send',
+        operation: 'sendDocument',
+        concurrency: options.concurrency,
+        warmup: options.warmup,
+        documentBytes: options.documentBytes,
+        presignMs,
+        load,
+        cpu: serverCpu(cpuTotal, load.requests, cryptoFloor.floorMs.sendDocument),
+        cryptoFloor,
+        items: await countItemsByStatus(service.dataDir),
+        seed,
+        settings: service.settings,
+      };
+    },
+    options.seedItems,
+  );
 }
 
 /** `status`: getStatus of items created in the warm-up, delivery paused. */
@@ -269,70 +301,76 @@ export function runStatusMode(
   environment: BenchEnvironment,
   options: LoadModeOptions,
 ): Promise<RequestPathResult> {
-  return withService(environment, baseSettings(true), async (service) => {
-    // The items asked about; at least one, so that getStatus always has a ticket to answer.
-    const itemCount = Math.max(1, options.warmup);
-    environment.log(`warm-up: ${itemCount} sendDocument (the items asked about)`);
-    const tickets: string[] = [];
-    const sends = await driveLoad({
-      url: service.url,
-      requests: presignSends(service, itemCount, options.documentBytes, 'status'),
-      concurrency: options.concurrency,
-      onAnswer: (_status, body) => {
-        const ticket = ticketOf(body);
-        if (ticket) tickets.push(ticket);
-      },
-    });
-    assertWarmupAnswered('warm-up sendDocument', sends);
-    if (tickets.length === 0) throw new Error('warm-up: no ticket in the sendDocument answers');
-
-    const sender = service.senders[0];
-    environment.log(`signing ${options.warmup + options.requests} getStatus requests`);
-    const { value: prepared, ms: presignMs } = timed(() =>
-      Array.from({ length: options.warmup + options.requests }, (_, i) =>
-        signedGetStatus(sender, tickets[i % tickets.length], PRESIGNED_VALIDITY_SECONDS),
-      ),
-    );
-    if (options.warmup > 0) {
-      environment.log(`warm-up: ${options.warmup} getStatus`);
-      const warmup = await driveLoad({
+  return withService(
+    environment,
+    baseSettings(true),
+    async (service, seed) => {
+      // The items asked about; at least one, so that getStatus always has a ticket to answer.
+      const itemCount = Math.max(1, options.warmup);
+      environment.log(`warm-up: ${itemCount} sendDocument (the items asked about)`);
+      const tickets: string[] = [];
+      const sends = await driveLoad({
         url: service.url,
-        requests: prepared.slice(0, options.warmup),
+        requests: presignSends(service, itemCount, options.documentBytes, 'status'),
+        concurrency: options.concurrency,
+        onAnswer: (_status, body) => {
+          const ticket = ticketOf(body);
+          if (ticket) tickets.push(ticket);
+        },
+      });
+      assertWarmupAnswered('warm-up sendDocument', sends);
+      if (tickets.length === 0) throw new Error('warm-up: no ticket in the sendDocument answers');
+
+      const sender = service.senders[0];
+      environment.log(`signing ${options.warmup + options.requests} getStatus requests`);
+      const { value: prepared, ms: presignMs } = timed(() =>
+        Array.from({ length: options.warmup + options.requests }, (_, i) =>
+          signedGetStatus(sender, tickets[i % tickets.length], PRESIGNED_VALIDITY_SECONDS),
+        ),
+      );
+      if (options.warmup > 0) {
+        environment.log(`warm-up: ${options.warmup} getStatus`);
+        const warmup = await driveLoad({
+          url: service.url,
+          requests: prepared.slice(0, options.warmup),
+          concurrency: options.concurrency,
+        });
+        assertWarmupAnswered('warm-up getStatus', warmup);
+      }
+      environment.log(`measuring: ${options.requests} getStatus at concurrency ${options.concurrency}`);
+      const cpuBefore = processTreeCpuMs(service.pid);
+      const load = await driveLoad({
+        url: service.url,
+        requests: prepared.slice(options.warmup),
         concurrency: options.concurrency,
       });
-      assertWarmupAnswered('warm-up getStatus', warmup);
-    }
-    environment.log(`measuring: ${options.requests} getStatus at concurrency ${options.concurrency}`);
-    const cpuBefore = processTreeCpuMs(service.pid);
-    const load = await driveLoad({
-      url: service.url,
-      requests: prepared.slice(options.warmup),
-      concurrency: options.concurrency,
-    });
-    const cpuTotal = processTreeCpuMs(service.pid) - cpuBefore;
-    const cryptoFloor = floorFor(
-      service,
-      {
+      const cpuTotal = processTreeCpuMs(service.pid) - cpuBefore;
+      const cryptoFloor = floorFor(
+        service,
+        {
+          documentBytes: options.documentBytes,
+          receiptBytes: (await signedContentSizes(service.dataDir)).receiptBytes,
+          evidenceBytes: 0,
+        },
+        options.floorRepetitions,
+      );
+      return {
+        mode: 'status',
+        operation: 'getStatus',
+        concurrency: options.concurrency,
+        warmup: options.warmup,
         documentBytes: options.documentBytes,
-        receiptBytes: (await signedContentSizes(service.dataDir)).receiptBytes,
-        evidenceBytes: 0,
-      },
-      options.floorRepetitions,
-    );
-    return {
-      mode: 'status',
-      operation: 'getStatus',
-      concurrency: options.concurrency,
-      warmup: options.warmup,
-      documentBytes: options.documentBytes,
-      presignMs,
-      load,
-      cpu: serverCpu(cpuTotal, load.requests, cryptoFloor.floorMs.getStatus),
-      cryptoFloor,
-      items: await countItemsByStatus(service.dataDir),
-      settings: service.settings,
-    };
-  });
+        presignMs,
+        load,
+        cpu: serverCpu(cpuTotal, load.requests, cryptoFloor.floorMs.getStatus),
+        cryptoFloor,
+        items: await countItemsByStatus(service.dataDir),
+        seed,
+        settings: service.settings,
+      };
+    },
+    options.seedItems,
+  );
 }
 
 /** How long delivery may take per item before the end-to-end mode gives up (generous: it is not a target). */

@@ -102,3 +102,51 @@ export function resetPeakRss(pid: number): boolean {
     return false;
   }
 }
+
+/** Resident memory of a process and its descendants (a clustered service: its primary and workers). */
+export interface TreeMemory {
+  /** The processes, each with what {@link processMemory} read. */
+  members: Map<number, ProcessMemory>;
+  /** Sum of their VmRSS. */
+  rssBytes: number;
+}
+
+/** Reads the memory of `pid` and of every descendant (one that ends meanwhile is left out). */
+export function processTreeMemory(pid: number): TreeMemory {
+  const members = new Map<number, ProcessMemory>();
+  let rssBytes = 0;
+  for (const member of [pid, ...descendantsOf(pid)]) {
+    try {
+      const memory = processMemory(member);
+      members.set(member, memory);
+      rssBytes += memory.rssBytes;
+    } catch (error) {
+      if (member === pid) throw error;
+    }
+  }
+  return { members, rssBytes };
+}
+
+/**
+ * {@link resetPeakRss} for every process of the tree.
+ * @returns false when the kernel refused for any of them
+ */
+export function resetTreePeakRss(tree: TreeMemory): boolean {
+  let reset = true;
+  for (const pid of tree.members.keys()) reset = resetPeakRss(pid) && reset;
+  return reset;
+}
+
+/**
+ * How much more resident memory the tree held at its peak than in `before` (read before a phase, just
+ * before its VmHWMs were reset): the sum over the processes of (VmHWM now − VmRSS before). The processes'
+ * peaks need not coincide, so this is an upper bound of the tree's growth; it counts a process that
+ * appeared meanwhile whole.
+ */
+export function treePeakGrowthBytes(before: TreeMemory, after: TreeMemory): number {
+  let growth = 0;
+  for (const [pid, memory] of after.members) {
+    growth += Math.max(0, memory.peakRssBytes - (before.members.get(pid)?.rssBytes ?? 0));
+  }
+  return growth;
+}

@@ -61,7 +61,7 @@ function requestPathRows(results: RequestPathResult[]): string {
       'CPU/floor',
     ],
     results.map((result) => [
-      result.operation,
+      result.seed ? `${result.operation} (${result.seed.items} seeded)` : result.operation,
       String(result.load.requests),
       String(result.load.errors),
       String(result.concurrency),
@@ -73,6 +73,66 @@ function requestPathRows(results: RequestPathResult[]): string {
       fixed(result.cpu.floorMs, 2),
       `${fixed(result.cpu.ratioToFloor, 2)}x`,
     ]),
+  );
+}
+
+/** A change relative to a reference, e.g. `+12.5%`. */
+function relative(value: number, reference: number): string {
+  if (!Number.isFinite(value) || !Number.isFinite(reference) || reference === 0) return '-';
+  const change = ((value - reference) / reference) * 100;
+  return `${change >= 0 ? '+' : ''}${change.toFixed(1)}%`;
+}
+
+/**
+ * Each operation measured on a seeded database against the same operation on an empty one (the run
+ * before it): throughput and latency, and the change.
+ */
+function seededComparisonRows(results: RequestPathResult[]): string {
+  const rows: string[][] = [];
+  for (const seeded of results.filter((result) => result.seed !== undefined)) {
+    const empty = results.find(
+      (result) => result.operation === seeded.operation && result.seed === undefined,
+    );
+    if (!empty) continue;
+    rows.push([
+      seeded.operation,
+      String(seeded.seed?.items ?? 0),
+      fixed(empty.load.throughputPerSecond, 1),
+      fixed(seeded.load.throughputPerSecond, 1),
+      relative(seeded.load.throughputPerSecond, empty.load.throughputPerSecond),
+      fixed(empty.load.latencyMs.p50, 1),
+      fixed(seeded.load.latencyMs.p50, 1),
+      relative(seeded.load.latencyMs.p50, empty.load.latencyMs.p50),
+      fixed(empty.load.latencyMs.p99, 1),
+      fixed(seeded.load.latencyMs.p99, 1),
+      relative(seeded.load.latencyMs.p99, empty.load.latencyMs.p99),
+    ]);
+  }
+  return table(
+    [
+      'operation',
+      'seeded items',
+      'req/s empty',
+      'req/s seeded',
+      'change',
+      'p50 empty',
+      'p50 seeded',
+      'change',
+      'p99 empty',
+      'p99 seeded',
+      'change',
+    ],
+    rows,
+  );
+}
+
+function seedNotes(results: RequestPathResult[]): string[] {
+  return results.flatMap((result) =>
+    result.seed
+      ? [
+          `seeded before ${result.operation}: ${result.seed.items} items, ${result.seed.rows} rows in ${fixed(result.seed.durationMs / 1000, 1)} s (${fixed(result.seed.rowsPerSecond, 0)} rows/s)`,
+        ]
+      : [],
   );
 }
 
@@ -144,6 +204,9 @@ export function formatReport(report: BenchReport): string {
   const sections: string[] = [];
   if (requestPath.length > 0)
     sections.push(`Request path (delivery paused)\n${requestPathRows(requestPath)}`);
+  if (requestPath.some((result) => result.seed !== undefined)) {
+    sections.push(`Seeded database against an empty one\n${seededComparisonRows(requestPath)}`);
+  }
   if (endToEnd.length > 0)
     sections.push(`End to end (delivery running, embedded e-Box simulator)\n${endToEndRows(endToEnd)}`);
   if (large.length > 0) sections.push(`One large document (streamed; delivery paused)\n${largeRows(large)}`);
@@ -157,6 +220,7 @@ export function formatReport(report: BenchReport): string {
     first
       ? `settings: RM_TIMESTAMP_MAX_AGE_SECONDS=${first.settings.RM_TIMESTAMP_MAX_AGE_SECONDS} (requests are signed before the load), RM_LOG_LEVEL=${first.settings.RM_LOG_LEVEL}`
       : '',
+    ...seedNotes(requestPath),
     `command: ${report.command}`,
   ].filter((line) => line !== '');
   return `${sections.join('\n\n')}\n\n${notes.join('\n')}\n`;

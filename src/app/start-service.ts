@@ -268,6 +268,11 @@ export async function startService(options: StartOptions = {}): Promise<RunningS
     },
     timeStamping.embedded ? [{ path: TSA_PATH, post: createTsaHttpHandler(timeStamping.embedded) }] : [],
   );
+  // Clients (Node's agent, JAX-WS) drop idle keep-alive connections after about 5 s, Node's server default
+  // too: with equal timeouts a client may reuse a socket the server is closing ("socket hang up"). The
+  // server waits longer, so the client is always the one that closes an idle connection.
+  server.keepAliveTimeout = 65_000;
+  server.headersTimeout = 66_000;
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(config.port, config.host, () => resolve());

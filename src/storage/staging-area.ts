@@ -2,10 +2,10 @@ import { createHash, randomUUID, type Hash } from 'node:crypto';
 import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { pipeline } from 'node:stream/promises';
 import { systemClock, type Clock } from '../clock/clock';
 import type { StagedContent } from '../domain/model';
 import { MalformedMessageError } from '../errors/faults';
+import { StagedFileWriter } from './staged-file-writer';
 
 /** Options of {@link StagingSession.stage}. */
 export interface StageOptions {
@@ -137,34 +137,29 @@ export class StagingSession {
     const maxBytes = options.maxBytes;
     let size = 0;
 
-    async function* hashing(chunks: AsyncIterable<Buffer | Uint8Array | string>): AsyncGenerator<Buffer> {
-      for await (const chunk of chunks) {
-        const bytes =
-          typeof chunk === 'string'
-            ? Buffer.from(chunk)
-            : Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength);
-        size += bytes.length;
-        if (maxBytes !== undefined && size > maxBytes) {
-          throw new MalformedMessageError(`attachment exceeds the size limit of ${maxBytes} bytes`);
-        }
-        sha256.update(bytes);
-        sha512?.update(bytes);
-        yield bytes;
-      }
-    }
-
     // 0o444: the file becomes an immutable blob by hard link, and a blob is never written again. It is
     // opened before the copy so that a failing source cannot race the open: the removal below always
     // comes after the file exists and its handle is closed.
     const handle = await fs.open(file, 'wx', 0o444);
     this.files.push(file);
+    // Each chunk is hashed on the event loop while the writer has the previous ones written on the
+    // thread pool: the two overlap instead of taking turns, as they did through a 16 KiB write stream.
+    const writer = new StagedFileWriter(handle);
     try {
-      await pipeline(
-        source as AsyncIterable<Buffer | Uint8Array | string>,
-        hashing,
-        handle.createWriteStream(),
-      );
+      for await (const chunk of source as AsyncIterable<Buffer | Uint8Array | string>) {
+        const bytes = typeof chunk === 'string' ? Buffer.from(chunk) : chunk;
+        size += bytes.byteLength;
+        if (maxBytes !== undefined && size > maxBytes) {
+          throw new MalformedMessageError(`attachment exceeds the size limit of ${maxBytes} bytes`);
+        }
+        sha256.update(bytes);
+        sha512?.update(bytes);
+        await writer.write(bytes);
+      }
+      await writer.finish();
+      await handle.close();
     } catch (error) {
+      await writer.settle();
       await handle.close().catch(() => undefined);
       await fs.rm(file, { force: true });
       throw error;

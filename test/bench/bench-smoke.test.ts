@@ -83,8 +83,11 @@ describe('benchmark harness (smoke run, small N)', () => {
     if (workDir) rmSync(workDir, { recursive: true, force: true });
   });
 
+  let emptySend: RequestPathResult | undefined;
+
   it('send: sendDocument with delivery paused, every request answered and its item stored', async () => {
     const result = await runSendMode(environment, SMALL);
+    emptySend = result;
     report.results.push(result);
     expectRequestPathFigures(result);
     expect(result.operation).toBe('sendDocument');
@@ -144,6 +147,33 @@ describe('benchmark harness (smoke run, small N)', () => {
     expect(written.results).toHaveLength(4);
     expect(written.machine.cpus).toBeGreaterThan(0);
   });
+
+  it('send on a seeded database: the items are seeded before the service starts, and compared', async () => {
+    const seedItems = 300;
+    const result = await runSendMode(environment, { ...SMALL, seedItems });
+    expectRequestPathFigures(result);
+    expect(result.seed).toMatchObject({ items: seedItems });
+    const seed = result.seed as NonNullable<RequestPathResult['seed']>;
+    expect(seed.rowsByTable).toMatchObject({
+      registered_mail_item: seedItems,
+      item_receipt: seedItems,
+    });
+    expect(seed.rowsByTable.item_status_history).toBeGreaterThan(seedItems);
+    expect(seed.rowsByTable.item_proof).toBeGreaterThan(0);
+    expect(seed.rowsByTable.outbox_entry).toBe(seed.itemsByStatus.PENDING);
+    expectPositive({ rowsPerSecond: seed.rowsPerSecond });
+    // The seeded items are there beside the measured ones, in every status.
+    const measured = SMALL.warmup + SMALL.requests;
+    expect(result.items).toEqual({
+      PENDING: measured + seed.itemsByStatus.PENDING,
+      SENT: seed.itemsByStatus.SENT,
+      ERROR: seed.itemsByStatus.ERROR,
+    });
+    // Compared with the empty database's run of the first test (the table needs both).
+    const text = formatReport({ ...report, results: [...(emptySend ? [emptySend] : []), result] });
+    if (emptySend) expect(text).toContain('Seeded database against an empty one');
+    expect(text).toContain(`sendDocument (${seedItems} seeded)`);
+  }, 120_000);
 });
 
 describe('benchmark helpers', () => {

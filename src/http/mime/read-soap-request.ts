@@ -151,13 +151,27 @@ export async function readSoapRequest(
   });
   request.pipe(parser);
   const parts = parser[Symbol.asyncIterator]();
+  /** The part being read (its stream is what a consumer waits on). */
+  let currentPart: Multipart.FileStream | undefined;
+  // pipe() forwards no end when the client goes away mid-body: without this, whoever reads the part
+  // (staging a document) would wait forever, holding its file.
+  request.on('close', () => {
+    if (request.complete) return;
+    const error = new MalformedMessageError('the connection closed before the end of the request');
+    failure ??= error;
+    currentPart?.destroy(failure);
+    parser.destroy(failure);
+  });
 
   async function nextPart(): Promise<Multipart.FileStream | undefined> {
     if (failure) throw failure;
     try {
       const result = await parts.next();
       if (failure) throw failure;
-      return result.done ? undefined : (result.value as Multipart.FileStream);
+      currentPart = result.done ? undefined : (result.value as Multipart.FileStream);
+      // Failures reach the consumer through its read and `failure`; never as an unhandled 'error'.
+      currentPart?.on('error', () => undefined);
+      return currentPart;
     } catch (error) {
       throw failure ?? limitError(error, limits);
     }
@@ -195,7 +209,6 @@ export async function readSoapRequest(
       const part = await nextPart();
       if (!part) return undefined;
       checkEncoding(part);
-      part.on('error', () => undefined); // reported through `failure` and the consumer's read
       return {
         contentId: contentIdFromHeader(header(part, 'content-id')),
         contentType: part.info.contentType,

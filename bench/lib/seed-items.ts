@@ -1,0 +1,430 @@
+import { createHash, randomBytes, X509Certificate } from 'node:crypto';
+import { performance } from 'node:perf_hooks';
+import type { DataSource, EntityTarget, ObjectLiteral } from 'typeorm';
+import { ACCEPTED_EVENT, DELIVERY_EVENTS } from '../../src/domain/outbox';
+import { TICKET_ALPHABET, TICKET_LENGTH } from '../../src/domain/ticket-generator';
+import { BlobStore } from '../../src/storage/blob-store';
+import { openDatabase } from '../../src/storage/data-source';
+import {
+  ItemFileEntity,
+  ItemProofEntity,
+  ItemPublicationEntity,
+  ItemReceiptEntity,
+  ItemStatusHistoryEntity,
+  OutboxEntryEntity,
+  RegisteredMailItemEntity,
+  ReplayCacheEntryEntity,
+} from '../../src/storage/entities';
+import { BENCH_RECIPIENT_INSS } from './signed-requests';
+
+/*
+ * Fills a service's database with items, as if it had served for a while, before the service starts:
+ * through the storage layer's entities, not through the service's API (a million signed requests would
+ * take hours). The database is opened (and migrated) by the storage layer; each entity's INSERT is built
+ * from its TypeORM metadata (table, columns, value transformers, the driver's conversions), prepared once
+ * and run on the driver's connection, many rows per statement and one transaction per batch of items:
+ * TypeORM's query builder does the same with far more work per row (about 20 000 rows/s here).
+ *
+ * Every item gets the rows the service writes for it: the item, its document (and for a share an annex),
+ * its history, its receipt; then, by its fate, an outbox entry (still PENDING), a publication and a
+ * ProofOfDispatch (SENT; for a share also CONSULTED with a proof of consultation) or a failure (ERROR).
+ * The replay cache gets unexpired entries for a tenth of the items (messages within their Timestamp's
+ * age). Items belong to the given senders in turn. The blob store is content-addressed, so all items
+ * share one document, one annex, one receipt and one evidence blob: what the database holds is real,
+ * the bytes are the same.
+ */
+
+/** Whose items: a sender as its certificate identifies it. */
+export interface SeedSender {
+  cbe: string;
+  /** The CN of its certificate (the service's `Sender.applicationId`). */
+  applicationId: string;
+}
+
+/** What {@link seedItems} does. */
+export interface SeedOptions {
+  items: number;
+  senders: readonly SeedSender[];
+  /** Items per transaction (default 10 000). */
+  itemsPerTransaction?: number;
+  /** Progress lines. */
+  log?: (line: string) => void;
+  /** The clock of the rows: seeded items were accepted during the year before this time. */
+  now?: Date;
+}
+
+/** What was seeded, and how fast. */
+export interface SeedResult {
+  items: number;
+  /** Rows inserted, every table. */
+  rows: number;
+  rowsByTable: Record<string, number>;
+  /** Items by status. */
+  itemsByStatus: Record<string, number>;
+  durationMs: number;
+  rowsPerSecond: number;
+}
+
+/** The share of items still in the outbox (the most recent ones), and of items that failed. */
+const PENDING_SHARE = 0.01;
+const ERROR_SHARE = 0.01;
+/** Of the SENT items, the share whose recipient consulted them. */
+const CONSULTED_SHARE = 0.3;
+/** The share of items with one annex. */
+const ANNEX_SHARE = 0.2;
+/** Replay cache entries per item. */
+const REPLAY_SHARE = 0.1;
+const DAY_MS = 24 * 60 * 60 * 1000;
+/** SQLite allows 32 766 bound parameters per statement: rows per INSERT stay below that. */
+const MAX_PARAMETERS_PER_STATEMENT = 30_000;
+
+/** The shared blobs every seeded item refers to. */
+interface SharedBlobs {
+  document: { sha256Hex: string; sha256Base64: string; size: number };
+  annex: { sha256Hex: string; sha256Base64: string; size: number };
+  receipt: { sha256Hex: string; size: number };
+  evidence: { sha256Hex: string; size: number };
+  /** A base64 CMS-sized signature (about what a CAdES-T detached SignedData weighs). */
+  signature: string;
+}
+
+async function writeSharedBlobs(dataDir: string): Promise<SharedBlobs> {
+  const blobs = new BlobStore(dataDir);
+  const put = async (bytes: Buffer) => {
+    const sha256 = await blobs.write(bytes);
+    return {
+      sha256Hex: sha256.toString('hex'),
+      sha256Base64: createHash('sha256').update(bytes).digest('base64'),
+      size: bytes.length,
+    };
+  };
+  const pdf = (label: string, size: number) =>
+    Buffer.concat([
+      Buffer.from(`%PDF-1.4\n% seeded ${label}\n`),
+      randomBytes(size),
+      Buffer.from('\n%%EOF\n'),
+    ]);
+  return {
+    document: await put(pdf('document', 8 * 1024)),
+    annex: await put(pdf('annex', 4 * 1024)),
+    receipt: await put(Buffer.from(`<Receipt>${'seeded receipt '.repeat(100)}</Receipt>`)),
+    evidence: await put(Buffer.from(`<Evidence>${'seeded evidence '.repeat(100)}</Evidence>`)),
+    signature: randomBytes(4200).toString('base64'),
+  };
+}
+
+/** 13 symbols of the ticket alphabet from a counter, scrambled so that keys arrive in random order. */
+function seededTicket(index: number, salt: Buffer): string {
+  const digest = createHash('sha256').update(salt).update(String(index)).digest();
+  let ticket = '';
+  for (let i = 0; i < TICKET_LENGTH; i += 1) ticket += TICKET_ALPHABET[digest[i] % TICKET_ALPHABET.length];
+  return ticket;
+}
+
+type Fate = 'PENDING' | 'ERROR' | 'SENT' | 'CONSULTED';
+
+/** Oldest first: the last items are still pending, a few in between failed. */
+function fateOf(index: number, items: number): Fate {
+  if (index >= items - Math.ceil(items * PENDING_SHARE)) return 'PENDING';
+  if (index % Math.round(1 / ERROR_SHARE) === 7) return 'ERROR';
+  return index % 10 < CONSULTED_SHARE * 10 ? 'CONSULTED' : 'SENT';
+}
+
+/** The rows of a batch, by entity. */
+class BatchRows {
+  readonly items: RegisteredMailItemEntity[] = [];
+  readonly files: ItemFileEntity[] = [];
+  readonly history: Omit<ItemStatusHistoryEntity, 'id'>[] = [];
+  readonly receipts: ItemReceiptEntity[] = [];
+  readonly outbox: OutboxEntryEntity[] = [];
+  readonly publications: ItemPublicationEntity[] = [];
+  readonly proofs: ItemProofEntity[] = [];
+  readonly replay: ReplayCacheEntryEntity[] = [];
+}
+
+function addItem(
+  rows: BatchRows,
+  index: number,
+  options: { items: number; senders: readonly SeedSender[]; now: Date; salt: Buffer; blobs: SharedBlobs },
+): Fate {
+  const { items, senders, now, salt, blobs } = options;
+  const ticket = seededTicket(index, salt);
+  const sender = senders[index % senders.length];
+  // Spread over the year before now, in index order.
+  const acceptedAt = new Date(now.getTime() - 365 * DAY_MS + Math.floor((index / items) * 365 * DAY_MS));
+  const sentAt = new Date(acceptedAt.getTime() + 2_000);
+  const consultedAt = new Date(acceptedAt.getTime() + 3 * DAY_MS);
+  const fate = fateOf(index, items);
+  const status = fate === 'CONSULTED' ? 'SENT' : fate;
+  const token = `seed-${salt.toString('hex').slice(0, 8)}-${index}`;
+  rows.items.push({
+    ticket,
+    token,
+    idempotencyToken: token,
+    senderCbe: sender.cbe,
+    senderApplicationId: sender.applicationId,
+    recipientKind: 'citizen',
+    recipientId: BENCH_RECIPIENT_INSS,
+    recipientQualityCode: 'CITIZEN',
+    checkEboxStatus: 'BYPASS',
+    meta: '[]',
+    status,
+    requestFingerprint: createHash('sha256').update(ticket).digest('hex'),
+    acceptedAt,
+    updatedAt: status === 'PENDING' ? acceptedAt : fate === 'CONSULTED' ? consultedAt : sentAt,
+  });
+  rows.files.push({
+    ticket,
+    position: 0,
+    role: 'DOCUMENT',
+    title: `Seeded document ${index}`,
+    digestMethod: 'SHA-256',
+    digestValue: blobs.document.sha256Base64,
+    downloadFileName: `document-${index}.pdf`,
+    mime: 'application/pdf',
+    documentType: 'EDER501',
+    language: 'fr',
+    size: blobs.document.size,
+    blobSha256: blobs.document.sha256Hex,
+  });
+  if (index % Math.round(1 / ANNEX_SHARE) === 3) {
+    rows.files.push({
+      ticket,
+      position: 1,
+      role: 'ANNEX',
+      title: `Seeded annex ${index}`,
+      digestMethod: 'SHA-256',
+      digestValue: blobs.annex.sha256Base64,
+      downloadFileName: `annex-${index}.pdf`,
+      mime: 'application/pdf',
+      documentType: null,
+      language: null,
+      size: blobs.annex.size,
+      blobSha256: blobs.annex.sha256Hex,
+    });
+  }
+  rows.history.push({
+    ticket,
+    status: 'PENDING',
+    event: ACCEPTED_EVENT,
+    occurredAt: acceptedAt,
+    detail: `request seed-${index}`,
+  });
+  rows.receipts.push({
+    ticket,
+    contentSha256: blobs.receipt.sha256Hex,
+    contentSize: blobs.receipt.size,
+    signature: blobs.signature,
+    issuedAt: acceptedAt,
+  });
+  if (fate === 'PENDING') {
+    rows.outbox.push({
+      ticket,
+      acceptedAt,
+      nextAttemptAt: acceptedAt,
+      attempts: 0,
+      leaseOwner: null,
+      leaseExpiresAt: null,
+      lastError: null,
+    });
+  } else if (fate === 'ERROR') {
+    rows.history.push({
+      ticket,
+      status: 'ERROR',
+      event: DELIVERY_EVENTS.publicationFailed,
+      occurredAt: sentAt,
+      detail: 'seeded: the e-Box refused the message',
+    });
+  } else {
+    const eboxMessageId = `seed-message-${index}`;
+    rows.publications.push({
+      ticket,
+      eboxMessageId,
+      publishedAt: sentAt,
+      noDigitalUser: false,
+      consultedAt: fate === 'CONSULTED' ? consultedAt : null,
+      consultationCheckedAt: fate === 'CONSULTED' ? consultedAt : sentAt,
+    });
+    const proof = (kind: 'DISPATCH' | 'CONSULTATION', issuedAt: Date): ItemProofEntity => ({
+      ticket,
+      kind,
+      evidenceId: `seed-${kind.toLowerCase()}-${index}`,
+      contentSha256: blobs.evidence.sha256Hex,
+      contentSize: blobs.evidence.size,
+      signature: blobs.signature,
+      issuedAt,
+    });
+    rows.proofs.push(proof('DISPATCH', sentAt));
+    rows.history.push({
+      ticket,
+      status: 'SENT',
+      event: DELIVERY_EVENTS.published,
+      occurredAt: sentAt,
+      detail: `e-Box message ${eboxMessageId}`,
+    });
+    if (fate === 'CONSULTED') {
+      rows.proofs.push(proof('CONSULTATION', consultedAt));
+      rows.history.push({
+        ticket,
+        status: 'SENT',
+        event: DELIVERY_EVENTS.consulted,
+        occurredAt: consultedAt,
+        detail: null,
+      });
+    }
+  }
+  if (index % Math.round(1 / REPLAY_SHARE) === 0) {
+    rows.replay.push({
+      messageKey: createHash('sha256').update(salt).update(`replay ${index}`).digest('hex'),
+      // Unexpired (seen within the last Timestamp age), so no purge removes them during the run.
+      expiresAt: new Date(now.getTime() + DAY_MS),
+      seenAt: now,
+    });
+  }
+  return fate;
+}
+
+/** The part of better-sqlite3's connection the seeding uses. */
+interface SqliteConnection {
+  prepare(sql: string): { run(...parameters: unknown[]): unknown };
+  transaction(work: () => void): () => void;
+}
+
+/** The part of TypeORM's driver that turns an entity value into what the column stores. */
+interface PersistingDriver {
+  preparePersistentValue(value: unknown, column: unknown): unknown;
+  databaseConnection: SqliteConnection;
+}
+
+/**
+ * Inserts rows of one entity: one multi-row INSERT per {@link rowsPerStatement} rows, from the entity's
+ * metadata (generated columns, e.g. the history's id, are left to the database).
+ */
+class EntityInserter {
+  private readonly columns;
+  private readonly rowsPerStatement: number;
+  private readonly statements = new Map<number, { run(...parameters: unknown[]): unknown }>();
+  readonly tableName: string;
+
+  constructor(
+    private readonly dataSource: DataSource,
+    entity: EntityTarget<ObjectLiteral>,
+  ) {
+    const metadata = dataSource.getMetadata(entity);
+    this.tableName = metadata.tableName;
+    this.columns = metadata.columns.filter((column) => !column.isGenerated);
+    this.rowsPerStatement = Math.max(1, Math.floor(MAX_PARAMETERS_PER_STATEMENT / this.columns.length));
+  }
+
+  insert(rows: readonly ObjectLiteral[]): void {
+    const driver = this.dataSource.driver as unknown as PersistingDriver;
+    for (let start = 0; start < rows.length; start += this.rowsPerStatement) {
+      const slice = rows.slice(start, start + this.rowsPerStatement);
+      const parameters: unknown[] = [];
+      for (const row of slice) {
+        for (const column of this.columns) {
+          parameters.push(driver.preparePersistentValue(column.getEntityValue(row), column));
+        }
+      }
+      this.statement(slice.length).run(...parameters);
+    }
+  }
+
+  private statement(rowCount: number): { run(...parameters: unknown[]): unknown } {
+    let statement = this.statements.get(rowCount);
+    if (!statement) {
+      const names = this.columns.map((column) => `"${column.databaseName}"`).join(', ');
+      const placeholders = `(${this.columns.map(() => '?').join(', ')})`;
+      const values = Array.from({ length: rowCount }, () => placeholders).join(', ');
+      const driver = this.dataSource.driver as unknown as PersistingDriver;
+      statement = driver.databaseConnection.prepare(
+        `INSERT INTO "${this.tableName}" (${names}) VALUES ${values}`,
+      );
+      this.statements.set(rowCount, statement);
+    }
+    return statement;
+  }
+}
+
+/**
+ * Opens the database of `dataDir` (migrating it when new), seeds `options.items` items and closes it.
+ * Call it while no service uses the directory.
+ */
+export async function seedItems(dataDir: string, options: SeedOptions): Promise<SeedResult> {
+  if (options.senders.length === 0) throw new Error('seeding needs at least one sender');
+  const started = performance.now();
+  const blobs = await writeSharedBlobs(dataDir);
+  const dataSource = await openDatabase(dataDir);
+  const now = options.now ?? new Date();
+  const salt = randomBytes(8);
+  const perTransaction = options.itemsPerTransaction ?? 10_000;
+  const tables: [keyof BatchRows, EntityInserter][] = (
+    [
+      ['items', RegisteredMailItemEntity],
+      ['files', ItemFileEntity],
+      ['history', ItemStatusHistoryEntity],
+      ['receipts', ItemReceiptEntity],
+      ['outbox', OutboxEntryEntity],
+      ['publications', ItemPublicationEntity],
+      ['proofs', ItemProofEntity],
+      ['replay', ReplayCacheEntryEntity],
+    ] as [keyof BatchRows, EntityTarget<ObjectLiteral>][]
+  ).map(([key, entity]) => [key, new EntityInserter(dataSource, entity)]);
+  const connection = (dataSource.driver as unknown as PersistingDriver).databaseConnection;
+  // Tickets are random keys: a larger page cache than the default 2 MiB keeps the indexes' pages at hand.
+  await dataSource.query('PRAGMA cache_size = -262144');
+  const rowsByTable: Record<string, number> = {};
+  const itemsByStatus: Record<string, number> = {};
+  let rows = 0;
+  let lastLog = performance.now();
+  try {
+    for (let first = 0; first < options.items; first += perTransaction) {
+      const batch = new BatchRows();
+      const end = Math.min(options.items, first + perTransaction);
+      for (let index = first; index < end; index += 1) {
+        const fate = addItem(batch, index, {
+          items: options.items,
+          senders: options.senders,
+          now,
+          salt,
+          blobs,
+        });
+        const status = fate === 'CONSULTED' ? 'SENT' : fate;
+        itemsByStatus[status] = (itemsByStatus[status] ?? 0) + 1;
+      }
+      connection.transaction(() => {
+        for (const [key, inserter] of tables) inserter.insert(batch[key]);
+      })();
+      for (const [key, inserter] of tables) {
+        const table = inserter.tableName;
+        rowsByTable[table] = (rowsByTable[table] ?? 0) + batch[key].length;
+        rows += batch[key].length;
+      }
+      if (options.log && (performance.now() - lastLog > 5_000 || end === options.items)) {
+        lastLog = performance.now();
+        const seconds = (lastLog - started) / 1000;
+        options.log(`seeded ${end} of ${options.items} items (${Math.round(rows / seconds)} rows/s)`);
+      }
+    }
+    await dataSource.query('PRAGMA wal_checkpoint(TRUNCATE)');
+  } finally {
+    await dataSource.destroy();
+  }
+  const durationMs = performance.now() - started;
+  return {
+    items: options.items,
+    rows,
+    rowsByTable,
+    itemsByStatus,
+    durationMs,
+    rowsPerSecond: (rows * 1000) / durationMs,
+  };
+}
+
+/** The {@link SeedSender} of a certificate: the CBE the dev PKI states and the certificate's CN. */
+export function seedSenderOf(sender: { cbe: string; certPem: string }): SeedSender {
+  const subject = new X509Certificate(sender.certPem).subject;
+  const commonName = /^CN=(.*)$/m.exec(subject)?.[1];
+  if (!commonName) throw new Error('the sender certificate has no CN');
+  return { cbe: sender.cbe, applicationId: commonName };
+}
