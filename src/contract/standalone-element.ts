@@ -1,4 +1,5 @@
 import type { Attr, Comment, Element, Node, ProcessingInstruction, Text } from '@xmldom/xmldom';
+import { escapeXmlAttribute, escapeXmlText, isNamespaceDeclaration } from '../xml/xml-escape';
 
 const XMLNS_NAMESPACE = 'http://www.w3.org/2000/xmlns/';
 const XML_NAMESPACE = 'http://www.w3.org/XML/1998/namespace';
@@ -28,39 +29,6 @@ function inheritedDeclarations(element: Element): Map<string, string> {
   return found;
 }
 
-const TEXT_SPECIALS = /[&<>\r]/g;
-const ATTRIBUTE_SPECIALS = /[&<>"\r\n\t]/g;
-const ESCAPES: Readonly<Record<string, string>> = {
-  '&': '&amp;',
-  '<': '&lt;',
-  '>': '&gt;',
-  '"': '&quot;',
-  '\r': '&#13;',
-  '\n': '&#10;',
-  '\t': '&#9;',
-};
-const escapeCharacter = (character: string): string => ESCAPES[character];
-
-/** Character data written so that a parser reads back the same characters (carriage returns included). */
-function escapeText(text: string): string {
-  TEXT_SPECIALS.lastIndex = 0;
-  return TEXT_SPECIALS.test(text) ? text.replace(TEXT_SPECIALS, escapeCharacter) : text;
-}
-
-/** An attribute value that survives attribute-value normalisation unchanged (tabs and line ends kept). */
-function escapeAttribute(value: string): string {
-  ATTRIBUTE_SPECIALS.lastIndex = 0;
-  return ATTRIBUTE_SPECIALS.test(value) ? value.replace(ATTRIBUTE_SPECIALS, escapeCharacter) : value;
-}
-
-function isNamespaceDeclaration(attribute: Attr): boolean {
-  return (
-    attribute.namespaceURI === XMLNS_NAMESPACE ||
-    attribute.name === 'xmlns' ||
-    attribute.name.startsWith('xmlns:')
-  );
-}
-
 /**
  * Writes a subtree as it is in the DOM, namespace declarations as written, and declares whatever an
  * element or attribute name needs that is not declared in scope with the right URI (a node built with
@@ -78,8 +46,8 @@ class StandaloneWriter {
       (inScope as Map<string, string>).set(prefix, namespaceURI);
       declarations +=
         prefix === ''
-          ? ` xmlns="${escapeAttribute(namespaceURI)}"`
-          : ` xmlns:${prefix}="${escapeAttribute(namespaceURI)}"`;
+          ? ` xmlns="${escapeXmlAttribute(namespaceURI)}"`
+          : ` xmlns:${prefix}="${escapeXmlAttribute(namespaceURI)}"`;
     };
     const attributes = element.attributes;
     const plain: Attr[] = [];
@@ -100,7 +68,8 @@ class StandaloneWriter {
 
     const tagName = element.tagName;
     this.output += `<${tagName}${declarations}`;
-    for (const attribute of plain) this.output += ` ${attribute.name}="${escapeAttribute(attribute.value)}"`;
+    for (const attribute of plain)
+      this.output += ` ${attribute.name}="${escapeXmlAttribute(attribute.value)}"`;
     if (element.firstChild === null) {
       this.output += '/>';
       return;
@@ -109,7 +78,7 @@ class StandaloneWriter {
     for (let child: Node | null = element.firstChild; child !== null; child = child.nextSibling) {
       if (child.nodeType === ELEMENT_NODE) this.element(child as Element, inScope, NONE);
       else if (child.nodeType === TEXT_NODE || child.nodeType === CDATA_SECTION_NODE) {
-        this.output += escapeText((child as Text).data);
+        this.output += escapeXmlText((child as Text).data);
       } else if (child.nodeType === PROCESSING_INSTRUCTION_NODE) {
         const instruction = child as ProcessingInstruction;
         this.output += `<?${instruction.target}${instruction.data ? ` ${instruction.data}` : ''}?>`;

@@ -1,7 +1,7 @@
 import type { Attr, Element, ProcessingInstruction, Text } from '@xmldom/xmldom';
 import { ExclusiveCanonicalization } from 'xml-crypto';
 import { CDATA_SECTION_NODE, isElement, TEXT_NODE } from './dom';
-import { XMLNS_NS } from './namespaces';
+import { escapeXmlAttribute, escapeXmlText, isNamespaceDeclaration } from '../xml/xml-escape';
 
 /** A namespace binding in scope of an element. */
 interface NamespaceBinding {
@@ -120,38 +120,6 @@ function compareByCodePoint(left: string, right: string): number {
   return left.length - right.length;
 }
 
-const TEXT_SPECIALS = /[&<>\r]/g;
-const ATTRIBUTE_SPECIALS = /[&<"\r\n\t]/g;
-const ESCAPES: Readonly<Record<string, string>> = {
-  '&': '&amp;',
-  '<': '&lt;',
-  '>': '&gt;',
-  '"': '&quot;',
-  '\r': '&#xD;',
-  '\n': '&#xA;',
-  '\t': '&#x9;',
-};
-const escapeCharacter = (character: string): string => ESCAPES[character];
-
-/** Text as C14N writes it: `&`, `<`, `>` and carriage return escaped. */
-function escapeText(text: string): string {
-  TEXT_SPECIALS.lastIndex = 0;
-  return TEXT_SPECIALS.test(text) ? text.replace(TEXT_SPECIALS, escapeCharacter) : text;
-}
-
-/** An attribute (or namespace) value as C14N writes it: `&`, `<`, `"`, CR, LF and TAB escaped. */
-function escapeAttribute(value: string): string {
-  ATTRIBUTE_SPECIALS.lastIndex = 0;
-  return ATTRIBUTE_SPECIALS.test(value) ? value.replace(ATTRIBUTE_SPECIALS, escapeCharacter) : value;
-}
-
-/** Whether an attribute is a namespace declaration (`xmlns` or `xmlns:p`), not a real attribute. */
-function isNamespaceDeclaration(attribute: Attr): boolean {
-  return (
-    attribute.namespaceURI === XMLNS_NS || attribute.name === 'xmlns' || attribute.name.startsWith('xmlns:')
-  );
-}
-
 /**
  * The namespace prefixes rendered by the output ancestors (prefix → URI, nearest wins) and the default
  * namespace they rendered. Shared between siblings; copied only by an element that renders something.
@@ -204,7 +172,7 @@ class ExclusiveCanonicalWriter {
     if (ownPrefix) render(ownPrefix, element.namespaceURI ?? '');
     else if ((element.namespaceURI ?? '') !== defaultNamespace) {
       defaultNamespace = element.namespaceURI ?? '';
-      head = ` xmlns="${escapeAttribute(defaultNamespace)}"`;
+      head = ` xmlns="${escapeXmlAttribute(defaultNamespace)}"`;
     }
     for (const binding of inherited) render(binding.prefix, binding.namespaceURI);
 
@@ -228,7 +196,7 @@ class ExclusiveCanonicalWriter {
     this.output += `<${tagName}${head}`;
     if (declarations.length > 1) declarations.sort((a, b) => compareByCodePoint(a.prefix, b.prefix));
     for (const { prefix, namespaceURI } of declarations) {
-      this.output += ` xmlns:${prefix}="${escapeAttribute(namespaceURI)}"`;
+      this.output += ` xmlns:${prefix}="${escapeXmlAttribute(namespaceURI)}"`;
     }
     if (attributes.length > 1) {
       attributes.sort(
@@ -238,7 +206,7 @@ class ExclusiveCanonicalWriter {
       );
     }
     for (const attribute of attributes)
-      this.output += ` ${attribute.name}="${escapeAttribute(attribute.value)}"`;
+      this.output += ` ${attribute.name}="${escapeXmlAttribute(attribute.value)}"`;
     this.output += '>';
 
     const childScope: RenderedScope =
@@ -252,7 +220,7 @@ class ExclusiveCanonicalWriter {
           break;
         case TEXT_NODE:
         case CDATA_SECTION_NODE:
-          this.output += escapeText((child as Text).data);
+          this.output += escapeXmlText((child as Text).data);
           break;
         case COMMENT_NODE:
           break;
