@@ -233,12 +233,31 @@ function floorFor(
   });
 }
 
-function assertWarmupAnswered(phase: string, load: LoadResult): void {
+/** Sends requests that are not measured (the JIT and the caches warm up); any failure stops the run. */
+async function warmUp(
+  service: BenchService,
+  requests: PreparedRequest[],
+  concurrency: number,
+  phase: string,
+  onAnswer?: (status: number, body: string) => void,
+): Promise<void> {
+  const load = await driveLoad({ url: service.url, requests, concurrency, onAnswer });
   if (load.errors > 0) {
     throw new Error(
       `${phase}: ${load.errors} of ${load.requests} requests failed ${JSON.stringify(load.statuses)}`,
     );
   }
+}
+
+/** Drives the measured requests; `cpuTotal` is what the service's process tree spent meanwhile. */
+async function measureLoad(
+  service: BenchService,
+  requests: PreparedRequest[],
+  concurrency: number,
+): Promise<{ load: LoadResult; cpuTotal: number }> {
+  const cpuBefore = processTreeCpuMs(service.pid);
+  const load = await driveLoad({ url: service.url, requests, concurrency });
+  return { load, cpuTotal: processTreeCpuMs(service.pid) - cpuBefore };
 }
 
 /** `send`: sendDocument with a small document, delivery paused. */
@@ -256,21 +275,14 @@ export function runSendMode(
       );
       if (options.warmup > 0) {
         environment.log(`warm-up: ${options.warmup} requests`);
-        const warmup = await driveLoad({
-          url: service.url,
-          requests: prepared.slice(0, options.warmup),
-          concurrency: options.concurrency,
-        });
-        assertWarmupAnswered('warm-up', warmup);
+        await warmUp(service, prepared.slice(0, options.warmup), options.concurrency, 'warm-up');
       }
       environment.log(`measuring: ${options.requests} sendDocument at concurrency ${options.concurrency}`);
-      const cpuBefore = processTreeCpuMs(service.pid);
-      const load = await driveLoad({
-        url: service.url,
-        requests: prepared.slice(options.warmup),
-        concurrency: options.concurrency,
-      });
-      const cpuTotal = processTreeCpuMs(service.pid) - cpuBefore;
+      const { load, cpuTotal } = await measureLoad(
+        service,
+        prepared.slice(options.warmup),
+        options.concurrency,
+      );
       const sizes = await signedContentSizes(service.dataDir);
       const cryptoFloor = floorFor(
         service,
@@ -309,16 +321,16 @@ export function runStatusMode(
       const itemCount = Math.max(1, options.warmup);
       environment.log(`warm-up: ${itemCount} sendDocument (the items asked about)`);
       const tickets: string[] = [];
-      const sends = await driveLoad({
-        url: service.url,
-        requests: presignSends(service, itemCount, options.documentBytes, 'status'),
-        concurrency: options.concurrency,
-        onAnswer: (_status, body) => {
+      await warmUp(
+        service,
+        presignSends(service, itemCount, options.documentBytes, 'status'),
+        options.concurrency,
+        'warm-up sendDocument',
+        (_status, body) => {
           const ticket = ticketOf(body);
           if (ticket) tickets.push(ticket);
         },
-      });
-      assertWarmupAnswered('warm-up sendDocument', sends);
+      );
       if (tickets.length === 0) throw new Error('warm-up: no ticket in the sendDocument answers');
 
       const sender = service.senders[0];
@@ -330,21 +342,14 @@ export function runStatusMode(
       );
       if (options.warmup > 0) {
         environment.log(`warm-up: ${options.warmup} getStatus`);
-        const warmup = await driveLoad({
-          url: service.url,
-          requests: prepared.slice(0, options.warmup),
-          concurrency: options.concurrency,
-        });
-        assertWarmupAnswered('warm-up getStatus', warmup);
+        await warmUp(service, prepared.slice(0, options.warmup), options.concurrency, 'warm-up getStatus');
       }
       environment.log(`measuring: ${options.requests} getStatus at concurrency ${options.concurrency}`);
-      const cpuBefore = processTreeCpuMs(service.pid);
-      const load = await driveLoad({
-        url: service.url,
-        requests: prepared.slice(options.warmup),
-        concurrency: options.concurrency,
-      });
-      const cpuTotal = processTreeCpuMs(service.pid) - cpuBefore;
+      const { load, cpuTotal } = await measureLoad(
+        service,
+        prepared.slice(options.warmup),
+        options.concurrency,
+      );
       const cryptoFloor = floorFor(
         service,
         {
@@ -393,12 +398,7 @@ export function runEndToEndMode(
     const timeoutFor = (items: number) => 60_000 + items * DELIVERY_TIMEOUT_MS_PER_ITEM;
     if (options.warmup > 0) {
       environment.log(`warm-up: ${options.warmup} items, sent and delivered`);
-      const warmup = await driveLoad({
-        url: service.url,
-        requests: prepared.slice(0, options.warmup),
-        concurrency: options.concurrency,
-      });
-      assertWarmupAnswered('warm-up', warmup);
+      await warmUp(service, prepared.slice(0, options.warmup), options.concurrency, 'warm-up');
       await waitUntilDelivered(service.dataDir, options.warmup, { timeoutMs: timeoutFor(options.warmup) });
     }
     environment.log(`measuring: ${options.requests} items at concurrency ${options.concurrency}, until SENT`);
@@ -469,14 +469,7 @@ export async function runLargeMode(
       );
       // A few small requests first, so that the upload does not pay for the service's first request.
       environment.log(`warm-up: ${LARGE_MODE_WARMUP} small sendDocument`);
-      assertWarmupAnswered(
-        'warm-up',
-        await driveLoad({
-          url: service.url,
-          requests: presignSends(service, LARGE_MODE_WARMUP, 1024, 'large-warmup'),
-          concurrency: 2,
-        }),
-      );
+      await warmUp(service, presignSends(service, LARGE_MODE_WARMUP, 1024, 'large-warmup'), 2, 'warm-up');
       environment.log(`uploading it`);
       const cpuBefore = processTreeCpuMs(service.pid);
       const upload = await uploadLargeDocument({

@@ -1,10 +1,8 @@
-import { randomUUID } from 'node:crypto';
 import http from 'node:http';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { DOMParser } from '@xmldom/xmldom';
-import type { DataSource } from 'typeorm';
 import { openDatabase } from '../../src/storage/data-source';
 import {
   describeExit,
@@ -17,7 +15,7 @@ import {
 } from '../support/child-processes';
 import { buildSwaRequest, parseResponse, post } from '../support/soap-client';
 import { partsOf, samplePdf, sendDocumentEnvelope, type SendDocumentSpec } from '../support/v1-requests';
-import { signEnvelope } from '../support/wss-signer';
+import { countsByTicket, devSender, parentPid, signNow, type SenderKey } from '../support/process-client';
 
 /*
  * `registered-mail serve` with RM_WORKERS=2, as a user runs it (a real process tree: the primary and two
@@ -28,34 +26,6 @@ import { signEnvelope } from '../support/wss-signer';
 const T = 'http://socialsecurity.be/registeredmail/types/v1';
 const SEND_BOUND_MS = 30_000;
 const DELIVERY_BOUND_MS = 30_000;
-
-interface SenderKey {
-  keyPem: string;
-  certPem: string;
-}
-
-function devSender(dataDir: string): SenderKey {
-  const stem = path.join(dataDir, 'dev-pki', 'senders', 'dev-sender-1');
-  return {
-    keyPem: readFileSync(`${stem}.key.pem`, 'utf8'),
-    certPem: readFileSync(`${stem}.cert.pem`, 'utf8'),
-  };
-}
-
-/** Signs now, with fresh Ids. */
-function sign(envelope: string, sender: SenderKey): string {
-  const unique = randomUUID();
-  return signEnvelope(envelope, {
-    ...sender,
-    created: new Date(),
-    ids: {
-      body: `id-${unique}`,
-      timestamp: `TS-${unique}`,
-      token: `X509-${unique}`,
-      signature: `SIG-${unique}`,
-    },
-  });
-}
 
 function itemSpec(token: string): SendDocumentSpec {
   return {
@@ -69,7 +39,7 @@ function itemSpec(token: string): SendDocumentSpec {
 /** sendDocument; resolves with the receipt's ticket. @throws Error on anything but a receipt for the Token */
 async function sendDocument(url: string, sender: SenderKey, token: string): Promise<string> {
   const spec = itemSpec(token);
-  const request = buildSwaRequest(sign(sendDocumentEnvelope(spec), sender), partsOf(spec));
+  const request = buildSwaRequest(signNow(sendDocumentEnvelope(spec), sender), partsOf(spec));
   const result = await post(url, request.body, { 'Content-Type': request.contentType, SOAPAction: '""' });
   if (result.status !== 200)
     throw new Error(`HTTP ${result.status}: ${result.body.toString().slice(0, 300)}`);
@@ -93,21 +63,10 @@ function logLines(output: string): Record<string, unknown>[] {
     });
 }
 
-/** The parent pid of a running process (field 4 of /proc/<pid>/stat). */
-function parentPid(pid: number): number {
-  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-  return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
-}
-
 /** One environment variable of a running process, from /proc/<pid>/environ. */
 function environmentOf(pid: number, name: string): string | undefined {
   const entries = readFileSync(`/proc/${pid}/environ`, 'utf8').split('\0');
   return entries.find((entry) => entry.startsWith(`${name}=`))?.slice(name.length + 1);
-}
-
-async function countsByTicket(dataSource: DataSource, sql: string): Promise<Map<string, number>> {
-  const rows = (await dataSource.query(sql)) as { ticket: string; n: number }[];
-  return new Map(rows.map((row) => [row.ticket, Number(row.n)]));
 }
 
 const describeOnLinux = process.platform === 'linux' ? describe : describe.skip;

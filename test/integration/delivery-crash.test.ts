@@ -1,9 +1,8 @@
-import { createHash, randomUUID } from 'node:crypto';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { DOMParser, type Document, type Element } from '@xmldom/xmldom';
-import type { DataSource } from 'typeorm';
 import { openDatabase } from '../../src/storage/data-source';
 import {
   delay,
@@ -18,6 +17,7 @@ import {
   type ServiceProcess,
 } from '../support/child-processes';
 import { opensslCmsVerify, testWithTool } from '../support/external-tools';
+import { countsByTicket, devSender, parentPid, signNow, type SenderKey } from '../support/process-client';
 import { buildSwaRequest, get, parseResponse, post, type HttpResult } from '../support/soap-client';
 import {
   getStatusEnvelope,
@@ -26,7 +26,6 @@ import {
   sendDocumentEnvelope,
   type SendDocumentSpec,
 } from '../support/v1-requests';
-import { signEnvelope } from '../support/wss-signer';
 
 /*
  * Crash safety of delivery (issue 5), with every party a real process:
@@ -75,37 +74,8 @@ const SERVICE_ENV = {
 /* A v1 client over HTTP, signing with the dev sender's key on the real clock                       */
 /* ---------------------------------------------------------------------------------------------- */
 
-interface SenderKey {
-  keyPem: string;
-  certPem: string;
-}
-
-/** dev-sender-1's key and certificate in a data directory's dev PKI (src/pki/dev-pki.ts). */
-function devSender(dataDir: string): SenderKey {
-  const stem = path.join(dataDir, 'dev-pki', 'senders', 'dev-sender-1');
-  return {
-    keyPem: readFileSync(`${stem}.key.pem`, 'utf8'),
-    certPem: readFileSync(`${stem}.cert.pem`, 'utf8'),
-  };
-}
-
 function devCaFile(dataDir: string): string {
   return path.join(dataDir, 'dev-pki', 'ca', 'root-ca.cert.pem');
-}
-
-/** Signs as a WSS4J client does, now, with fresh Ids (a retry is a new message, not a replay). */
-function sign(envelope: string, sender: SenderKey): string {
-  const unique = randomUUID();
-  return signEnvelope(envelope, {
-    ...sender,
-    created: new Date(),
-    ids: {
-      body: `id-${unique}`,
-      timestamp: `TS-${unique}`,
-      token: `X509-${unique}`,
-      signature: `SIG-${unique}`,
-    },
-  });
 }
 
 function withTimeout<T>(promise: Promise<T>, milliseconds: number, what: string): Promise<T> {
@@ -143,7 +113,7 @@ function itemSpec(token: string): SendDocumentSpec {
  * @throws Error on anything but an HTTP 200 receipt for this Token (the caller tries again)
  */
 async function sendDocument(url: string, sender: SenderKey, spec: SendDocumentSpec): Promise<string> {
-  const request = buildSwaRequest(sign(sendDocumentEnvelope(spec), sender), partsOf(spec));
+  const request = buildSwaRequest(signNow(sendDocumentEnvelope(spec), sender), partsOf(spec));
   const result = await postSoap(url, request.body, request.contentType);
   if (result.status !== 200)
     throw new Error(`HTTP ${result.status}: ${result.body.toString().slice(0, 300)}`);
@@ -162,7 +132,7 @@ interface StatusAnswer {
 }
 
 async function getStatus(url: string, sender: SenderKey, ticket: string): Promise<StatusAnswer> {
-  const result = await postSoap(url, sign(getStatusEnvelope(ticket), sender), 'text/xml; charset=utf-8');
+  const result = await postSoap(url, signNow(getStatusEnvelope(ticket), sender), 'text/xml; charset=utf-8');
   if (result.status !== 200)
     throw new Error(`getStatus ${ticket}: HTTP ${result.status}: ${result.body.toString().slice(0, 300)}`);
   const parsed = await parseResponse(result);
@@ -252,11 +222,6 @@ function proofProblems(
 }
 
 /** Rows of a query grouped by ticket, counted. */
-async function countsByTicket(dataSource: DataSource, sql: string): Promise<Map<string, number>> {
-  const rows = (await dataSource.query(sql)) as { ticket: string; n: number }[];
-  return new Map(rows.map((row) => [row.ticket, Number(row.n)]));
-}
-
 /* ---------------------------------------------------------------------------------------------- */
 /* The sender                                                                                      */
 /* ---------------------------------------------------------------------------------------------- */
@@ -514,9 +479,7 @@ describe('delivery survives crashes of the service (separate processes, real clo
       );
       // The claim is held by the service: its process, or one of its cluster workers (RM_WORKERS).
       const claimPid = Number(/:(\d+):[^:]*$/.exec(claimOwner)?.[1]);
-      const parentOf = (pid: number) =>
-        Number(/^PPid:\s+(\d+)$/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1]);
-      expect([claimPid, parentOf(claimPid)]).toContain(first.process.pid);
+      expect([claimPid, parentPid(claimPid)]).toContain(first.process.pid);
       expect(await simulatorMessages(simulator)).toEqual([]);
 
       const exit = await first.process.stop('SIGTERM');
