@@ -339,19 +339,18 @@ export class OutboxWorker {
         break;
       case 'transient': {
         const failedAttempts = item.attempts + 1;
-        const failure = {
-          acceptedAt: item.acceptedAt,
-          now: base.recordedAt,
-          failedAttempts,
-          error: attempt.error,
-          retryAfterMs: attempt.retryAfterMs,
-        };
-        // A message that lies in the e-Box was delivered: the item is never given up as ERROR for want
-        // of its proof; the proof is retried (at the longest interval at most) until it can be issued.
-        const decision =
-          attempt.eboxMessageId === undefined
-            ? afterTransientFailure(failure, settings, this.random)
-            : afterTransientFailure({ ...failure, acceptedAt: base.recordedAt }, settings, this.random);
+        const decision = afterTransientFailure(
+          {
+            acceptedAt: item.acceptedAt,
+            now: base.recordedAt,
+            failedAttempts,
+            error: attempt.error,
+            retryAfterMs: attempt.retryAfterMs,
+            delivered: attempt.eboxMessageId !== undefined,
+          },
+          settings,
+          this.random,
+        );
         if (decision.retry) {
           recorded = await store.recordDeferred({
             ...base,

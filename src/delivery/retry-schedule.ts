@@ -59,6 +59,11 @@ export interface TransientFailure {
   error: string;
   /** The e-Box's `Retry-After`, when it gave one. */
   retryAfterMs?: number;
+  /**
+   * The message already lies in the e-Box (only its proof failed): the item was delivered and is never
+   * given up; it is retried, at the longest interval at most, until the proof can be issued.
+   */
+  delivered?: boolean;
 }
 
 /**
@@ -72,7 +77,7 @@ export function afterTransientFailure(
   random: RandomSource,
 ): RetryDecision {
   const waitedMs = failure.now.getTime() - failure.acceptedAt.getTime();
-  if (waitedMs >= settings.retryPeriodMs) {
+  if (waitedMs >= settings.retryPeriodMs && failure.delivered !== true) {
     return {
       retry: false,
       reason:
