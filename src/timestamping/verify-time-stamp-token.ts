@@ -1,6 +1,7 @@
-import { createHash, verify, X509Certificate } from 'node:crypto';
+import { createHash, verify } from 'node:crypto';
 import type { Clock } from '../clock/clock';
 import { CMS_OIDS } from '../evidence/cms-detached-signature';
+import { certificatePublicKey } from '../pki/certificate-public-key';
 import { CertificateValidator } from '../pki/certificate-validator';
 import {
   decodeInteger,
@@ -185,7 +186,9 @@ export function checkTokenSignature(
     throw new InvalidTimeStampTokenError(
       `unsupported signature algorithm ${signerInfo.signatureAlgorithmOid}`,
     );
-  const publicKey = new X509Certificate(certificate).publicKey;
+  // Parsed once per certificate: the embedded TSA checks every token it signs with the same one.
+  const publicKey = certificatePublicKey(certificate);
+  if (publicKey === undefined) throw new InvalidTimeStampTokenError('the TSA certificate cannot be read');
   if (publicKey.asymmetricKeyType !== algorithm.keyType)
     throw new InvalidTimeStampTokenError('the signature algorithm does not fit the TSA certificate key');
   let valid: boolean;
