@@ -35,6 +35,7 @@ interface CliOptions {
   serviceEntry: string;
   profileDir?: string;
   seedItems: number;
+  workers?: number;
 }
 
 function positiveInteger(value: string): number {
@@ -94,6 +95,7 @@ async function main(): Promise<void> {
       nonNegativeInteger,
       0,
     )
+    .option('--workers <n>', "the service's RM_WORKERS (default: its own, one per CPU)", positiveInteger)
     .option('--floor-repetitions <n>', 'repetitions per crypto primitive of the floor', positiveInteger, 200)
     .option('--json <file>', 'where to write the JSON results (default bench/results/<time>-<mode>.json)')
     .option('--work-dir <dir>', 'parent of the temporary data directories and large files', os.tmpdir())
@@ -115,6 +117,7 @@ async function main(): Promise<void> {
     projectRoot: ROOT,
     workDir: options.workDir,
     keepData: options.keepData,
+    workers: options.workers,
     serviceNodeArgs: options.profileDir
       ? ['--cpu-prof', '--cpu-prof-dir', path.resolve(options.profileDir)]
       : undefined,

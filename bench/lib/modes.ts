@@ -41,6 +41,8 @@ export interface BenchEnvironment {
   keepData?: boolean;
   /** Options for the service's node (e.g. `--cpu-prof`, to profile it). */
   serviceNodeArgs?: string[];
+  /** RM_WORKERS of every service (unset: the service's default, one per CPU). */
+  workers?: number;
 }
 
 /** Options of the request-path and end-to-end modes. */
@@ -164,7 +166,8 @@ async function withService<T>(
       entry: environment.serviceEntry,
       cwd: environment.projectRoot,
       dataDir,
-      settings,
+      settings:
+        environment.workers === undefined ? settings : { ...settings, RM_WORKERS: String(environment.workers) },
       nodeArgs: environment.serviceNodeArgs,
     });
   try {

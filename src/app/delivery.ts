@@ -6,7 +6,7 @@ import { OutboxWorker } from '../delivery/outbox-worker';
 import { EvidenceIssuer, type EvidenceValidator } from '../evidence/evidence-issuer';
 import type { ProofSigner } from '../evidence/proof-signer';
 import type { Logger } from '../logging/logger';
-import type { BlobStore } from '../storage/blob-store';
+import type { ContentStore } from '../storage/content-store';
 import { TypeormOutboxStore } from '../storage/typeorm-outbox-store';
 import type { EboxConnection } from './ebox-connection';
 
@@ -28,7 +28,8 @@ export interface DeliveryDependencies {
   clock: Clock;
   log: Logger;
   dataSource: DataSource;
-  blobs: BlobStore;
+  /** Where documents are read from and proofs stored. */
+  contents: ContentStore;
   proofSigner: ProofSigner;
   /** The service's schema set, which holds the evidence schema. */
   validator: EvidenceValidator;
@@ -39,9 +40,9 @@ export interface DeliveryDependencies {
 
 /** Wires the outbox worker and the consultation poller (RM_OUTBOX_*, RM_DELIVERY_*, RM_CONSULTATION_*). */
 export function createDelivery(dependencies: DeliveryDependencies): Delivery {
-  const { config, clock, log, dataSource, blobs, proofSigner, validator, ebox } = dependencies;
+  const { config, clock, log, dataSource, contents, proofSigner, validator, ebox } = dependencies;
   const settings = config.delivery;
-  const store = new TypeormOutboxStore(dataSource, blobs);
+  const store = new TypeormOutboxStore(dataSource, contents);
   // The issuer identity is read when the first evidence is issued: the URL is known only after listen().
   let issuer: EvidenceIssuer | undefined;
   const evidence = {
@@ -58,7 +59,7 @@ export function createDelivery(dependencies: DeliveryDependencies): Delivery {
     publisher: ebox.publication,
     profiles: ebox.profiles,
     evidence,
-    blobs,
+    blobs: contents,
     clock,
     log,
     settings: {

@@ -41,8 +41,9 @@ import { senderIdentityFromCertificate } from '../pki/sender-identity';
 import { enforceV1Policy } from '../policy/enforce-v1-policy';
 import { buildFaultDocument } from '../soap/fault-envelope';
 import { BlobStore } from '../storage/blob-store';
+import { ContentStore } from '../storage/content-store';
 import { openDatabase } from '../storage/data-source';
-import { StagingArea } from '../storage/staging-area';
+import { inMemoryStagingLimits, StagingArea } from '../storage/staging-area';
 import { TypeormItemStore } from '../storage/typeorm-item-store';
 import { TypeormReplayStore } from '../storage/typeorm-replay-store';
 import { processSecurityHeader } from '../wssecurity/process-security-header';
@@ -120,10 +121,15 @@ export async function startService(options: StartOptions = {}): Promise<RunningS
   const proofSigner = await createProofSigner(config, keys, timeStampAuthority, revocation);
   const dataSource = await openDatabase(config.dataDir);
   const blobs = new BlobStore(config.dataDir);
-  const staging = new StagingArea(config.dataDir, clock);
+  const contents = new ContentStore(dataSource, blobs, config.databaseContentMaxBytes);
+  const staging = new StagingArea(
+    config.dataDir,
+    clock,
+    inMemoryStagingLimits(config.databaseContentMaxBytes),
+  );
   await staging.cleanOnStartup();
 
-  const store = new TypeormItemStore(dataSource, blobs);
+  const store = new TypeormItemStore(dataSource, contents);
   const replayGuard = new TypeormReplayStore(dataSource, clock);
   const sendService = new SendDocumentService({
     store,
@@ -155,7 +161,7 @@ export async function startService(options: StartOptions = {}): Promise<RunningS
     clock,
     log,
     dataSource,
-    blobs,
+    contents,
     proofSigner,
     validator,
     ebox,

@@ -71,6 +71,12 @@ export interface Config {
    * supervises them); 1 = one process. Default: the CPUs available (`os.availableParallelism()`).
    */
   workers: number;
+  /**
+   * RM_DATABASE_CONTENT_MAX_BYTES: documents, annexes, receipts and proofs up to this size are stored in
+   * the database with the rows that name them (held in memory while the request arrives); larger ones in
+   * `<dataDir>/blobs`. 0: everything in the blob directory.
+   */
+  databaseContentMaxBytes: number;
 }
 
 /** Publication into the e-Box (the outbox worker) and the consultation poller. */
@@ -357,5 +363,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     operator: operatorSettings(env),
     logLevel: optional(env, 'RM_LOG_LEVEL') ?? 'info',
     workers: workerCount(env),
+    databaseContentMaxBytes: integer(env, 'RM_DATABASE_CONTENT_MAX_BYTES', 64 * 1024),
   };
 }

@@ -2,11 +2,11 @@ import type { Recipient } from '../domain/model';
 import type { ItemFacts, StoredFileRef } from '../domain/outbox';
 import type { EboxRecipient, PublicationFile, PublicationItem } from './publication-item';
 
-/** Where the bytes of stored files are read from (the `BlobStore` fits). */
+/** Where the bytes of stored files are read from (the storage's `ContentStore` fits). */
 export interface BlobSource {
   /**
-   * A new stream of the blob's bytes.
-   * @param sha256Hex the blob's address: its SHA-256 in hex
+   * A new stream of the content's bytes.
+   * @param sha256Hex the content's address: its SHA-256 in hex
    */
   openReadStream(sha256Hex: string): NodeJS.ReadableStream;
 }

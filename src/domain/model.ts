@@ -66,12 +66,17 @@ export interface SendDocumentCommand {
 }
 
 /**
- * Bytes that arrived with a request, hashed while they were written to the staging area. They become
- * part of an item only when the whole request succeeds (see `src/storage/staging-area.ts`).
+ * Where staged bytes wait until the request ends: small content in memory (bounded per request), the
+ * rest in a staged file (removed when the request ends, whatever its outcome). Only storage reads it.
+ */
+export type StagedBytes = { kind: 'memory'; bytes: Buffer } | { kind: 'file'; path: string };
+
+/**
+ * Bytes that arrived with a request, hashed while they were staged. They become part of an item only
+ * when the whole request succeeds (see `src/storage/staging-area.ts`).
  */
 export interface StagedContent {
-  /** Path of the staged file; removed when the request ends, whatever its outcome. */
-  path: string;
+  staged: StagedBytes;
   size: number;
   /** Always computed: the blob store's address. */
   sha256: Buffer;

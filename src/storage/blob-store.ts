@@ -2,7 +2,6 @@ import { createHash, randomUUID } from 'node:crypto';
 import { createReadStream, linkSync, mkdirSync, type ReadStream } from 'node:fs';
 import fs from 'node:fs/promises';
 import path from 'node:path';
-import type { StagedContent } from '../domain/model';
 
 /** A blob's address: its SHA-256, as bytes or as 64 lowercase hex digits. */
 export type BlobAddress = Buffer | string;
@@ -41,6 +40,12 @@ async function fsyncDirectory(directory: string): Promise<void> {
   }
 }
 
+/** A complete file (a staged upload) and the SHA-256 of its bytes. */
+export interface StagedFile {
+  path: string;
+  sha256: Buffer;
+}
+
 /** A complete, fsynced file in the blob store's temporary directory, about to become a blob. */
 export interface PreparedBlob {
   /** The temporary file (remove it with {@link BlobStore.removePrepared} once placed or abandoned). */
@@ -50,7 +55,7 @@ export interface PreparedBlob {
 }
 
 /**
- * Content-addressed storage of every byte array the service keeps (documents, annexes, receipts):
+ * Content-addressed storage of the byte arrays too large for the database (see `content-store.ts`):
  * `<dataDir>/blobs/ab/cd/<sha256 hex>`. A blob appears atomically (hard link or rename of a complete,
  * fsynced file) and is never modified, so an existing blob is always complete and is kept as it is.
  *
@@ -97,7 +102,7 @@ export class BlobStore {
    * and renamed where hard links are impossible), so the staging session may be discarded afterwards.
    * When the blob already exists it is kept: same address, same bytes. Idempotent.
    */
-  async promote(staged: StagedContent): Promise<void> {
+  async promote(staged: StagedFile): Promise<void> {
     await this.syncContent(staged.path);
     const directories = new Set<string>();
     await this.place(staged.path, staged.sha256, directories);

@@ -1,7 +1,9 @@
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { DataSource } from 'typeorm';
+import { binaryColumnTypeOf } from './binary-column-type';
 import { STORAGE_ENTITIES } from './entities';
+import { contentChunkSchema } from './entities/content-chunk.schema';
 import { STORAGE_MIGRATIONS } from './migrations';
 
 /** File name of the SQLite database inside the data directory. */
@@ -58,7 +60,7 @@ export function createDataSource(options: DatabaseOptions): DataSource {
       database.pragma('foreign_keys = ON');
       database.pragma('synchronous = NORMAL');
     },
-    entities: [...STORAGE_ENTITIES],
+    entities: [...STORAGE_ENTITIES, contentChunkSchema(binaryColumnTypeOf('better-sqlite3'))],
     migrations: [...STORAGE_MIGRATIONS],
     migrationsRun: true,
     migrationsTableName: 'schema_migrations',

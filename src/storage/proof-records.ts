@@ -1,25 +1,25 @@
 import type { EntityManager } from 'typeorm';
 import type { ProofKind, StoredProof } from '../domain/model';
-import type { BlobStore } from './blob-store';
+import type { ContentStore } from './content-store';
 import { ItemProofEntity } from './entities';
 
 /*
  * Proofs issued after the receipt: the row (`item_proof`) holds the identifier, signature and time, the
- * blob store the evidence bytes. Shared by the item store (reading) and the outbox store (writing).
+ * content store the evidence bytes (in the same transaction when they are small enough for the database). Shared by the item store (reading) and the outbox store (writing).
  */
 
 /**
- * Stores the proof's bytes in the blob store and its row, inside the caller's transaction. Throws when
+ * Stores the proof's bytes in the content store and its row, inside the caller's transaction. Throws when
  * the proof's stated SHA-256 is not its content's, and (unique violation) when the item already has a
  * proof of this kind.
  */
 export async function storeProof(
   manager: EntityManager,
-  blobs: BlobStore,
+  contents: ContentStore,
   ticket: string,
   proof: StoredProof,
 ): Promise<void> {
-  const contentSha256 = await blobs.write(proof.content);
+  const contentSha256 = await contents.storeGenerated(manager, proof.content);
   if (!contentSha256.equals(proof.contentSha256)) {
     throw new Error(`The ${proof.kind} proof states another SHA-256 than its content has`);
   }
@@ -43,9 +43,9 @@ export async function findProofRow(
   return (await manager.findOne(ItemProofEntity, { where: { ticket, kind } })) ?? undefined;
 }
 
-/** The proof of a row, its content read (and checked against its address) from the blob store. */
-export async function proofOfRow(row: ItemProofEntity, blobs: BlobStore): Promise<StoredProof> {
-  const content = await blobs.read(row.contentSha256);
+/** The proof of a row, its content read (and checked against its address) from the content store. */
+export async function proofOfRow(row: ItemProofEntity, contents: ContentStore): Promise<StoredProof> {
+  const content = await contents.read(row.contentSha256);
   return {
     kind: row.kind,
     evidenceId: row.evidenceId,

@@ -15,6 +15,39 @@ export interface StageOptions {
   maxBytes?: number;
 }
 
+/**
+ * How much staged content a request may hold in memory instead of a file: small content is kept as one
+ * buffer and stored with the item's rows (see `content-store.ts`), which spares the file system a
+ * directory, a file, its fsync and their removal for every request.
+ */
+export interface InMemoryStagingLimits {
+  /** Content up to this many bytes stays in memory (0: every content goes to a file). */
+  contentBytes: number;
+  /** At most this many bytes in memory per request, all its contents together. */
+  sessionBytes: number;
+}
+
+/** Nothing in memory: every content is staged as a file. */
+export const FILES_ONLY: InMemoryStagingLimits = { contentBytes: 0, sessionBytes: 0 };
+
+/**
+ * A request holds in memory at most this many contents of the largest size kept in memory (its other
+ * contents are staged as files), which bounds the memory of a request with many small parts.
+ */
+const IN_MEMORY_CONTENTS_PER_REQUEST = 4;
+
+/**
+ * What a request keeps in memory when content up to `databaseContentMaxBytes` is stored in the database
+ * (RM_DATABASE_CONTENT_MAX_BYTES): exactly that content, at most {@link IN_MEMORY_CONTENTS_PER_REQUEST}
+ * of its largest size per request.
+ */
+export function inMemoryStagingLimits(databaseContentMaxBytes: number): InMemoryStagingLimits {
+  return {
+    contentBytes: databaseContentMaxBytes,
+    sessionBytes: IN_MEMORY_CONTENTS_PER_REQUEST * databaseContentMaxBytes,
+  };
+}
+
 /** Staged session directories of other hosts are removed at startup once they are this old. */
 const FOREIGN_SESSION_MAX_AGE_MS = 24 * 60 * 60 * 1000;
 
@@ -51,17 +84,22 @@ function isProcessAlive(pid: number): boolean {
 }
 
 /**
- * The request-scoped place where attachment bytes land while they arrive: `<dataDir>/staging/`. Each
- * request opens a {@link StagingSession}; what the request keeps is promoted into the blob store (by
- * hard link), and the session is discarded whatever the outcome.
+ * The request-scoped place where attachment bytes land while they arrive: small ones in memory (within
+ * {@link InMemoryStagingLimits}), the others in `<dataDir>/staging/`. Each request opens a
+ * {@link StagingSession}; what the request keeps is stored by the content store (files by hard link into
+ * the blob store), and the session is discarded whatever the outcome.
  */
 export class StagingArea {
   /** `<dataDir>/staging` */
   readonly root: string;
 
+  /**
+   * @param memory what a request may keep in memory instead of files (default: nothing)
+   */
   constructor(
     dataDir: string,
     private readonly clock: Clock = systemClock,
+    private readonly memory: InMemoryStagingLimits = FILES_ONLY,
   ) {
     this.root = path.join(dataDir, 'staging');
     this.owner = `${encodeURIComponent(os.hostname())}~${process.pid}`;
@@ -72,7 +110,7 @@ export class StagingArea {
 
   /** A new, empty session; its directory is created on the first {@link StagingSession.stage}. */
   openSession(): StagingSession {
-    return new StagingSession(path.join(this.root, sessionDirectoryName(this.owner)));
+    return new StagingSession(path.join(this.root, sessionDirectoryName(this.owner)), this.memory);
   }
 
   /**
@@ -106,45 +144,52 @@ export class StagingArea {
   }
 }
 
+/** A file a content spilled into once it outgrew the memory allowed for it. */
+interface SpillFile {
+  path: string;
+  handle: fs.FileHandle;
+  writer: StagedFileWriter;
+}
+
 /** The bytes staged for one request. Not shared between requests. */
 export class StagingSession {
   private sequence = 0;
   private discarded = false;
-  /** The directory, once created (by the first stage()). */
+  /** The directory, once created (by the first content that needs a file). */
   private created: Promise<unknown> | undefined;
   /** Every file stage() created: discard() removes exactly these, then the directory. */
   private readonly files: string[] = [];
-
-  /** @param directory the session's own directory (created lazily) */
-  constructor(readonly directory: string) {}
+  /** Bytes of the contents held in memory so far. */
+  private heldBytes = 0;
 
   /**
-   * Streams `source` into a new file of the session while hashing it (SHA-256 always, SHA-512 when
-   * asked); the content is never held in memory as a whole. With `maxBytes`, content beyond the limit
-   * aborts the copy with {@link MalformedMessageError}. On failure the partial file is removed.
+   * @param directory the session's own directory (created lazily)
+   * @param memory what may stay in memory (default: nothing)
+   */
+  constructor(
+    readonly directory: string,
+    private readonly memory: InMemoryStagingLimits = FILES_ONLY,
+  ) {}
+
+  /**
+   * Streams `source` into the session while hashing it (SHA-256 always, SHA-512 when asked). Content
+   * that fits the memory limits is kept as one buffer; anything larger is written to a new file of the
+   * session as it arrives, and is never held in memory as a whole. With `maxBytes`, content beyond the
+   * limit aborts the copy with {@link MalformedMessageError}. On failure the partial file is removed.
    */
   async stage(
     source: NodeJS.ReadableStream | AsyncIterable<Buffer | Uint8Array | string>,
     options: StageOptions,
   ): Promise<StagedContent> {
     if (this.discarded) throw new Error('Staging session already discarded');
-    this.created ??= fs.mkdir(this.directory, { recursive: true });
-    await this.created;
-    this.sequence += 1;
-    const file = path.join(this.directory, `${this.sequence}.part`);
     const sha256 = createHash('sha256');
     const sha512: Hash | undefined = options.sha512 ? createHash('sha512') : undefined;
     const maxBytes = options.maxBytes;
+    const memoryRoom = Math.min(this.memory.contentBytes, this.memory.sessionBytes - this.heldBytes);
+    const held: Uint8Array[] = [];
     let size = 0;
-
-    // 0o444: the file becomes an immutable blob by hard link, and a blob is never written again. It is
-    // opened before the copy so that a failing source cannot race the open: the removal below always
-    // comes after the file exists and its handle is closed.
-    const handle = await fs.open(file, 'wx', 0o444);
-    this.files.push(file);
-    // Each chunk is hashed on the event loop while the writer has the previous ones written on the
-    // thread pool: the two overlap instead of taking turns, as they did through a 16 KiB write stream.
-    const writer = new StagedFileWriter(handle);
+    // No room in memory: the file from the start.
+    let spill: SpillFile | undefined = memoryRoom > 0 ? undefined : await this.openSpillFile();
     try {
       for await (const chunk of source as AsyncIterable<Buffer | Uint8Array | string>) {
         const bytes = typeof chunk === 'string' ? Buffer.from(chunk) : chunk;
@@ -154,17 +199,50 @@ export class StagingSession {
         }
         sha256.update(bytes);
         sha512?.update(bytes);
-        await writer.write(bytes);
+        if (spill === undefined && size <= memoryRoom) {
+          held.push(bytes);
+          continue;
+        }
+        if (spill === undefined) {
+          spill = await this.openSpillFile();
+          for (const earlier of held.splice(0)) await spill.writer.write(earlier);
+        }
+        // Each chunk is hashed on the event loop while the writer has the previous ones written on the
+        // thread pool: the two overlap instead of taking turns.
+        await spill.writer.write(bytes);
       }
-      await writer.finish();
-      await handle.close();
+      if (spill !== undefined) {
+        await spill.writer.finish();
+        await spill.handle.close();
+      }
     } catch (error) {
-      await writer.settle();
-      await handle.close().catch(() => undefined);
-      await fs.rm(file, { force: true });
+      if (spill !== undefined) {
+        await spill.writer.settle();
+        await spill.handle.close().catch(() => undefined);
+        await fs.rm(spill.path, { force: true });
+      }
       throw error;
     }
-    return { path: file, size, sha256: sha256.digest(), sha512: sha512?.digest() };
+    const digests = { size, sha256: sha256.digest(), sha512: sha512?.digest() };
+    if (spill !== undefined) return { staged: { kind: 'file', path: spill.path }, ...digests };
+    this.heldBytes += size;
+    // A copy of its own: the chunks may be views into larger buffers of the request's parser.
+    return { staged: { kind: 'memory', bytes: Buffer.concat(held, size) }, ...digests };
+  }
+
+  /**
+   * A new file of the session, opened before anything is written to it so that a failing source cannot
+   * race the open: its removal always comes after the file exists and its handle is closed.
+   */
+  private async openSpillFile(): Promise<SpillFile> {
+    this.created ??= fs.mkdir(this.directory, { recursive: true });
+    await this.created;
+    this.sequence += 1;
+    const file = path.join(this.directory, `${this.sequence}.part`);
+    // 0o444: the file becomes an immutable blob by hard link, and a blob is never written again.
+    const handle = await fs.open(file, 'wx', 0o444);
+    this.files.push(file);
+    return { path: file, handle, writer: new StagedFileWriter(handle) };
   }
 
   /**

@@ -10,7 +10,7 @@ import type {
 } from '../domain/model';
 import { ACCEPTED_EVENT } from '../domain/outbox';
 import { RepositoryError } from '../errors/faults';
-import type { BlobStore, PreparedBlob } from './blob-store';
+import type { ContentStore, ContentToStore } from './content-store';
 import { CommitGroup } from './commit-group';
 import {
   ItemFileEntity,
@@ -83,14 +83,16 @@ function fileRows(item: AcceptedItem): ItemFileEntity[] {
 }
 
 /**
- * The {@link ItemStore} on TypeORM. An accepted item is its rows, its outbox entry and its blobs, stored
- * all at once or not at all, and durable (against a crash of the process and a power loss) before
- * {@link TypeormItemStore.accept} resolves, i.e. before the receipt is answered:
- * 1. outside the database, in parallel with other requests: the receipt's bytes written to a temporary
- *    file and fsynced, the staged document and annexes fsynced;
+ * The {@link ItemStore} on TypeORM. An accepted item is its rows, its outbox entry and its content
+ * (receipt, document, annexes: see `content-store.ts`), stored all at once or not at all, and durable
+ * (against a crash of the process and a power loss) before {@link TypeormItemStore.accept} resolves, i.e.
+ * before the receipt is answered:
+ * 1. outside the database, in parallel with other requests: content too large for the database (staged
+ *    files, a large receipt written to a temporary file) fsynced;
  * 2. with the items of concurrent requests, in one transaction (see `commit-group.ts`), each in its own
- *    savepoint: the rows, then the blobs named (hard links: after the inserts, so a losing concurrent
- *    duplicate names no blob), then the blob directories fsynced, then COMMIT;
+ *    savepoint: the rows, then the content stored (small content as rows; files as hard links, after
+ *    the inserts, so a losing concurrent duplicate names no blob), then the blob directories fsynced,
+ *    then COMMIT;
  * 3. the WAL fsynced once for the whole group (see `wal-durability.ts`).
  * Every access is queued per database file (see `serial-access.ts`) and failures become service errors
  * (see `storage-errors.ts`).
@@ -100,9 +102,9 @@ export class TypeormItemStore implements ItemStore {
 
   constructor(
     private readonly dataSource: DataSource,
-    private readonly blobs: BlobStore,
+    private readonly contents: ContentStore,
   ) {
-    this.commits = new CommitGroup(dataSource, blobs);
+    this.commits = new CommitGroup(dataSource, contents.blobs);
   }
 
   async findByToken(sender: Sender, token: string): Promise<PriorAcceptance | undefined> {
@@ -126,7 +128,7 @@ export class TypeormItemStore implements ItemStore {
     }
     let content: Buffer;
     try {
-      content = await this.blobs.read(receipt.contentSha256);
+      content = await this.contents.read(receipt.contentSha256);
     } catch (error) {
       throw toStorageFault(error);
     }
@@ -145,38 +147,39 @@ export class TypeormItemStore implements ItemStore {
       throw new RepositoryError({ cause: new Error('Staged annexes do not match the described annexes') });
     }
     const staged = [item.document, ...item.annexes];
-    let receipt: PreparedBlob | undefined;
+    let receipt: ContentToStore | undefined;
     try {
-      // The slow part of making the blobs durable (writing and fsyncing their bytes) comes first, in
-      // parallel with the other requests, and names nothing yet: a request that loses below leaves no blob.
+      // The slow part of making the content durable (a large receipt written and fsynced, staged files
+      // fsynced) comes first, in parallel with the other requests, and names nothing yet: a request that
+      // loses below leaves nothing behind. Small content needs nothing here: it goes in with the rows.
       [receipt] = await Promise.all([
-        this.blobs.prepare(item.receipt.content),
-        ...staged.map((content) => this.blobs.syncContent(content.path)),
+        this.contents.prepare(item.receipt.content),
+        ...staged.map((content) => this.contents.syncContent(content)),
       ]);
       if (!receipt.sha256.equals(item.receipt.contentSha256)) {
         throw new Error('The issued receipt states another SHA-256 than its content has');
       }
-      const receiptBlob = receipt;
+      const receiptContent = receipt;
       await this.commits.submit((manager, directoriesToSync) =>
-        this.insertAccepted(manager, item, receiptBlob, directoriesToSync),
+        this.insertAccepted(manager, item, receiptContent, directoriesToSync),
       );
       return { kind: 'accepted' };
     } catch (error) {
       if (!isUniqueViolation(error)) throw toStorageFault(error);
       return this.explainUniqueViolation(item, error);
     } finally {
-      if (receipt !== undefined) await this.blobs.removePrepared(receipt).catch(() => undefined);
+      if (receipt !== undefined) await this.contents.release(receipt).catch(() => undefined);
     }
   }
 
   /**
-   * The rows of an accepted item, then its blobs named (receipt, document, annexes): inside the group's
-   * transaction, after the inserts, so a losing concurrent duplicate fails before naming any blob.
+   * The rows of an accepted item, then its content stored (receipt, document, annexes): inside the
+   * group's transaction, after the inserts, so a losing concurrent duplicate fails before naming any blob.
    */
   private async insertAccepted(
     manager: EntityManager,
     item: AcceptedItem,
-    receipt: PreparedBlob,
+    receipt: ContentToStore,
     directoriesToSync: Set<string>,
   ): Promise<void> {
     // The item first: its key and the idempotency key decide who wins, before any blob is touched.
@@ -206,9 +209,9 @@ export class TypeormItemStore implements ItemStore {
       signature: item.receipt.signature.toString('base64'),
       issuedAt: item.receipt.issuedAt,
     });
-    await this.blobs.place(receipt.path, receipt.sha256, directoriesToSync);
+    await this.contents.place(manager, receipt, directoriesToSync);
     for (const content of [item.document, ...item.annexes]) {
-      await this.blobs.place(content.path, content.sha256, directoriesToSync);
+      await this.contents.place(manager, content, directoriesToSync);
     }
   }
 
@@ -263,7 +266,7 @@ export class TypeormItemStore implements ItemStore {
     const row = await this.access((manager) => findProofRow(manager, ticket, kind));
     if (!row) return undefined;
     try {
-      return await proofOfRow(row, this.blobs);
+      return await proofOfRow(row, this.contents);
     } catch (error) {
       throw toStorageFault(error);
     }

@@ -10,7 +10,7 @@ import {
   type PublishedItem,
 } from '../domain/outbox';
 import type { ItemStatus } from '../domain/model';
-import type { BlobStore } from './blob-store';
+import type { ContentStore } from './content-store';
 import {
   ItemPublicationEntity,
   ItemStatusHistoryEntity,
@@ -44,7 +44,7 @@ const NO_DIGITAL_USER_DETAIL =
 export class TypeormOutboxStore implements OutboxStore {
   constructor(
     private readonly dataSource: DataSource,
-    private readonly blobs: BlobStore,
+    private readonly contents: ContentStore,
   ) {}
 
   async claimDue(owner: string, now: Date, leaseExpiresAt: Date, limit: number): Promise<ClaimedItem[]> {
@@ -119,7 +119,7 @@ export class TypeormOutboxStore implements OutboxStore {
       throw toStorageFault(new Error('A publication is proven by a DISPATCH proof'));
     return this.transaction(async (manager) => {
       if (!(await this.leaveOutbox(manager, ticket, owner))) return false;
-      await storeProof(manager, this.blobs, ticket, proof);
+      await storeProof(manager, this.contents, ticket, proof);
       await manager.insert(ItemPublicationEntity, {
         ticket,
         eboxMessageId: outcome.eboxMessageId,
@@ -231,7 +231,7 @@ export class TypeormOutboxStore implements OutboxStore {
         .where('ticket = :ticket AND consulted_at IS NULL', { ticket })
         .execute();
       if (result.affected !== 1) return false;
-      await storeProof(manager, this.blobs, ticket, proof);
+      await storeProof(manager, this.contents, ticket, proof);
       await addHistory(manager, ticket, 'SENT', DELIVERY_EVENTS.consulted, readAt, null);
       return true;
     });

@@ -14,6 +14,7 @@ import { createLogger } from '../../src/logging/logger';
 import { XOP_NAMESPACE, extractXopIncludes } from '../../src/soap/xop-includes';
 import { StagingArea } from '../../src/storage/staging-area';
 import { FIXTURES_DIR, NS, XSD_DIR, bodyPayload, first, readServiceFixture } from './contract-test-support';
+import { stagedBytesOf, stagedFileOf } from '../support/staged-bytes';
 
 /*
  * The SendRegisteredMail handler: the sample payloads mapped to the domain's SendDocumentCommand (the
@@ -132,7 +133,7 @@ function standInServices(options: { precheck?: (command: SendDocumentCommand) =>
     annexes?: SeenFile[];
     input?: SendInput;
   } = {};
-  const readBack = (staged: StagedContent): SeenFile => ({ staged, bytes: fs.readFileSync(staged.path) });
+  const readBack = (staged: StagedContent): SeenFile => ({ staged, bytes: stagedBytesOf(staged) });
   const services: ServicePortServices = {
     async precheck(command) {
       calls.push('precheck:start');
@@ -241,7 +242,7 @@ describe('SendRegisteredMail with inline contents', () => {
       sha256(ANNEX_1).toString('hex'),
       sha256(ANNEX_2).toString('hex'),
     ]);
-    expect(seen.document?.staged.path.startsWith(staging.root)).toBe(true);
+    expect(stagedFileOf(seen.document!.staged).startsWith(staging.root)).toBe(true);
 
     expect(() => validator.validateElement(payload)).not.toThrow();
     expect(attachments).toEqual([]);
@@ -495,7 +496,7 @@ describe('SendRegisteredMail with MTOM/XOP contents', () => {
     const failing: ServicePortServices = {
       ...services,
       send: async (input) => {
-        expect(fs.existsSync(input.document.path)).toBe(true);
+        expect(fs.existsSync(stagedFileOf(input.document))).toBe(true);
         throw new Error('the store is down');
       },
     };

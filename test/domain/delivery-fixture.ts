@@ -52,7 +52,7 @@ export class Delivery {
   private readonly outbox: TypeormOutboxStore;
 
   constructor(private readonly env: Environment) {
-    this.outbox = new TypeormOutboxStore(env.node.dataSource, env.blobs);
+    this.outbox = new TypeormOutboxStore(env.node.dataSource, env.contents);
   }
 
   /** Publishes the item (a minute later); the ProofOfDispatch stored with it. */

@@ -17,7 +17,7 @@ import {
   commandFor,
   countRows,
   ENTERPRISE,
-  listBlobs,
+  listStoredContents,
   makeEnvironment,
   SENDER,
   stageBytes,
@@ -131,7 +131,7 @@ describe('SendDocumentService on a real SQLite file', () => {
       [files[1], ANNEX_A],
       [files[2], ANNEX_B],
     ] as const) {
-      expect(await env.blobs.read(file.blobSha256)).toEqual(bytes);
+      expect(await env.contents.read(file.blobSha256)).toEqual(bytes);
     }
     expect(files[0]).toMatchObject({ digestMethod: 'SHA-256', language: 'fr', mime: 'application/pdf' });
 
@@ -144,10 +144,10 @@ describe('SendDocumentService on a real SQLite file', () => {
     expect(stored.contentSha256).toBe(receipt.contentSha256.toString('hex'));
     expect(stored.contentSize).toBe(receipt.content.length);
     expect(Buffer.from(stored.signature, 'base64')).toEqual(receipt.signature);
-    expect(await env.blobs.read(stored.contentSha256)).toEqual(receipt.content);
+    expect(await env.contents.read(stored.contentSha256)).toEqual(receipt.content);
 
     // Three attachments and the receipt; the staging session is gone, the blobs stay.
-    expect(listBlobs(env.dataDir)).toHaveLength(4);
+    expect(await listStoredContents(env.node.dataSource, env.dataDir)).toHaveLength(4);
   });
 
   it('accepts SHA-512 digests and enterprise recipients (9-digit CBE stored as 10 digits)', async () => {
@@ -171,7 +171,7 @@ describe('SendDocumentService on a real SQLite file', () => {
       command.annexes[1].digest.value[0] ^= 0xff;
       await expectFault(send(env, env.node, { token: 'x', command }), 'FILE_B01');
       expect(await countRows(env.node.dataSource)).toEqual(NOTHING);
-      expect(listBlobs(env.dataDir)).toEqual([]);
+      expect(await listStoredContents(env.node.dataSource, env.dataDir)).toEqual([]);
       expect(env.node.issuer.calls).toBe(0);
     });
 
@@ -194,7 +194,7 @@ describe('SendDocumentService on a real SQLite file', () => {
       );
       await expectFault(send(env, env.node, { token: 'x', command, annexBytes: [ANNEX_A] }), 'FILE_B03');
       expect(await countRows(env.node.dataSource)).toEqual(NOTHING);
-      expect(listBlobs(env.dataDir)).toEqual([]);
+      expect(await listStoredContents(env.node.dataSource, env.dataDir)).toEqual([]);
     });
 
     it.each<[string, Recipient]>([
@@ -206,7 +206,7 @@ describe('SendDocumentService on a real SQLite file', () => {
       );
       await expectFault(send(env, env.node, { token: 'x', recipient }), 'SOA-03007');
       expect(await countRows(env.node.dataSource)).toEqual(NOTHING);
-      expect(listBlobs(env.dataDir)).toEqual([]);
+      expect(await listStoredContents(env.node.dataSource, env.dataDir)).toEqual([]);
       expect(env.node.issuer.calls).toBe(0);
     });
   });
@@ -215,7 +215,7 @@ describe('SendDocumentService on a real SQLite file', () => {
     it('a retry returns the identical receipt and ticket and stores nothing new', async () => {
       const first = await send(env, env.node, { token: 'dossier-7' });
       const before = await countRows(env.node.dataSource);
-      const blobsBefore = listBlobs(env.dataDir);
+      const blobsBefore = await listStoredContents(env.node.dataSource, env.dataDir);
       env.clock.advance(60_000);
 
       const retry = await send(env, env.node, { token: 'dossier-7', requestId: 'request-2' });
@@ -228,7 +228,7 @@ describe('SendDocumentService on a real SQLite file', () => {
       expect(retry.issuedAt.getTime()).toBe(first.issuedAt.getTime());
       expect(env.node.issuer.calls).toBe(1);
       expect(await countRows(env.node.dataSource)).toEqual(before);
-      expect(listBlobs(env.dataDir)).toEqual(blobsBefore);
+      expect(await listStoredContents(env.node.dataSource, env.dataDir)).toEqual(blobsBefore);
     });
 
     it('the same bytes declared with another digest method are still a retry', async () => {
@@ -248,7 +248,7 @@ describe('SendDocumentService on a real SQLite file', () => {
     it('same Token with another document or another annex -> REPO_B03, nothing stored', async () => {
       await send(env, env.node, { token: 'dossier-10' });
       const before = await countRows(env.node.dataSource);
-      const blobsBefore = listBlobs(env.dataDir);
+      const blobsBefore = await listStoredContents(env.node.dataSource, env.dataDir);
       await expectFault(
         send(env, env.node, { token: 'dossier-10', documentBytes: Buffer.from('another document') }),
         'REPO_B03',
@@ -259,7 +259,7 @@ describe('SendDocumentService on a real SQLite file', () => {
       );
       await expectFault(send(env, env.node, { token: 'dossier-10', annexBytes: [ANNEX_A] }), 'REPO_B03');
       expect(await countRows(env.node.dataSource)).toEqual(before);
-      expect(listBlobs(env.dataDir)).toEqual(blobsBefore);
+      expect(await listStoredContents(env.node.dataSource, env.dataDir)).toEqual(blobsBefore);
     });
 
     it('the same Token of another sender (other CBE or other application) is another item', async () => {
@@ -286,7 +286,7 @@ describe('SendDocumentService on a real SQLite file', () => {
         ['', null],
       ]);
       // Identical bytes: the blobs are shared, not duplicated (3 attachments + 2 distinct receipts).
-      expect(listBlobs(env.dataDir)).toHaveLength(5);
+      expect(await listStoredContents(env.node.dataSource, env.dataDir)).toHaveLength(5);
     });
 
     it('concurrent sends with one Token over two DataSources on one file: one item, one ticket', async () => {
@@ -317,7 +317,7 @@ describe('SendDocumentService on a real SQLite file', () => {
       expect(await countRows(second.dataSource)).toEqual({ items: 1, files: 2, history: 1, receipts: 1 });
       // Several requests got past the lookup and issued receipts: the unique key decided the winner.
       expect(env.node.issuer.calls + second.issuer.calls).toBeGreaterThan(1);
-      expect(listBlobs(env.dataDir)).toHaveLength(3);
+      expect(await listStoredContents(env.node.dataSource, env.dataDir)).toHaveLength(3);
     });
   });
 
@@ -345,7 +345,7 @@ describe('SendDocumentService on a real SQLite file', () => {
     // Both got past the lookup; the loser's insert failed before it promoted anything.
     expect(env.node.issuer.calls + second.issuer.calls).toBe(2);
     expect(await countRows(env.node.dataSource)).toEqual({ items: 1, files: 1, history: 1, receipts: 1 });
-    expect(listBlobs(env.dataDir)).toHaveLength(2);
+    expect(await listStoredContents(env.node.dataSource, env.dataDir)).toHaveLength(2);
   });
 
   describe('tickets', () => {
@@ -369,7 +369,7 @@ describe('SendDocumentService on a real SQLite file', () => {
       await expectFault(send(env, stuck, { token: 'second', documentBytes: Buffer.from('new') }), 'TNG_T02');
       expect(stuck.issuer.calls).toBe(3);
       expect(await countRows(env.node.dataSource)).toEqual(before);
-      expect(await env.blobs.has(Buffer.from(digestHex('new'), 'hex'))).toBe(false);
+      expect(await env.contents.has(Buffer.from(digestHex('new'), 'hex'))).toBe(false);
     });
   });
 
@@ -381,7 +381,7 @@ describe('SendDocumentService on a real SQLite file', () => {
     });
     await expectFault(send(env, failing, { token: 'unsigned' }), 'SEPIA_T02');
     expect(await countRows(env.node.dataSource)).toEqual(NOTHING);
-    expect(listBlobs(env.dataDir)).toEqual([]);
+    expect(await listStoredContents(env.node.dataSource, env.dataDir)).toEqual([]);
   });
 
   describe('storage failures', () => {
@@ -402,7 +402,7 @@ describe('SendDocumentService on a real SQLite file', () => {
         await expectFault(send(impatient, impatient.node, { token: 'busy' }), 'SOA-02002');
         await lock.query('ROLLBACK');
         expect(await countRows(impatient.node.dataSource)).toEqual(NOTHING);
-        expect(listBlobs(impatient.dataDir)).toEqual([]);
+        expect(await listStoredContents(impatient.node.dataSource, impatient.dataDir)).toEqual([]);
         // The same request succeeds once the lock is gone.
         await send(impatient, impatient.node, { token: 'busy' });
       } finally {

@@ -27,8 +27,12 @@ import {
   ItemStatusHistoryEntity,
   RegisteredMailItemEntity,
 } from '../../src/storage/entities';
-import { StagingArea, type StagingSession } from '../../src/storage/staging-area';
+import type { StagingArea, StagingSession } from '../../src/storage/staging-area';
+import type { ContentStore } from '../../src/storage/content-store';
 import { TypeormItemStore } from '../../src/storage/typeorm-item-store';
+import { defaultContentStore, defaultStaging, listStoredContents } from '../support/stored-content';
+
+export { defaultContentStore, defaultStaging, listStoredContents };
 
 export const SENDER: Sender = { cbe: '0861023666', applicationId: 'eBox-sender-app' };
 export const OTHER_SENDER: Sender = { cbe: '0206731645', applicationId: 'eBox-sender-app' };
@@ -105,17 +109,6 @@ export function makeTempDir(prefix: string): string {
   return fs.mkdtempSync(path.join(os.tmpdir(), prefix));
 }
 
-/** Every blob file under `<dataDir>/blobs` (temporary files excluded). */
-export function listBlobs(dataDir: string): string[] {
-  const root = path.join(dataDir, 'blobs');
-  if (!fs.existsSync(root)) return [];
-  return fs
-    .readdirSync(root, { recursive: true, withFileTypes: true })
-    .filter((entry) => entry.isFile() && !entry.parentPath.includes('.incoming'))
-    .map((entry) => entry.name)
-    .sort();
-}
-
 export interface RowCounts {
   items: number;
   files: number;
@@ -135,6 +128,8 @@ export async function countRows(dataSource: DataSource): Promise<RowCounts> {
 /** One "process": a DataSource, a store and a service over a shared data directory. */
 export interface Node {
   dataSource: DataSource;
+  /** This node's content store: small content in its database, the rest in the shared blob directory. */
+  contents: ContentStore;
   store: TypeormItemStore;
   service: SendDocumentService;
   issuer: FakeReceiptIssuer;
@@ -144,6 +139,8 @@ export interface Environment {
   dataDir: string;
   clock: ManualClock;
   blobs: BlobStore;
+  /** The first node's content store (every node reads the same database and blob directory). */
+  contents: ContentStore;
   staging: StagingArea;
   nodes: Node[];
   node: Node;
@@ -159,11 +156,12 @@ export async function makeEnvironment(
   const dataDir = makeTempDir('rm-domain-');
   const clock = new ManualClock('2025-03-01T10:00:00.000Z');
   const blobs = new BlobStore(dataDir);
-  const staging = new StagingArea(dataDir, clock);
+  const staging = defaultStaging(dataDir, clock);
   const nodes: Node[] = [];
   const addNode = async (nodeOverrides: Partial<SendDocumentDependencies> = {}): Promise<Node> => {
     const dataSource = await openDatabase(dataDir, databaseOptions);
-    const store = new TypeormItemStore(dataSource, blobs);
+    const contents = defaultContentStore(dataSource, dataDir);
+    const store = new TypeormItemStore(dataSource, contents);
     const issuer = new FakeReceiptIssuer(clock);
     const service = new SendDocumentService({
       store,
@@ -172,7 +170,7 @@ export async function makeEnvironment(
       ...overrides,
       ...nodeOverrides,
     });
-    const node = { dataSource, store, service, issuer };
+    const node = { dataSource, contents, store, service, issuer };
     nodes.push(node);
     return node;
   };
@@ -181,6 +179,7 @@ export async function makeEnvironment(
     dataDir,
     clock,
     blobs,
+    contents: node.contents,
     staging,
     nodes,
     node,

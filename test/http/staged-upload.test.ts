@@ -6,6 +6,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { readSoapRequest } from '../../src/http/mime/read-soap-request';
 import { StagingArea } from '../../src/storage/staging-area';
+import { stagedFileOf } from '../support/staged-bytes';
 
 /*
  * A SwA request read by readSoapRequest over a real HTTP connection and its attachment staged to a real
@@ -53,7 +54,7 @@ beforeAll(async () => {
       if (!part) throw new Error('no attachment');
       const staged = await area.openSession().stage(part.content, { sha512: true });
       return {
-        path: staged.path,
+        path: stagedFileOf(staged),
         size: staged.size,
         sha256: staged.sha256.toString('hex'),
         sha512: staged.sha512?.toString('hex'),

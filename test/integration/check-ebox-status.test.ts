@@ -73,7 +73,7 @@ async function expectRefusedStoringNothing(
   const before = await storedState(rm);
   expectFault(await send(rm, request), expected);
   const after = await storedState(rm);
-  expect(after.blobs).toEqual(before.blobs);
+  expect(after.contents).toEqual(before.contents);
   expect(after.staging).toEqual([]);
   expect(after.items).toBe(before.items);
 }

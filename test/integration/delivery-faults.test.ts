@@ -8,13 +8,13 @@ import {
   publicationItemOf,
 } from '../../src/delivery';
 import { startEboxSimulator, type EboxSimulator, type SimulatedMessage } from '../../src/ebox-simulator';
-import { BlobStore } from '../../src/storage/blob-store';
 import { deliveryRecordsOf, type DeliveryRecords } from '../support/delivery-records';
 import { programEboxFaults } from '../support/ebox-control';
 import { readEvidence } from '../support/evidence-view';
 import { startTestService, type TestService } from '../support/service-fixture';
 import { readStatusAnswer, ticketOfSendAnswer, type StatusAnswer } from '../support/signed-files';
 import { getStatusEnvelope, partsOf, samplePdf, sendDocumentEnvelope } from '../support/v1-requests';
+import { defaultContentStore } from '../support/stored-content';
 
 /*
  * Delivery against an e-Box that misbehaves, through the running service: a simulator started by the test
@@ -244,7 +244,9 @@ describe('delivery when the e-Box fails', () => {
       clock,
     );
     const firstPublishedAt = clock.now();
-    const first = await deadWorkersClient.publish(publicationItemOf(claimed, new BlobStore(rm.dataDir)));
+    const first = await deadWorkersClient.publish(
+      publicationItemOf(claimed, defaultContentStore(rm.service.dataSource, rm.dataDir)),
+    );
 
     // While its lease holds, the item is nobody else's.
     clock.advance(60 * SECOND);

@@ -291,7 +291,7 @@ describe('faults (consumer form)', () => {
 
     afterEach(async () => {
       const after = await storedState(rm);
-      expect(after.blobs).toEqual(before.blobs);
+      expect(after.contents).toEqual(before.contents);
       expect(after.staging).toEqual([]);
       // No ticket was issued, so there is nothing a getStatus could find.
       expect(after.items).toBe(before.items);

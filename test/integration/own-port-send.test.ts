@@ -1,5 +1,5 @@
 import { createHash, randomBytes } from 'node:crypto';
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync } from 'node:fs';
 import path from 'node:path';
 import { DOMParser, type Element } from '@xmldom/xmldom';
 import { parseEnvelope } from '../../src/soap/parse-envelope';
@@ -19,6 +19,7 @@ import {
   type SendRegisteredMailSpec,
 } from '../support/service-port-requests';
 import { readStatusAnswer } from '../support/signed-files';
+import { defaultContentStore } from '../support/stored-content';
 import type { HttpResult } from '../support/soap-client';
 import { getStatusEnvelope, samplePdf, sendDocumentEnvelope } from '../support/v1-requests';
 
@@ -128,9 +129,13 @@ describe('SendRegisteredMail on the own port', () => {
     return postMtom(url, signedEnvelope, parts, { soapAction: serviceSoapAction('SendRegisteredMail') });
   }
 
-  function blob(content: Buffer): string {
-    const hex = sha256(content, 'hex');
-    return path.join(rm.dataDir, 'blobs', hex.slice(0, 2), hex.slice(2, 4), hex);
+  /** The stored bytes of a content (in the database or the blob directory). */
+  function storedBytes(content: Buffer): Promise<Buffer> {
+    return defaultContentStore(rm.service.dataSource, rm.dataDir).read(sha256(content, 'hex'));
+  }
+
+  function isStored(content: Buffer): Promise<boolean> {
+    return defaultContentStore(rm.service.dataSource, rm.dataDir).has(sha256(content, 'hex'));
   }
 
   async function itemsWithToken(token: string): Promise<number> {
@@ -193,8 +198,8 @@ describe('SendRegisteredMail on the own port', () => {
           files.map((file) => file.content),
         );
 
-        // The decoded bytes are in the content-addressed blob store, as a v1 item's attachments.
-        for (const file of files) expect(readFileSync(blob(file.content)).equals(file.content)).toBe(true);
+        // The decoded bytes are stored under their SHA-256, as a v1 item's attachments.
+        for (const file of files) expect(await storedBytes(file.content)).toEqual(file.content);
 
         // One item, which the v1 port reads as its own.
         expect(await itemsWithToken(token)).toBe(1);
@@ -220,7 +225,7 @@ describe('SendRegisteredMail on the own port', () => {
         kind: 'BusinessError',
       });
       expect(await itemsWithToken('T-conflict')).toBe(1);
-      expect(existsSync(blob(other.document.content))).toBe(false);
+      expect(await isStored(other.document.content)).toBe(false);
       // The first item is untouched: its retry still answers its receipt.
       const retry = await reader.send(
         await sendInline(sendRegisteredMailEnvelope(citizenSpec('T-conflict'))),
@@ -289,7 +294,7 @@ describe('SendRegisteredMail on the own port', () => {
         const answer = await reader.send(await sendMtom(signed, mtomPartsOf(spec)));
         expect(answer).toMatchObject({ token: 'T-mtom', ticket: expect.stringMatching(TICKET) });
         const files = [spec.document, ...spec.annexes!];
-        for (const file of files) expect(readFileSync(blob(file.content)).equals(file.content)).toBe(true);
+        for (const file of files) expect(await storedBytes(file.content)).toEqual(file.content);
         reader.validateProofContent(answer.receipt.content);
         const digests = receiptFacts(answer.receipt.content).digests;
         expect(digests).toEqual([
@@ -339,7 +344,7 @@ describe('SendRegisteredMail on the own port', () => {
         { contentId: 'large-document@cxf.apache.org', contentType: 'application/pdf', content: chunks },
       ]);
       const answer = await reader.send(result);
-      const stored = readFileSync(blob(document));
+      const stored = await storedBytes(document);
       expect(stored.length).toBe(5 * MiB);
       expect(sha256(stored, 'hex')).toBe(sha256(document, 'hex'));
       expect(receiptFacts(answer.receipt.content).digests).toEqual([
@@ -362,7 +367,7 @@ describe('SendRegisteredMail on the own port', () => {
       );
       expect(fault.messages[0].text).toBe("Digest doesn't match document.");
       expect(await itemsWithToken('T-mtom-mismatch')).toBe(0);
-      expect(existsSync(blob(spec.document.content))).toBe(false);
+      expect(await isStored(spec.document.content)).toBe(false);
     });
 
     it('the signed Digest binds the bytes: a tampered part keeps the signature valid and fails with FILE_B01', async () => {
@@ -392,7 +397,7 @@ describe('SendRegisteredMail on the own port', () => {
       );
       expect(fault.messages[0].text).toBe("Digest doesn't match document.");
       expect(await itemsWithToken('T-mtom-tampered')).toBe(0);
-      expect(existsSync(blob(tampered))).toBe(false);
+      expect(await isStored(tampered)).toBe(false);
 
       // It was authenticated: the replay cache remembers it, so the same message is not accepted twice
       // even with the right bytes (SOA-01001); signed anew, the untampered request is accepted.

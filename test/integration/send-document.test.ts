@@ -1,8 +1,11 @@
-import { createHash } from 'node:crypto';
-import { existsSync, readFileSync } from 'node:fs';
+import { createHash, randomBytes } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { DOMParser, type Element } from '@xmldom/xmldom';
+import { loadConfig } from '../../src/config/config';
+import { ContentChunkEntity } from '../../src/storage/entities';
 import { opensslCmsVerify, testWithTool } from '../support/external-tools';
+import { defaultContentStore } from '../support/stored-content';
 import { parseResponse, readFault } from '../support/soap-client';
 import { startTestService, type TestService } from '../support/service-fixture';
 import {
@@ -111,15 +114,29 @@ describe('sendDocument and getStatus over HTTP', () => {
     },
   );
 
-  it('keeps the document and annex bytes in the content-addressed blob store', async () => {
+  it('keeps the document and annex bytes under their SHA-256: small ones in the database', async () => {
     const spec = citizenSpec('T-blobs');
     expect((await send(spec)).status).toBe(200);
+    const contents = defaultContentStore(it_.service.dataSource, it_.dataDir);
     for (const file of [spec.document, ...spec.annexes!]) {
       const hex = createHash('sha256').update(file.content).digest('hex');
-      const blob = path.join(it_.dataDir, 'blobs', hex.slice(0, 2), hex.slice(2, 4), hex);
-      expect(existsSync(blob)).toBe(true);
-      expect(readFileSync(blob).equals(file.content)).toBe(true);
+      expect(await contents.read(hex)).toEqual(file.content);
+      expect(
+        await it_.service.dataSource.manager.exists(ContentChunkEntity, { where: { sha256: hex } }),
+      ).toBe(true);
     }
+  });
+
+  it('keeps a document larger than RM_DATABASE_CONTENT_MAX_BYTES as a blob file', async () => {
+    const spec = citizenSpec('T-large-blob');
+    spec.document = { ...spec.document, content: randomBytes(loadConfig({}).databaseContentMaxBytes + 1) };
+    expect((await send(spec)).status).toBe(200);
+    const hex = createHash('sha256').update(spec.document.content).digest('hex');
+    const blob = path.join(it_.dataDir, 'blobs', hex.slice(0, 2), hex.slice(2, 4), hex);
+    expect(readFileSync(blob).equals(spec.document.content)).toBe(true);
+    expect(await it_.service.dataSource.manager.exists(ContentChunkEntity, { where: { sha256: hex } })).toBe(
+      false,
+    );
   });
 
   it('accepts an enterprise recipient', async () => {

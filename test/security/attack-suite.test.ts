@@ -41,7 +41,7 @@ import {
  * an empty staging area) and that the next valid signed sendDocument still succeeds.
  *
  * Almost every hostile request is a sendDocument with its attachments (SOAP with Attachments), so that
- * "nothing stored" means something: a request that got through would leave a ticket and two blobs.
+ * "nothing stored" means something: a request that got through would leave a ticket and two contents.
  * One service runs with the defaults; a second one has RM_CRL pointing to a CRL that revokes a sender
  * and RM_SENDER_CERTS_DIR (so that thumbprint and issuer-serial key references resolve). The `reason`
  * of a case is checked in the service's log (the fault's Id is the request id), where the code alone
@@ -862,7 +862,7 @@ describe('attack suite: hostile requests over HTTP', () => {
 
   async function expectUnchanged(target: TestService, before: StoredState): Promise<void> {
     const after = await storedState(target);
-    expect(after.blobs).toEqual(before.blobs);
+    expect(after.contents).toEqual(before.contents);
     expect(after.items).toBe(before.items);
     expect(after.staging).toEqual([]);
   }

@@ -8,25 +8,30 @@ import { createHash } from 'node:crypto';
 import { Readable } from 'node:stream';
 import { systemClock } from '../../src/clock/clock';
 import { SendDocumentService } from '../../src/domain/send-document';
-import { BlobStore } from '../../src/storage/blob-store';
 import { openDatabase } from '../../src/storage/data-source';
-import { StagingArea } from '../../src/storage/staging-area';
 import { TypeormItemStore } from '../../src/storage/typeorm-item-store';
-import { commandFor, FakeReceiptIssuer, SENDER } from '../domain/storage-fixture';
+import {
+  commandFor,
+  defaultContentStore,
+  defaultStaging,
+  FakeReceiptIssuer,
+  SENDER,
+} from '../domain/storage-fixture';
 
 async function main(dataDir: string): Promise<void> {
   const dataSource = await openDatabase(dataDir);
   const service = new SendDocumentService({
-    store: new TypeormItemStore(dataSource, new BlobStore(dataDir)),
+    store: new TypeormItemStore(dataSource, defaultContentStore(dataSource, dataDir)),
     receiptIssuer: new FakeReceiptIssuer(systemClock),
     clock: systemClock,
   });
-  const staging = new StagingArea(dataDir);
+  const staging = defaultStaging(dataDir);
   let next = 0;
   async function sendForever(): Promise<never> {
     for (;;) {
       const index = next++;
-      const bytes = Buffer.from(`document ${process.pid} ${index}\n`.repeat(20));
+      // Every fourth document is larger than the database takes (a blob file); the others are rows.
+      const bytes = Buffer.from(`document ${process.pid} ${index}\n`.repeat(index % 4 === 0 ? 5000 : 20));
       const session = staging.openSession();
       try {
         const receipt = await service.send({

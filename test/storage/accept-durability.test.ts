@@ -5,13 +5,23 @@ import os from 'node:os';
 import path from 'node:path';
 import { ManualClock } from '../../src/clock/clock';
 import { SendDocumentService } from '../../src/domain/send-document';
-import { BlobStore } from '../../src/storage/blob-store';
 import { openDatabase } from '../../src/storage/data-source';
-import { ItemReceiptEntity, RegisteredMailItemEntity } from '../../src/storage/entities';
-import { StagingArea } from '../../src/storage/staging-area';
+import {
+  ContentChunkEntity,
+  ItemFileEntity,
+  ItemReceiptEntity,
+  RegisteredMailItemEntity,
+} from '../../src/storage/entities';
 import { TypeormItemStore } from '../../src/storage/typeorm-item-store';
 import { walDurabilityOf } from '../../src/storage/wal-durability';
-import { commandFor, FakeReceiptIssuer, SENDER, stageBytes } from '../domain/storage-fixture';
+import {
+  commandFor,
+  defaultContentStore,
+  defaultStaging,
+  FakeReceiptIssuer,
+  SENDER,
+  stageBytes,
+} from '../domain/storage-fixture';
 
 const ROOT = path.resolve(__dirname, '..', '..');
 const WORKER = path.join(__dirname, 'accept-crash-worker.ts');
@@ -64,7 +74,7 @@ describe('accepted items are durable when answered', () => {
     const answers = await answersUntilKilled(dataDir, 60);
 
     const dataSource = await openDatabase(dataDir);
-    const blobs = new BlobStore(dataDir);
+    const contents = defaultContentStore(dataSource, dataDir);
     try {
       expect(answers.length).toBeGreaterThanOrEqual(60);
       for (const answer of answers) {
@@ -75,12 +85,19 @@ describe('accepted items are durable when answered', () => {
           ticket: answer.ticket,
         });
         expect(receipt.contentSha256).toBe(answer.receiptSha256);
-        expect(createHashOf(await blobs.read(answer.receiptSha256))).toBe(answer.receiptSha256);
-        expect(createHashOf(await blobs.read(answer.documentSha256))).toBe(answer.documentSha256);
+        expect(createHashOf(await contents.read(answer.receiptSha256))).toBe(answer.receiptSha256);
+        expect(createHashOf(await contents.read(answer.documentSha256))).toBe(answer.documentSha256);
       }
-      // Nothing half-stored either: every item in the database has its receipt blob.
+      // Nothing half-stored either: every item in the database has its receipt and its document.
       const receipts = await dataSource.manager.find(ItemReceiptEntity);
-      for (const receipt of receipts) expect(await blobs.has(receipt.contentSha256)).toBe(true);
+      for (const receipt of receipts) expect(await contents.has(receipt.contentSha256)).toBe(true);
+      const files = await dataSource.manager.find(ItemFileEntity);
+      for (const file of files) expect(await contents.has(file.blobSha256)).toBe(true);
+      // Both places were used: the larger documents are blob files, the others rows.
+      expect(fs.readdirSync(path.join(dataDir, 'blobs')).filter((name) => name !== '.incoming')).not.toEqual(
+        [],
+      );
+      expect(await dataSource.manager.count(ContentChunkEntity)).toBeGreaterThan(answers.length);
     } finally {
       await dataSource.destroy();
     }
@@ -90,11 +107,11 @@ describe('accepted items are durable when answered', () => {
     const dataSource = await openDatabase(dataDir);
     const clock = new ManualClock('2025-03-01T10:00:00.000Z');
     const service = new SendDocumentService({
-      store: new TypeormItemStore(dataSource, new BlobStore(dataDir)),
+      store: new TypeormItemStore(dataSource, defaultContentStore(dataSource, dataDir)),
       receiptIssuer: new FakeReceiptIssuer(clock),
       clock,
     });
-    const staging = new StagingArea(dataDir);
+    const staging = defaultStaging(dataDir);
     const durability = walDurabilityOf(dataSource);
     try {
       const before = durability?.flushes ?? 0;
@@ -131,9 +148,9 @@ describe('grouped accepts', () => {
     const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'rm-group-'));
     const dataSource = await openDatabase(dataDir);
     const clock = new ManualClock('2025-03-01T10:00:00.000Z');
-    const store = new TypeormItemStore(dataSource, new BlobStore(dataDir));
+    const store = new TypeormItemStore(dataSource, defaultContentStore(dataSource, dataDir));
     const service = new SendDocumentService({ store, receiptIssuer: new FakeReceiptIssuer(clock), clock });
-    const staging = new StagingArea(dataDir);
+    const staging = defaultStaging(dataDir);
     try {
       // A first item keeps the group busy, so the next three are stored together: the two rivals for
       // one Token and an unrelated item.
@@ -161,10 +178,10 @@ describe('grouped accepts', () => {
       expect(outcomes[winner].status).toBe('fulfilled');
       expect((outcomes[loser] as PromiseRejectedResult).reason).toMatchObject({ code: 'REPO_B03' });
       expect(await dataSource.manager.count(RegisteredMailItemEntity)).toBe(3);
-      const blobs = new BlobStore(dataDir);
-      expect(await blobs.has(staged[winner].sha256)).toBe(true);
-      expect(await blobs.has(staged[loser].sha256)).toBe(false);
-      expect(await blobs.has(staged[3].sha256)).toBe(true);
+      const contents = defaultContentStore(dataSource, dataDir);
+      expect(await contents.has(staged[winner].sha256)).toBe(true);
+      expect(await contents.has(staged[loser].sha256)).toBe(false);
+      expect(await contents.has(staged[3].sha256)).toBe(true);
     } finally {
       await dataSource.destroy();
       fs.rmSync(dataDir, { recursive: true, force: true });

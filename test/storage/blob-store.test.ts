@@ -6,8 +6,13 @@ import { Readable } from 'node:stream';
 import { buffer } from 'node:stream/consumers';
 import { BlobStore } from '../../src/storage/blob-store';
 import { StagingArea } from '../../src/storage/staging-area';
+import type { StagedContent } from '../../src/domain/model';
+import { stagedFileOf } from '../support/staged-bytes';
 
 const sha256 = (bytes: Buffer) => createHash('sha256').update(bytes).digest();
+
+/** The staged file of content (the staging area of these tests keeps everything in files). */
+const fileOf = (staged: StagedContent) => ({ path: stagedFileOf(staged), sha256: staged.sha256 });
 
 describe('BlobStore', () => {
   let dataDir: string;
@@ -37,11 +42,11 @@ describe('BlobStore', () => {
     const staged = await session.stage(Readable.from([bytes]), { sha512: false });
 
     expect(await blobs.has(staged.sha256)).toBe(false);
-    await blobs.promote(staged);
+    await blobs.promote(fileOf(staged));
     await session.discard();
 
     expect(await blobs.has(staged.sha256)).toBe(true);
-    expect(fs.existsSync(staged.path)).toBe(false);
+    expect(fs.existsSync(stagedFileOf(staged))).toBe(false);
     expect(await blobs.read(staged.sha256)).toEqual(bytes);
     expect(await buffer(blobs.openReadStream(staged.sha256))).toEqual(bytes);
     // Blobs are evidence: read-only.
@@ -55,11 +60,11 @@ describe('BlobStore', () => {
     const a = await first.stage(Readable.from([bytes]), { sha512: false });
     const b = await second.stage(Readable.from([bytes]), { sha512: false });
 
-    await blobs.promote(a);
+    await blobs.promote(fileOf(a));
     const inode = fs.statSync(blobs.pathOf(a.sha256)).ino;
-    await blobs.promote(a);
-    await blobs.promote(b);
-    await Promise.all([blobs.promote(b), blobs.promote(a)]);
+    await blobs.promote(fileOf(a));
+    await blobs.promote(fileOf(b));
+    await Promise.all([blobs.promote(fileOf(b)), blobs.promote(fileOf(a))]);
 
     expect(fs.statSync(blobs.pathOf(a.sha256)).ino).toBe(inode);
     expect(await blobs.read(a.sha256)).toEqual(bytes);

@@ -90,6 +90,7 @@ describe('database', () => {
         { name: 'InitialSchema1795800000000' },
         { name: 'ReplayCache1795900000000' },
         { name: 'Delivery1796000000000' },
+        { name: 'ContentChunks1796100000000' },
       ]);
       const item = await second
         .getRepository(RegisteredMailItemEntity)

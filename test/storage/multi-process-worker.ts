@@ -7,21 +7,25 @@ import { createHash } from 'node:crypto';
 import { Readable } from 'node:stream';
 import { systemClock } from '../../src/clock/clock';
 import { SendDocumentService } from '../../src/domain/send-document';
-import { BlobStore } from '../../src/storage/blob-store';
 import { openDatabase } from '../../src/storage/data-source';
-import { StagingArea } from '../../src/storage/staging-area';
 import { TypeormItemStore } from '../../src/storage/typeorm-item-store';
-import { commandFor, FakeReceiptIssuer, SENDER } from '../domain/storage-fixture';
+import {
+  commandFor,
+  defaultContentStore,
+  defaultStaging,
+  FakeReceiptIssuer,
+  SENDER,
+} from '../domain/storage-fixture';
 
 async function main(dataDir: string, requests: number): Promise<void> {
   const dataSource = await openDatabase(dataDir);
   const issuer = new FakeReceiptIssuer(systemClock);
   const service = new SendDocumentService({
-    store: new TypeormItemStore(dataSource, new BlobStore(dataDir)),
+    store: new TypeormItemStore(dataSource, defaultContentStore(dataSource, dataDir)),
     receiptIssuer: issuer,
     clock: systemClock,
   });
-  const staging = new StagingArea(dataDir);
+  const staging = defaultStaging(dataDir);
   const answers: { token: string; ticket: string; receiptSha256: string }[] = [];
   for (let index = 0; index < requests; index += 1) {
     const token = `token-${index}`;

@@ -5,6 +5,7 @@ import { DataSource, type EntitySubscriberInterface } from 'typeorm';
 import type { ProofKind, Recipient, StoredProof } from '../../src/domain/model';
 import { SQLITE_FILE_NAME, openDatabase } from '../../src/storage/data-source';
 import {
+  ContentChunkEntity,
   ItemProofEntity,
   ItemPublicationEntity,
   ItemStatusHistoryEntity,
@@ -19,7 +20,7 @@ import {
   commandFor,
   digestOf,
   ENTERPRISE,
-  listBlobs,
+  listStoredContents,
   makeTempDir,
   makeEnvironment,
   SENDER,
@@ -71,7 +72,7 @@ function proofOf(kind: ProofKind, issuedAt: Date): StoredProof {
 }
 
 function outboxOf(env: Environment, node: Node): TypeormOutboxStore {
-  return new TypeormOutboxStore(node.dataSource, env.blobs);
+  return new TypeormOutboxStore(node.dataSource, node.contents);
 }
 
 async function historyOf(node: Node, ticket: string) {
@@ -100,7 +101,7 @@ async function deliveryState(env: Environment) {
     outbox: await manager.find(OutboxEntryEntity, { order: { ticket: 'ASC' } }),
     publications: await manager.find(ItemPublicationEntity, { order: { ticket: 'ASC' } }),
     proofs: await manager.find(ItemProofEntity, { order: { ticket: 'ASC', kind: 'ASC' } }),
-    blobs: listBlobs(env.dataDir),
+    contents: await listStoredContents(env.node.dataSource, env.dataDir),
   };
 }
 
@@ -178,8 +179,8 @@ describe('TypeormOutboxStore on a real SQLite file', () => {
     });
     expect(receipt.issuedAt).toEqual(firstAcceptedAt);
     expect(claimed[1].recipient).toEqual(ENTERPRISE);
-    // The blob addresses lead to the stored bytes.
-    expect(await env.blobs.read(claimed[0].annexes[1].blobSha256)).toEqual(annexes[1]);
+    // The content addresses lead to the stored bytes.
+    expect(await env.contents.read(claimed[0].annexes[1].blobSha256)).toEqual(annexes[1]);
 
     const rest = await outbox.claimDue('worker-2', now, later(5), 10);
     expect(rest.map((item) => item.ticket)).toEqual([third]);
@@ -331,8 +332,13 @@ describe('TypeormOutboxStore on a real SQLite file', () => {
       status: 'SENT',
       proofOfDispatch: proof,
     });
-    // The proof's bytes are a blob under their SHA-256.
-    expect(fs.readFileSync(env.blobs.pathOf(proof.contentSha256))).toEqual(proof.content);
+    // The proof's bytes are stored under their SHA-256, in the database (written with the SENT status).
+    expect(await env.contents.read(proof.contentSha256)).toEqual(proof.content);
+    await expect(
+      env.node.dataSource.manager.exists(ContentChunkEntity, {
+        where: { sha256: proof.contentSha256.toString('hex') },
+      }),
+    ).resolves.toBe(true);
 
     // A second publication of the ticket cannot be recorded: the entry is gone.
     const again = {
@@ -364,8 +370,8 @@ describe('TypeormOutboxStore on a real SQLite file', () => {
       code: 'REPO_T01',
     });
     const after = await deliveryState(env);
-    // Only the (content-addressed, unreferenced) blob of the refused proof may remain.
-    expect({ ...after, blobs: undefined }).toEqual({ ...withEntry, blobs: undefined });
+    // Nothing of the refused proof remains: its content was rolled back with its transaction.
+    expect(after).toEqual(withEntry);
     await expect(env.node.store.loadProof(ticket, 'DISPATCH')).resolves.toEqual(proof);
   });
 
@@ -643,6 +649,7 @@ describe('the delivery migration', () => {
           'InitialSchema1795800000000',
           'ReplayCache1795900000000',
           'Delivery1796000000000',
+          'ContentChunks1796100000000',
         ]);
       } finally {
         await upgraded.destroy();

@@ -5,7 +5,8 @@ import path from 'node:path';
 import { Readable } from 'node:stream';
 import { ManualClock } from '../../src/clock/clock';
 import { MalformedMessageError } from '../../src/errors/faults';
-import { StagingArea } from '../../src/storage/staging-area';
+import { inMemoryStagingLimits, StagingArea } from '../../src/storage/staging-area';
+import { stagedBytesOf, stagedFileOf } from '../support/staged-bytes';
 
 function chunksOf(bytes: Buffer, size: number): Buffer[] {
   const chunks: Buffer[] = [];
@@ -41,8 +42,8 @@ describe('StagingArea', () => {
     expect(staged.size).toBe(bytes.length);
     expect(staged.sha256).toEqual(createHash('sha256').update(bytes).digest());
     expect(staged.sha512).toEqual(createHash('sha512').update(bytes).digest());
-    expect(fs.readFileSync(staged.path).equals(bytes)).toBe(true);
-    expect(path.dirname(staged.path)).toBe(session.directory);
+    expect(fs.readFileSync(stagedFileOf(staged)).equals(bytes)).toBe(true);
+    expect(path.dirname(stagedFileOf(staged))).toBe(session.directory);
     expect(session.directory.startsWith(path.join(dataDir, 'staging'))).toBe(true);
     await session.discard();
   });
@@ -57,7 +58,7 @@ describe('StagingArea', () => {
     const empty = await session.stage(generate([]), { sha512: true });
     expect(empty.size).toBe(0);
     expect(empty.sha256).toEqual(createHash('sha256').digest());
-    expect(empty.path).not.toBe(staged.path);
+    expect(stagedFileOf(empty)).not.toBe(stagedFileOf(staged));
     await session.discard();
   });
 
@@ -96,10 +97,10 @@ describe('StagingArea', () => {
     const c = await other.stage(generate([Buffer.from('c')]), { sha512: false });
 
     await mine.discard();
-    expect(fs.existsSync(a.path)).toBe(false);
-    expect(fs.existsSync(b.path)).toBe(false);
+    expect(fs.existsSync(stagedFileOf(a))).toBe(false);
+    expect(fs.existsSync(stagedFileOf(b))).toBe(false);
     expect(fs.existsSync(mine.directory)).toBe(false);
-    expect(fs.existsSync(c.path)).toBe(true);
+    expect(fs.existsSync(stagedFileOf(c))).toBe(true);
     await mine.discard(); // idempotent
     await expect(mine.stage(generate([]), { sha512: false })).rejects.toThrow(/discarded/);
     await other.discard();
@@ -107,6 +108,78 @@ describe('StagingArea', () => {
 
   it('a session that staged nothing discards cleanly', async () => {
     await staging.openSession().discard();
+  });
+
+  describe('with room in memory (content stored in the database)', () => {
+    const limits = { contentBytes: 64, sessionBytes: 100 };
+    let memory: StagingArea;
+
+    beforeEach(() => {
+      memory = new StagingArea(dataDir, clock, limits);
+    });
+
+    it('keeps small content as one buffer of its own, creating no file or directory', async () => {
+      const session = memory.openSession();
+      const source = [Buffer.from('small '), Buffer.from('content')];
+      const staged = await session.stage(generate(source), { sha512: true });
+      source[0].fill(0); // the parser's buffers may be reused: the staged bytes are a copy
+
+      expect(staged.staged.kind).toBe('memory');
+      expect(stagedBytesOf(staged).toString()).toBe('small content');
+      expect(staged.size).toBe(13);
+      expect(staged.sha256).toEqual(createHash('sha256').update('small content').digest());
+      expect(staged.sha512).toEqual(createHash('sha512').update('small content').digest());
+      expect(fs.existsSync(session.directory)).toBe(false);
+      await session.discard();
+    });
+
+    it('content larger than the limit spills into a file holding every byte, the first chunks included', async () => {
+      const bytes = randomBytes(200);
+      const session = memory.openSession();
+      const staged = await session.stage(generate(chunksOf(bytes, 30)), { sha512: false });
+
+      expect(staged.staged.kind).toBe('file');
+      expect(fs.readFileSync(stagedFileOf(staged)).equals(bytes)).toBe(true);
+      expect(staged.sha256).toEqual(createHash('sha256').update(bytes).digest());
+      await session.discard();
+      expect(fs.existsSync(session.directory)).toBe(false);
+    });
+
+    it('exactly the limit stays in memory; the session budget sends later contents to files', async () => {
+      const session = memory.openSession();
+      const first = await session.stage(generate([Buffer.alloc(64, 1)]), { sha512: false });
+      const second = await session.stage(generate([Buffer.alloc(30, 2)]), { sha512: false });
+      // 94 of the 100 bytes are held: 10 more bytes would exceed the budget.
+      const third = await session.stage(generate([Buffer.alloc(10, 3)]), { sha512: false });
+
+      expect([first, second, third].map((content) => content.staged.kind)).toEqual([
+        'memory',
+        'memory',
+        'file',
+      ]);
+      expect(stagedBytesOf(third)).toEqual(Buffer.alloc(10, 3));
+      await session.discard();
+    });
+
+    it('maxBytes still refuses content held in memory, and a failing source leaves nothing', async () => {
+      const session = memory.openSession();
+      await expect(
+        session.stage(generate([Buffer.alloc(20), Buffer.alloc(20)]), { sha512: false, maxBytes: 32 }),
+      ).rejects.toBeInstanceOf(MalformedMessageError);
+      async function* broken(): AsyncGenerator<Buffer> {
+        yield Buffer.alloc(50);
+        yield Buffer.alloc(50); // spills to a file, then fails
+        throw new Error('connection reset');
+      }
+      await expect(session.stage(broken(), { sha512: false })).rejects.toThrow('connection reset');
+      expect(fs.readdirSync(session.directory)).toEqual([]);
+      await session.discard();
+    });
+
+    it('the service default keeps 4 contents of RM_DATABASE_CONTENT_MAX_BYTES per request', () => {
+      expect(inMemoryStagingLimits(65536)).toEqual({ contentBytes: 65536, sessionBytes: 262144 });
+      expect(inMemoryStagingLimits(0)).toEqual({ contentBytes: 0, sessionBytes: 0 });
+    });
   });
 
   it('cleanOnStartup removes leftovers of dead processes and unknown entries, keeps live sessions', async () => {

@@ -1,11 +1,12 @@
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import type { TestService } from './service-fixture';
+import { listStoredContents } from './stored-content';
 
-/** What a running service has stored: files of its blob store and staging area, and its items. */
+/** What a running service has stored: its contents, the files of its staging area, and its items. */
 export interface StoredState {
-  /** Paths of every file under `<dataDir>/blobs`, relative to it, sorted. */
-  blobs: string[];
+  /** The address of every stored content (database rows and files under `<dataDir>/blobs`), sorted. */
+  contents: string[];
   /** Paths of every entry (file or directory) under `<dataDir>/staging`, relative to it, sorted. */
   staging: string[];
   /** Rows of the item table (one per ticket issued). */
@@ -24,8 +25,8 @@ async function listTree(root: string, filesOnly: boolean): Promise<string[]> {
 }
 
 /**
- * Reads the blob store, the staging area and the item count of a test service, once delivery has
- * published every due item (its proofs are blobs too), so that two readings differ only by requests.
+ * Reads the stored contents, the staging area and the item count of a test service, once delivery has
+ * published every due item (its proofs are contents too), so that two readings differ only by requests.
  */
 export async function storedState(fixture: TestService): Promise<StoredState> {
   await fixture.service.delivery.worker.drain();
@@ -33,7 +34,7 @@ export async function storedState(fixture: TestService): Promise<StoredState> {
     n: number;
   }[];
   return {
-    blobs: await listTree(path.join(fixture.dataDir, 'blobs'), true),
+    contents: await listStoredContents(fixture.service.dataSource, fixture.dataDir),
     staging: await listTree(path.join(fixture.dataDir, 'staging'), false),
     items: Number(rows[0].n),
   };

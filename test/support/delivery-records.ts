@@ -1,6 +1,6 @@
 import type { DataSource } from 'typeorm';
 import type { ItemStatus, ProofKind } from '../../src/domain/model';
-import { BlobStore } from '../../src/storage/blob-store';
+import type { ContentStore } from '../../src/storage/content-store';
 import {
   ItemProofEntity,
   ItemPublicationEntity,
@@ -9,6 +9,7 @@ import {
   RegisteredMailItemEntity,
 } from '../../src/storage/entities';
 import type { TestService } from './service-fixture';
+import { defaultContentStore } from './stored-content';
 
 /*
  * What delivery recorded about an item, read straight from the service's database and blob store: its
@@ -37,13 +38,13 @@ export interface StoredProofRecord {
 
 /** Reads delivery's records of a data directory through an open DataSource. */
 export class DeliveryRecords {
-  private readonly blobs: BlobStore;
+  private readonly contents: ContentStore;
 
   constructor(
     private readonly dataSource: DataSource,
     dataDir: string,
   ) {
-    this.blobs = new BlobStore(dataDir);
+    this.contents = defaultContentStore(dataSource, dataDir);
   }
 
   /** The item's status column; undefined when there is no such item. */
@@ -71,7 +72,7 @@ export class DeliveryRecords {
       rows.map(async (row) => ({
         kind: row.kind,
         evidenceId: row.evidenceId,
-        content: await this.blobs.read(row.contentSha256),
+        content: await this.contents.read(row.contentSha256),
         contentSha256: row.contentSha256,
         signature: Buffer.from(row.signature, 'base64'),
         issuedAt: row.issuedAt,

@@ -6,11 +6,11 @@ import path from 'node:path';
 import { CMS_OIDS } from '../../src/evidence/cms-detached-signature';
 import { loadPkiLibraries } from '../../src/pki/crypto-engines';
 import { derToPem } from '../../src/pki/pem';
-import { BlobStore } from '../../src/storage/blob-store';
 import { openDatabase, SQLITE_FILE_NAME } from '../../src/storage/data-source';
 import { ItemProofEntity, ItemReceiptEntity } from '../../src/storage/entities';
 import { findOnPath, runTool, unavailable } from '../interop/run-tool';
 import { opensslCmsVerify } from './external-tools';
+import { defaultContentStore } from './stored-content';
 
 /*
  * Every receipt the test suite produces must verify with tools nobody here wrote: `openssl cms -verify`
@@ -99,26 +99,27 @@ export async function verifyReceipts(receipts: ReceiptToVerify[], trust: Receipt
 export async function verifyAllReceipts(dataDir: string, trust?: ReceiptTrust): Promise<number> {
   if (!existsSync(path.join(dataDir, SQLITE_FILE_NAME))) return 0;
   const dataSource = await openDatabase(dataDir);
-  let rows: StoredProofRow[];
+  let receipts: { label: string; content: Buffer; signature: Buffer }[];
   try {
-    const receipts = await dataSource.manager.find(ItemReceiptEntity, { order: { issuedAt: 'ASC' } });
-    const proofs = await dataSource.manager.find(ItemProofEntity, { order: { issuedAt: 'ASC' } });
-    rows = [
-      ...receipts.map((row) => ({ ...row, what: 'receipt' })),
-      ...proofs.map((row) => ({ ...row, what: `${row.kind} proof` })),
+    const receiptRows = await dataSource.manager.find(ItemReceiptEntity, { order: { issuedAt: 'ASC' } });
+    const proofRows = await dataSource.manager.find(ItemProofEntity, { order: { issuedAt: 'ASC' } });
+    const rows: StoredProofRow[] = [
+      ...receiptRows.map((row) => ({ ...row, what: 'receipt' })),
+      ...proofRows.map((row) => ({ ...row, what: `${row.kind} proof` })),
     ];
+    const contents = defaultContentStore(dataSource, dataDir);
+    receipts = [];
+    for (const row of rows) {
+      receipts.push({
+        label: `${row.what} of ${row.ticket} in ${dataDir}`,
+        content: await contents.read(row.contentSha256),
+        signature: Buffer.from(row.signature, 'base64'),
+      });
+    }
   } finally {
     await dataSource.destroy();
   }
-  if (rows.length === 0) return 0;
-  const blobs = new BlobStore(dataDir);
-  const receipts = await Promise.all(
-    rows.map(async (row) => ({
-      label: `${row.what} of ${row.ticket} in ${dataDir}`,
-      content: await blobs.read(row.contentSha256),
-      signature: Buffer.from(row.signature, 'base64'),
-    })),
-  );
+  if (receipts.length === 0) return 0;
   const devCa = path.join(dataDir, 'dev-pki', 'ca', 'root-ca.cert.pem');
   const caFiles = trust?.caFiles ?? (existsSync(devCa) ? [devCa] : []);
   if (caFiles.length === 0)

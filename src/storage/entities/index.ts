@@ -17,6 +17,7 @@ export {
   RegisteredMailItemEntity,
   ReplayCacheEntryEntity,
 };
+export { CONTENT_CHUNK_BYTES, ContentChunkEntity, contentChunkSchema } from './content-chunk.schema';
 export type { ItemFileRole } from './item-file.entity';
 export type { RecipientKind } from './registered-mail-item.entity';
 

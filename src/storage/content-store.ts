@@ -1,0 +1,161 @@
+import { createHash } from 'node:crypto';
+import { Readable } from 'node:stream';
+import type { DataSource, EntityManager } from 'typeorm';
+import type { StagedBytes } from '../domain/model';
+import type { BlobAddress, BlobStore } from './blob-store';
+import { CONTENT_CHUNK_BYTES, ContentChunkEntity } from './entities/content-chunk.schema';
+import { runSerialized } from './serial-access';
+
+/** Content about to be stored: its address, its size, and where its bytes are now. */
+export interface ContentToStore {
+  sha256: Buffer;
+  size: number;
+  staged: StagedBytes;
+}
+
+function hexOf(address: BlobAddress): string {
+  const hex = typeof address === 'string' ? address.toLowerCase() : address.toString('hex');
+  if (!/^[0-9a-f]{64}$/.test(hex)) throw new RangeError('A content address is a SHA-256 (32 bytes)');
+  return hex;
+}
+
+function assertAddress(bytes: Buffer, sha256Hex: string): Buffer {
+  if (createHash('sha256').update(bytes).digest('hex') !== sha256Hex) {
+    throw new Error(`Content ${sha256Hex} does not match its address`);
+  }
+  return bytes;
+}
+
+/**
+ * Every byte array the service keeps (documents, annexes, receipts, proofs), content-addressed by its
+ * SHA-256, in one of two places:
+ * - content up to `databaseMaxBytes` in the database (`content_chunk`), written by the transaction that
+ *   stores the item or the proof naming it: one durable commit covers both, and the file system is not
+ *   touched at all (no file, no fsync of a file and of its directories per request);
+ * - larger content in the {@link BlobStore}'s directory, streamed there as it arrived and linked into
+ *   place inside the same transaction (see blob-store.ts for the order that keeps it durable).
+ * Readers ask the database first, then the directory, so content stored by any earlier version (all in
+ * the directory) is found too.
+ */
+export class ContentStore {
+  /**
+   * @param databaseMaxBytes generated content (receipts, proofs) up to this size goes to the database;
+   *   staged content goes where the staging area kept it (memory: database, file: directory)
+   */
+  constructor(
+    private readonly dataSource: DataSource,
+    readonly blobs: BlobStore,
+    readonly databaseMaxBytes: number,
+  ) {}
+
+  /**
+   * Generated content (a receipt) made ready for {@link place}: small content stays in memory; larger
+   * content is written to a temporary file and fsynced (release it with {@link release} either way).
+   */
+  async prepare(bytes: Buffer): Promise<ContentToStore> {
+    if (bytes.length <= this.databaseMaxBytes) {
+      return {
+        sha256: createHash('sha256').update(bytes).digest(),
+        size: bytes.length,
+        staged: { kind: 'memory', bytes },
+      };
+    }
+    const prepared = await this.blobs.prepare(bytes);
+    return { sha256: prepared.sha256, size: prepared.size, staged: { kind: 'file', path: prepared.path } };
+  }
+
+  /** Removes the temporary file of {@link prepare} (nothing to do for content in memory). */
+  async release(content: ContentToStore): Promise<void> {
+    if (content.staged.kind === 'file') {
+      await this.blobs.removePrepared({
+        path: content.staged.path,
+        sha256: content.sha256,
+        size: content.size,
+      });
+    }
+  }
+
+  /**
+   * The slow part of storing staged content, done before the transaction and in parallel with other
+   * requests: a staged file's bytes fsynced. Content in memory needs nothing.
+   */
+  async syncContent(content: ContentToStore): Promise<void> {
+    if (content.staged.kind === 'file') await this.blobs.syncContent(content.staged.path);
+  }
+
+  /**
+   * Inside the caller's transaction: stores the content under its address (kept as it is when it is
+   * there already: same address, same bytes). Content in memory becomes rows of this transaction; a
+   * file is linked into the blob directory, whose directories to fsync before the COMMIT are added to
+   * `directoriesToSync`.
+   */
+  async place(
+    manager: EntityManager,
+    content: ContentToStore,
+    directoriesToSync: Set<string>,
+  ): Promise<void> {
+    if (content.staged.kind === 'file') {
+      await this.blobs.place(content.staged.path, content.sha256, directoriesToSync);
+      return;
+    }
+    const sha256 = content.sha256.toString('hex');
+    const bytes = content.staged.bytes;
+    const rows: ContentChunkEntity[] = [];
+    for (let index = 0, offset = 0; offset < bytes.length || index === 0; index += 1) {
+      rows.push({ sha256, chunkIndex: index, bytes: bytes.subarray(offset, offset + CONTENT_CHUNK_BYTES) });
+      offset += CONTENT_CHUNK_BYTES;
+    }
+    await manager.createQueryBuilder().insert().into(ContentChunkEntity).values(rows).orIgnore().execute();
+  }
+
+  /**
+   * Stores generated content (a proof) inside the caller's transaction and returns its SHA-256: small
+   * content as rows of the transaction; larger content as a blob made durable before this returns.
+   */
+  async storeGenerated(manager: EntityManager, bytes: Buffer): Promise<Buffer> {
+    if (bytes.length > this.databaseMaxBytes) return this.blobs.write(bytes);
+    const content = await this.prepare(bytes);
+    await this.place(manager, content, new Set());
+    return content.sha256;
+  }
+
+  /** The whole content (for small ones: receipts, proofs), checked against its address. */
+  async read(address: BlobAddress): Promise<Buffer> {
+    const sha256 = hexOf(address);
+    const chunks = await runSerialized(this.dataSource, () => this.chunksIn(this.dataSource.manager, sha256));
+    if (chunks.length === 0) return this.blobs.read(sha256);
+    return assertAddress(Buffer.concat(chunks.map((chunk) => chunk.bytes)), sha256);
+  }
+
+  /** Whether the content is stored (in either place). */
+  async has(address: BlobAddress): Promise<boolean> {
+    const sha256 = hexOf(address);
+    const stored = await runSerialized(this.dataSource, () =>
+      this.dataSource.manager.exists(ContentChunkEntity, { where: { sha256 } }),
+    );
+    return stored || this.blobs.has(sha256);
+  }
+
+  /**
+   * A stream of the content's bytes (for documents being published); it fails with `ENOENT` when the
+   * content is stored nowhere. The database is asked when the stream is first read.
+   */
+  openReadStream(address: BlobAddress): NodeJS.ReadableStream {
+    const sha256 = hexOf(address);
+    const chunks = async function* (store: ContentStore): AsyncGenerator<Buffer> {
+      const rows = await runSerialized(store.dataSource, () =>
+        store.chunksIn(store.dataSource.manager, sha256),
+      );
+      if (rows.length === 0) {
+        yield* store.blobs.openReadStream(sha256) as AsyncIterable<Buffer>;
+        return;
+      }
+      for (const row of rows) yield row.bytes;
+    };
+    return Readable.from(chunks(this), { objectMode: false });
+  }
+
+  private chunksIn(manager: EntityManager, sha256: string): Promise<ContentChunkEntity[]> {
+    return manager.find(ContentChunkEntity, { where: { sha256 }, order: { chunkIndex: 'ASC' } });
+  }
+}
