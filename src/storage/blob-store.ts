@@ -40,6 +40,11 @@ async function fsyncDirectory(directory: string): Promise<void> {
   }
 }
 
+/** fsyncs every directory (in parallel): the names placed in them become durable. */
+export async function fsyncDirectories(directories: Iterable<string>): Promise<void> {
+  await Promise.all([...new Set(directories)].map((directory) => fsyncDirectory(directory)));
+}
+
 /** A complete file (a staged upload) and the SHA-256 of its bytes. */
 export interface StagedFile {
   path: string;
@@ -172,7 +177,7 @@ export class BlobStore {
 
   /** fsyncs every directory (in parallel): the names placed in them become durable. */
   async syncDirectories(directories: Iterable<string>): Promise<void> {
-    await Promise.all([...new Set(directories)].map((directory) => fsyncDirectory(directory)));
+    await fsyncDirectories(directories);
   }
 
   /** A stream of the blob's bytes; it fails with `ENOENT` when the blob does not exist. */

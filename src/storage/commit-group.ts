@@ -1,5 +1,5 @@
 import type { DataSource, EntityManager } from 'typeorm';
-import type { BlobStore } from './blob-store';
+import { fsyncDirectories } from './blob-store';
 import { runSerializedWrite } from './serial-access';
 import { isDatabaseUnavailable } from './storage-errors';
 import { makeCommitsDurable } from './wal-durability';
@@ -11,6 +11,17 @@ import { makeCommitsDurable } from './wal-durability';
  */
 export type GroupedWrite<T> = (manager: EntityManager, directoriesToSync: Set<string>) => Promise<T>;
 
+/** Options of {@link CommitGroup.submit}. */
+export interface SubmitOptions {
+  /**
+   * Settle only once the commit survives a power loss (the WAL fsynced): a write promised to a client,
+   * such as an accepted item. `false` settles right after the COMMIT (which survives a crash of the
+   * process): a replay-cache entry, which protects nothing a power cut could lose (see
+   * typeorm-replay-store.ts). Default `true`.
+   */
+  durable?: boolean;
+}
+
 /** At most this many writes share one transaction (bounds the time the database is held). */
 const MAX_GROUP_SIZE = 64;
 
@@ -18,39 +29,55 @@ const SAVEPOINT = 'grouped_write';
 
 interface Pending<T> {
   write: GroupedWrite<T>;
+  durable: boolean;
   resolve: (value: T) => void;
   reject: (error: unknown) => void;
 }
 
 type Settlement = { ok: true; value: unknown } | { ok: false; error: unknown };
 
+const groupsByDataSource = new WeakMap<DataSource, CommitGroup>();
+
 /**
- * Group commit of writes that each hold an answer to a client (an accepted item): the writes that
- * arrive while a group is being stored wait, and go together into the next transaction, one SAVEPOINT
- * each, so that one write's failure (a unique violation: a lost race on a Token or a ticket) rolls back
- * that write only. Per group, the database is held once, the blob directories are fsynced once (in
- * parallel, before the COMMIT: a durable row never names a blob whose name could still be lost) and the
- * WAL is fsynced once (after the COMMIT, off the event loop, while the next group is already being
- * written; see wal-durability.ts).
+ * Group commit of the writes of one DataSource: the writes that arrive while a group is being stored
+ * wait, and go together into the next transaction, one SAVEPOINT each, so that one write's failure (a
+ * unique violation: a lost race on a Token, a ticket or a replay-cache key) rolls back that write only.
+ * Per group, the database is held once (with the cluster's write lock, taken once), the blob directories
+ * are fsynced once (in parallel, before the COMMIT: a durable row never names a blob whose name could
+ * still be lost) and the WAL is fsynced once when the group holds a durable write (after the COMMIT,
+ * off the event loop, while the next group is already being written; see wal-durability.ts).
  *
- * A write's promise settles once its group's commit is durable (or failed): fulfilled with what the
- * write returned, rejected with what it threw (its savepoint rolled back, the others kept), or rejected
- * with the group's error when the transaction, the directory fsyncs, the COMMIT or the WAL fsync failed.
- * A busy or closed database fails the whole group at once (each write would wait the busy timeout).
+ * A write's promise settles once its group's commit is durable (a durable write) or done (the others):
+ * fulfilled with what the write returned, rejected with what it threw (its savepoint rolled back, the
+ * others kept), or rejected with the group's error when the transaction, the directory fsyncs, the
+ * COMMIT or (for durable writes) the WAL fsync failed. A busy or closed database fails the whole group
+ * at once (each write would wait the busy timeout).
  */
 export class CommitGroup {
   private readonly queue: Pending<unknown>[] = [];
   private draining = false;
 
-  constructor(
-    private readonly dataSource: DataSource,
-    private readonly blobs: BlobStore,
-  ) {}
+  /** The one group of `dataSource`: every store writing through it shares its transactions. */
+  static of(dataSource: DataSource): CommitGroup {
+    let group = groupsByDataSource.get(dataSource);
+    if (group === undefined) {
+      group = new CommitGroup(dataSource);
+      groupsByDataSource.set(dataSource, group);
+    }
+    return group;
+  }
+
+  private constructor(private readonly dataSource: DataSource) {}
 
   /** Stores `write` with the next group; see the class comment for when and how it settles. */
-  submit<T>(write: GroupedWrite<T>): Promise<T> {
+  submit<T>(write: GroupedWrite<T>, options: SubmitOptions = {}): Promise<T> {
     return new Promise<T>((resolve, reject) => {
-      this.queue.push({ write, resolve: resolve as (value: unknown) => void, reject });
+      this.queue.push({
+        write,
+        durable: options.durable ?? true,
+        resolve: resolve as (value: unknown) => void,
+        reject,
+      });
       if (!this.draining) void this.drain();
     });
   }
@@ -64,7 +91,7 @@ export class CommitGroup {
     }
   }
 
-  /** Writes and commits one group; resolves after the COMMIT, settles the writes after the WAL fsync. */
+  /** Writes and commits one group; resolves after the COMMIT, settles durable writes after the WAL fsync. */
   private async store(group: Pending<unknown>[]): Promise<void> {
     const settlements: Settlement[] = [];
     let groupError: { error: unknown } | undefined;
@@ -75,13 +102,18 @@ export class CommitGroup {
           for (const pending of group) {
             settlements.push(await this.writeInSavepoint(manager, pending.write, directoriesToSync));
           }
-          await this.blobs.syncDirectories(directoriesToSync);
+          await fsyncDirectories(directoriesToSync);
         }),
       );
     } catch (error) {
       groupError = { error };
     }
-    void this.settleWhenDurable(group, settlements, groupError);
+    const outcomes = group.map((pending, index) => ({ pending, settlement: settlements[index] }));
+    for (const { pending, settlement } of outcomes) {
+      if (!pending.durable) settle(pending, settlement, groupError);
+    }
+    const durable = outcomes.filter(({ pending }) => pending.durable);
+    if (durable.length > 0) void this.settleWhenDurable(durable, groupError);
   }
 
   private async writeInSavepoint(
@@ -104,8 +136,7 @@ export class CommitGroup {
   }
 
   private async settleWhenDurable(
-    group: Pending<unknown>[],
-    settlements: Settlement[],
+    outcomes: { pending: Pending<unknown>; settlement: Settlement | undefined }[],
     groupError: { error: unknown } | undefined,
   ): Promise<void> {
     let failure = groupError;
@@ -116,11 +147,17 @@ export class CommitGroup {
         failure = { error };
       }
     }
-    group.forEach((pending, index) => {
-      const settlement = settlements[index];
-      if (failure !== undefined) pending.reject(failure.error);
-      else if (settlement.ok) pending.resolve(settlement.value);
-      else pending.reject(settlement.error);
-    });
+    for (const { pending, settlement } of outcomes) settle(pending, settlement, failure);
   }
+}
+
+/** Settles one write: the group's failure first, else its own outcome. */
+function settle(
+  pending: Pending<unknown>,
+  settlement: Settlement | undefined,
+  failure: { error: unknown } | undefined,
+): void {
+  if (failure !== undefined || settlement === undefined) pending.reject(failure?.error);
+  else if (settlement.ok) pending.resolve(settlement.value);
+  else pending.reject(settlement.error);
 }

@@ -44,6 +44,9 @@ interface PragmaTarget {
  *   it is; it survives a power loss once the WAL is fsynced, which every write that is promised to a
  *   client (an accepted item, a delivery record) awaits through `makeCommitsDurable()` (group commit,
  *   off the event loop: see wal-durability.ts). WAL with NORMAL never corrupts the database.
+ * - `temp_store = MEMORY`: the statement journals that statements inside a transaction with savepoints
+ *   need (to undo one failed statement) are kept in memory. Otherwise SQLite creates, writes and removes
+ *   a temporary file in /var/tmp for nearly every INSERT of an accepted item.
  */
 export function createDataSource(options: DatabaseOptions): DataSource {
   const busyTimeoutMs = options.busyTimeoutMs ?? DEFAULT_BUSY_TIMEOUT_MS;
@@ -59,6 +62,7 @@ export function createDataSource(options: DatabaseOptions): DataSource {
       database.pragma(`busy_timeout = ${busyTimeoutMs}`);
       database.pragma('foreign_keys = ON');
       database.pragma('synchronous = NORMAL');
+      database.pragma('temp_store = MEMORY');
     },
     entities: [...STORAGE_ENTITIES, contentChunkSchema(binaryColumnTypeOf('better-sqlite3'))],
     migrations: [...STORAGE_MIGRATIONS],

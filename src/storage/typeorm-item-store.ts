@@ -104,7 +104,7 @@ export class TypeormItemStore implements ItemStore {
     private readonly dataSource: DataSource,
     private readonly contents: ContentStore,
   ) {
-    this.commits = new CommitGroup(dataSource, contents.blobs);
+    this.commits = CommitGroup.of(dataSource);
   }
 
   async findByToken(sender: Sender, token: string): Promise<PriorAcceptance | undefined> {

@@ -2,7 +2,7 @@ import type { DataSource, EntityManager } from 'typeorm';
 import type { Clock } from '../clock/clock';
 import type { ReplayEntry, ReplayGuard } from '../policy/replay-guard';
 import { ReplayCacheEntryEntity } from './entities';
-import { runSerializedWrite } from './serial-access';
+import { CommitGroup } from './commit-group';
 import { isUniqueViolation, toStorageFault } from './storage-errors';
 
 /** How much clock time passes between two purges of expired entries, unless configured otherwise. */
@@ -26,9 +26,10 @@ export interface ReplayStoreOptions {
  * `purgeIntervalMs` of the injected clock's time (no timer: an idle service keeps its few expired rows,
  * which never count).
  *
- * Every access writes (a recording, a purge): it is queued per database file and takes the cluster's
- * write lock when there is one (`runSerializedWrite`); failures become service errors (`toStorageFault`:
- * an unavailable database is SOA-02002).
+ * Every access writes (a recording, a purge): it goes with the next group commit of the database (see
+ * commit-group.ts: one transaction for the recordings and accepted items that arrive together, each in
+ * its own savepoint, and the cluster's write lock taken once per group); failures become service errors
+ * (`toStorageFault`: an unavailable database is SOA-02002).
  *
  * Durability: an entry is committed before the message is processed, so it survives a crash of the
  * process. It is not fsynced on its own (`synchronous = NORMAL`, see data-source.ts): the next group
@@ -54,7 +55,7 @@ export class TypeormReplayStore implements ReplayGuard {
   }
 
   async recordFirstSighting(entry: ReplayEntry): Promise<boolean> {
-    return this.access(async (manager) => {
+    return this.write(async (manager) => {
       const now = this.clock.now();
       if (this.nextPurgeAt === undefined || now.getTime() >= this.nextPurgeAt) {
         await deleteExpired(manager, now);
@@ -69,12 +70,13 @@ export class TypeormReplayStore implements ReplayGuard {
    * @returns how many entries were deleted
    */
   async purgeExpired(): Promise<number> {
-    return this.access((manager) => deleteExpired(manager, this.clock.now()));
+    return this.write((manager) => deleteExpired(manager, this.clock.now()));
   }
 
-  private async access<T>(work: (manager: EntityManager) => Promise<T>): Promise<T> {
+  /** With the next group commit of the database, settled once committed (not waiting for an fsync). */
+  private async write<T>(work: (manager: EntityManager) => Promise<T>): Promise<T> {
     try {
-      return await runSerializedWrite(this.dataSource, () => work(this.dataSource.manager));
+      return await CommitGroup.of(this.dataSource).submit((manager) => work(manager), { durable: false });
     } catch (error) {
       throw toStorageFault(error);
     }

@@ -1,0 +1,78 @@
+import fs from 'node:fs';
+import type { DataSource, EntitySubscriberInterface } from 'typeorm';
+import { CommitGroup } from '../../src/storage/commit-group';
+import { openDatabase } from '../../src/storage/data-source';
+import { ReplayCacheEntryEntity } from '../../src/storage/entities';
+import { walDurabilityOf } from '../../src/storage/wal-durability';
+import { makeTempDir } from '../domain/storage-fixture';
+
+const AT = new Date('2025-03-01T10:00:00.000Z');
+
+describe('CommitGroup', () => {
+  let dataDir: string;
+  let dataSource: DataSource;
+  let commits: number;
+
+  beforeEach(async () => {
+    dataDir = makeTempDir('rm-commit-group-');
+    dataSource = await openDatabase(dataDir);
+    commits = 0;
+    const counter: EntitySubscriberInterface = {
+      afterTransactionCommit: () => {
+        commits += 1;
+      },
+    };
+    dataSource.subscribers.push(counter);
+  });
+
+  afterEach(async () => {
+    await dataSource.destroy();
+    fs.rmSync(dataDir, { recursive: true, force: true });
+  });
+
+  const insertKey = (key: string) => (manager: Parameters<Parameters<CommitGroup['submit']>[0]>[0]) =>
+    manager.insert(ReplayCacheEntryEntity, { messageKey: key, expiresAt: AT, seenAt: AT });
+
+  it('is one per DataSource, shared by every store writing through it', async () => {
+    expect(CommitGroup.of(dataSource)).toBe(CommitGroup.of(dataSource));
+    const other = await openDatabase(dataDir);
+    try {
+      expect(CommitGroup.of(other)).not.toBe(CommitGroup.of(dataSource));
+    } finally {
+      await other.destroy();
+    }
+  });
+
+  it('writes arriving together share one transaction; a failing one rolls back alone', async () => {
+    const group = CommitGroup.of(dataSource);
+    // The first write opens a group; the next ones arrive meanwhile and form the second group.
+    const outcomes = await Promise.allSettled([
+      group.submit(insertKey('a'.repeat(64))),
+      group.submit(insertKey('b'.repeat(64)), { durable: false }),
+      group.submit(insertKey('b'.repeat(64))), // same key: a unique violation
+      group.submit(insertKey('c'.repeat(64)), { durable: false }),
+    ]);
+    expect(outcomes.map((outcome) => outcome.status)).toEqual([
+      'fulfilled',
+      'fulfilled',
+      'rejected',
+      'fulfilled',
+    ]);
+    expect(commits).toBe(2);
+    const keys = await dataSource.manager.find(ReplayCacheEntryEntity, { order: { messageKey: 'ASC' } });
+    expect(keys.map((entry) => entry.messageKey[0])).toEqual(['a', 'b', 'c']);
+  });
+
+  it('a group of writes that need no durability is settled at COMMIT, without an fsync of the WAL', async () => {
+    const durability = walDurabilityOf(dataSource);
+    const flushesBefore = durability?.flushes ?? 0;
+    const group = CommitGroup.of(dataSource);
+    await Promise.all(
+      ['d', 'e', 'f'].map((key) => group.submit(insertKey(key.repeat(64)), { durable: false })),
+    );
+    expect(durability?.flushes).toBe(flushesBefore);
+
+    await group.submit(insertKey('9'.repeat(64)));
+    expect(durability?.flushes).toBe(flushesBefore + 1);
+  });
+});
