@@ -12,6 +12,10 @@ import { loadConfig } from '../config/config';
 import { isValidCbe, normaliseCbe } from '../domain/identifiers/cbe';
 import { issueSenderCertificate } from '../pki/dev-pki';
 import { verifyProofCommand } from '../verification/verify-proof-command';
+import { migrateCommand } from './migrate-command';
+import { proofCommand } from './proof-command';
+import { sendCommand } from './send-command';
+import { statusCommand } from './status-command';
 
 function cbeArgument(value: string): string {
   const cbe = normaliseCbe(value.replace(/\D/g, ''));
@@ -119,6 +123,10 @@ program
   );
 
 program.addCommand(verifyProofCommand());
+program.addCommand(migrateCommand());
+program.addCommand(sendCommand());
+program.addCommand(statusCommand());
+program.addCommand(proofCommand());
 
 program.parseAsync(process.argv).catch((error: unknown) => {
   process.stderr.write(`registered-mail: ${error instanceof Error ? error.message : String(error)}\n`);
