@@ -78,3 +78,59 @@ export function isWriteLockGrantMessage(message: unknown): message is WriteLockG
 export function isWriteLockReleaseMessage(message: unknown): message is WriteLockReleaseMessage {
   return isNumbered(message, 'registered-mail:write-lock-released');
 }
+
+/*
+ * Metrics (see `src/metrics/cluster-metrics.ts`): a scrape reaches one worker, which asks the primary for
+ * every worker's counters; the primary collects them from each worker and hands them back together.
+ */
+
+/** Worker → primary: request `id` (among the worker's own) wants every worker's metrics snapshot. */
+export interface MetricsRequestMessage {
+  type: 'registered-mail:metrics-request';
+  id: number;
+}
+
+/** Primary → worker: send your metrics snapshot for the primary's collection `id`. */
+export interface MetricsCollectMessage {
+  type: 'registered-mail:metrics-collect';
+  id: number;
+}
+
+/** Worker → primary: this worker's snapshot (`Registry.getMetricsAsJSON()`) for collection `id`. */
+export interface MetricsSnapshotMessage {
+  type: 'registered-mail:metrics-snapshot';
+  id: number;
+  metrics: unknown[];
+}
+
+/** Primary → worker: the snapshots of the workers that answered the worker's request `id` in time. */
+export interface MetricsGatheredMessage {
+  type: 'registered-mail:metrics-gathered';
+  id: number;
+  snapshots: unknown[][];
+}
+
+/** Whether `message` is a worker's {@link MetricsRequestMessage}. */
+export function isMetricsRequestMessage(message: unknown): message is MetricsRequestMessage {
+  return isNumbered(message, 'registered-mail:metrics-request');
+}
+
+/** Whether `message` is the primary's {@link MetricsCollectMessage}. */
+export function isMetricsCollectMessage(message: unknown): message is MetricsCollectMessage {
+  return isNumbered(message, 'registered-mail:metrics-collect');
+}
+
+/** Whether `message` is a worker's {@link MetricsSnapshotMessage}. */
+export function isMetricsSnapshotMessage(message: unknown): message is MetricsSnapshotMessage {
+  return (
+    isNumbered(message, 'registered-mail:metrics-snapshot') &&
+    Array.isArray((message as { metrics?: unknown }).metrics)
+  );
+}
+
+/** Whether `message` is the primary's {@link MetricsGatheredMessage}. */
+export function isMetricsGatheredMessage(message: unknown): message is MetricsGatheredMessage {
+  if (!isNumbered(message, 'registered-mail:metrics-gathered')) return false;
+  const snapshots = (message as { snapshots?: unknown }).snapshots;
+  return Array.isArray(snapshots) && snapshots.every((snapshot) => Array.isArray(snapshot));
+}

@@ -4,6 +4,7 @@ import { systemClock, type Clock } from '../clock/clock';
 import { loadConfig, type Config } from '../config/config';
 import type { EboxSimulator } from '../ebox-simulator';
 import { createLogger, type Logger } from '../logging/logger';
+import { ClusterMetricsRelay } from '../metrics/cluster-metrics-relay';
 import type { DevPki } from '../pki/dev-pki';
 import { openDatabase } from '../storage/data-source';
 import { startEmbeddedEboxSimulator, usesEmbeddedEboxSimulator } from './ebox-connection';
@@ -78,10 +79,14 @@ export async function startServiceCluster(options: ClusterOptions = {}): Promise
     : undefined;
   const workerEnv: Record<string, string> = eboxSimulator ? { RM_EBOX_URL: eboxSimulator.url } : {};
   const supervisor = new WorkerSupervisor(config.workers, workerEnv, clock, log);
+  // The primary serves no HTTP: a worker's /metrics gathers every worker's counters through it.
+  const metricsRelay = new ClusterMetricsRelay();
+  metricsRelay.start();
   let baseUrl: string;
   try {
     baseUrl = await supervisor.start();
   } catch (error) {
+    metricsRelay.stop();
     await supervisor.stop();
     await eboxSimulator?.close();
     throw error;
@@ -96,6 +101,7 @@ export async function startServiceCluster(options: ClusterOptions = {}): Promise
     workerPids: () => supervisor.pids(),
     close() {
       closing ??= supervisor.stop().then(async (clean) => {
+        metricsRelay.stop();
         await eboxSimulator?.close();
         return clean;
       });

@@ -1,6 +1,7 @@
 import cluster from 'node:cluster';
 import { loadConfig } from '../config/config';
 import { createLogger } from '../logging/logger';
+import { WorkerMetricsChannel } from '../metrics/cluster-metrics';
 import { useCrossProcessWriteLock } from '../storage/serial-access';
 import { isWorkerShutdownMessage, type WorkerReadyMessage } from './cluster-messages';
 import { clusterWorkerWriteLock } from './cluster-write-lock';
@@ -45,7 +46,9 @@ export async function runClusterWorker(): Promise<void> {
   process.on('SIGINT', stop);
 
   useCrossProcessWriteLock(clusterWorkerWriteLock());
-  started.service = await startService({ logger: log });
+  // Listening before the service starts: another worker's scrape may ask for this one's counters meanwhile.
+  const metricsChannel = new WorkerMetricsChannel();
+  started.service = await startService({ logger: log, metricsChannel });
   const ready: WorkerReadyMessage = { type: 'registered-mail:ready', baseUrl: started.service.baseUrl };
   process.send?.(ready);
   // Asked to stop while starting: stop now that there is something to close.

@@ -2,7 +2,7 @@ import type { DataSource } from 'typeorm';
 import type { Clock } from '../clock/clock';
 import type { Config } from '../config/config';
 import { ConsultationPoller } from '../delivery/consultation-poller';
-import { OutboxWorker } from '../delivery/outbox-worker';
+import { OutboxWorker, type OutboxWorkerObserver } from '../delivery/outbox-worker';
 import { EvidenceIssuer, type EvidenceValidator } from '../evidence/evidence-issuer';
 import type { ProofSigner } from '../evidence/proof-signer';
 import type { Logger } from '../logging/logger';
@@ -36,6 +36,8 @@ export interface DeliveryDependencies {
   ebox: EboxConnection;
   /** The service's URL, stated in every evidence (known once the server listens). */
   serviceUrl: () => string;
+  /** Told how each publication attempt ended (metrics). */
+  observer?: OutboxWorkerObserver;
 }
 
 /** Wires the outbox worker and the consultation poller (RM_OUTBOX_*, RM_DELIVERY_*, RM_CONSULTATION_*). */
@@ -62,6 +64,7 @@ export function createDelivery(dependencies: DeliveryDependencies): Delivery {
     blobs: contents,
     clock,
     log,
+    observer: dependencies.observer,
     settings: {
       leaseMs: settings.leaseSeconds * 1000,
       batchSize: settings.batchSize,

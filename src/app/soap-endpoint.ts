@@ -39,6 +39,20 @@ export interface SoapPort {
 
 const NO_XOP_REFERENCES: ReadonlyMap<Element, string> = new Map();
 
+/** Told of every answered SOAP request (metrics). */
+export interface SoapRequestObserver {
+  /**
+   * @param facts.operation the WSDL operation, undefined when the request failed before it was known
+   * @param facts.faultCode the fault's code (e.g. `SOA-01001`), undefined for a successful answer
+   * @param facts.seconds from the request's arrival to its answer being ready to write
+   */
+  requestAnswered(facts: {
+    operation: string | undefined;
+    faultCode: string | undefined;
+    seconds: number;
+  }): void;
+}
+
 export interface SoapEndpointDependencies {
   config: Pick<Config, 'limits' | 'faultNamespace' | 'environment'>;
   clock: Clock;
@@ -48,6 +62,8 @@ export interface SoapEndpointDependencies {
    * to every response (`signPayload`) and fault envelope (`sign`, before it is serialised).
    */
   responseSigner: Pick<EnvelopeSigner, 'sign' | 'signPayload'>;
+  /** Told of every answer (operation, outcome, latency). */
+  requestObserver?: SoapRequestObserver;
 }
 
 /**
@@ -88,7 +104,7 @@ export async function signedFaultBody(
  * becomes a fault through the one fault builder, with the request id as the fault's `Id`.
  */
 export function createSoapEndpoint(port: SoapPort, dependencies: SoapEndpointDependencies) {
-  const { config, clock, log: rootLog, responseSigner } = dependencies;
+  const { config, clock, log: rootLog, responseSigner, requestObserver } = dependencies;
   const xmlLimits = {
     maxDepth: config.limits.maxXmlDepth,
     maxElements: config.limits.maxXmlElements,
@@ -143,10 +159,16 @@ export function createSoapEndpoint(port: SoapPort, dependencies: SoapEndpointDep
       const body = await signedFaultBody(fault.document, responseSigner, log);
       answer = { status: fault.status, encoded: plainSoapResponse(body), code: fault.error.code };
     }
+    const elapsedMs = performance.now() - started;
     log.info('soap request', {
       operation: operationName,
       outcome: answer.code ?? 'OK',
-      durationMs: Math.round(performance.now() - started),
+      durationMs: Math.round(elapsedMs),
+    });
+    requestObserver?.requestAnswered({
+      operation: operationName,
+      faultCode: answer.code,
+      seconds: elapsedMs / 1000,
     });
     writeResponse(request, response, answer.status, answer.encoded);
   };

@@ -57,6 +57,11 @@ import { signedFaultBody } from './soap-endpoint';
 import { createTimeStampAuthority } from './time-stamping';
 import { createProofSigner } from './proof-signing';
 import { createDelivery, type Delivery } from './delivery';
+import { ServiceMetrics } from '../metrics/service-metrics';
+import { timedTimeStampAuthority } from '../metrics/timed-time-stamp-authority';
+import { singleProcessSource } from '../metrics/metrics-exposition';
+import { createOperationsRoutes } from '../metrics/operations-routes';
+import type { WorkerMetricsChannel } from '../metrics/cluster-metrics';
 import path from 'node:path';
 
 export interface StartOptions {
@@ -66,6 +71,11 @@ export interface StartOptions {
   port?: number;
   clock?: Clock;
   logger?: Logger;
+  /**
+   * In a cluster worker: the channel through which `/metrics` shows every worker's counters, and this
+   * worker answers the others' scrapes (see `cluster-worker.ts`). Without it, the process's own.
+   */
+  metricsChannel?: WorkerMetricsChannel;
 }
 
 /** A running service. */
@@ -106,6 +116,13 @@ export async function startService(options: StartOptions = {}): Promise<RunningS
   // RM_TSA_*: trusted time for every proof; refuses to start on a TSA certificate that cannot time-stamp.
   const timeStamping = await createTimeStampAuthority(config, keys, clock, log);
   const timeStampAuthority = timeStamping.authority;
+  // One registry per service (never prom-client's global one): counters and histograms of this process.
+  const metrics = new ServiceMetrics();
+  options.metricsChannel?.attach(metrics.registry);
+  const timedTsa = timedTimeStampAuthority(
+    timeStampAuthority,
+    metrics.timeStampObserver(timeStamping.embedded ? 'embedded' : 'external'),
+  );
   // RM_CRL: revocation checked against CRLs loaded now (a bad CRL stops the start-up) and kept fresh.
   const revocation =
     config.crl.sources.length > 0
@@ -118,7 +135,7 @@ export async function startService(options: StartOptions = {}): Promise<RunningS
           log,
         })
       : undefined;
-  const proofSigner = await createProofSigner(config, keys, timeStampAuthority, revocation);
+  const proofSigner = await createProofSigner(config, keys, timedTsa, revocation);
   const dataSource = await openDatabase(config.dataDir);
   const blobs = new BlobStore(config.dataDir);
   const contents = new ContentStore(dataSource, blobs, config.databaseContentMaxBytes);
@@ -138,11 +155,6 @@ export async function startService(options: StartOptions = {}): Promise<RunningS
     logger: log,
   });
   const statusService = new GetStatusService(store);
-  const health = new HealthCheckService(
-    createSanityChecks({ dataSource, blobs, signer: keys.signer, clock }),
-    clock,
-  );
-
   const { wsdlDir, xsdDir } = contractDirectories();
   const validator = await PayloadValidator.load(xsdDir);
   const certificateValidator = new CertificateValidator(keys.trustAnchors, clock, revocation);
@@ -154,6 +166,17 @@ export async function startService(options: StartOptions = {}): Promise<RunningS
   // RM_EBOX_*: the e-Box (the embedded simulator when RM_EBOX_URL is unset): CheckEboxStatus, delivery.
   const ebox = await connectEbox(env, clock, config.dataDir);
   const eboxProfiles = recipientEboxProfiles(ebox.profiles);
+  const health = new HealthCheckService(
+    createSanityChecks({
+      dataSource,
+      blobs,
+      signer: keys.signer,
+      clock,
+      timeStamping: { authority: timeStampAuthority, external: timeStamping.embedded === undefined },
+      ebox: ebox.settings,
+    }),
+    clock,
+  );
   let baseUrl = '';
   const serviceUrl = () => `${baseUrl}${SERVICE_PATH}`;
   const delivery = createDelivery({
@@ -166,6 +189,7 @@ export async function startService(options: StartOptions = {}): Promise<RunningS
     validator,
     ebox,
     serviceUrl,
+    observer: metrics.publicationObserver(),
   });
 
   let listeningPort = config.port;
@@ -226,7 +250,7 @@ export async function startService(options: StartOptions = {}): Promise<RunningS
         }),
       }),
     },
-    endpointDependencies,
+    { ...endpointDependencies, requestObserver: metrics.soapRequestObserver(SERVICE_PATH) },
   );
   // This project's own operations (README, "RegisteredMailService"): MTOM or inline base64 documents.
   const ownPort = await createSoapPortRoute(
@@ -244,8 +268,29 @@ export async function startService(options: StartOptions = {}): Promise<RunningS
         proofs: (sender, ticket, kind) => proofService.proofs(sender, ticket, kind),
       }),
     },
-    endpointDependencies,
+    { ...endpointDependencies, requestObserver: metrics.soapRequestObserver(OWN_SERVICE_PATH) },
   );
+
+  // GET /health, and GET /metrics unless RM_METRICS=false.
+  const operationsRoutes = createOperationsRoutes({
+    metricsEnabled: config.metricsEnabled,
+    health,
+    processes: options.metricsChannel ?? singleProcessSource(metrics.registry),
+    dataSource,
+    certificates: [
+      { role: 'signer', certificate: keys.signer.certificate },
+      ...(timeStamping.tsaCertificate
+        ? [{ role: 'tsa' as const, certificate: timeStamping.tsaCertificate }]
+        : []),
+      ...keys.trustAnchors.map((certificate) => ({ role: 'trust_anchor' as const, certificate })),
+      ...timeStamping.tsaTrustAnchors.map((certificate) => ({
+        role: 'tsa_trust_anchor' as const,
+        certificate,
+      })),
+    ],
+    clock,
+    log,
+  });
 
   const server = createHttpServer(
     [v1Port, ownPort],
@@ -272,7 +317,12 @@ export async function startService(options: StartOptions = {}): Promise<RunningS
         );
       },
     },
-    timeStamping.embedded ? [{ path: TSA_PATH, post: createTsaHttpHandler(timeStamping.embedded) }] : [],
+    [
+      ...(timeStamping.embedded
+        ? [{ path: TSA_PATH, method: 'POST' as const, handle: createTsaHttpHandler(timeStamping.embedded) }]
+        : []),
+      ...operationsRoutes,
+    ],
   );
   // Clients (Node's agent, JAX-WS) drop idle keep-alive connections after about 5 s, Node's server default
   // too: with equal timeouts a client may reuse a socket the server is closing ("socket hang up"). The

@@ -16,6 +16,10 @@ export interface TimeStamping {
   authority: TimeStampAuthority;
   /** The embedded TSA; undefined when RM_TSA_URL names an external one. */
   embedded: EmbeddedTimeStampAuthority | undefined;
+  /** The embedded TSA's certificate (DER); undefined for an external TSA, known only from its tokens. */
+  tsaCertificate: Buffer | undefined;
+  /** The CA certificates (DER) an external TSA's certificate must chain to; empty for the embedded TSA. */
+  tsaTrustAnchors: Buffer[];
 }
 
 /**
@@ -55,7 +59,7 @@ export async function createTimeStampAuthority(
       timeoutMs: settings.timeoutMs,
       policy: settings.policyOid,
     });
-    return { authority, embedded: undefined };
+    return { authority, embedded: undefined, tsaCertificate: undefined, tsaTrustAnchors: trustAnchors };
   }
 
   if (production && settings.keyPair === undefined)
@@ -89,5 +93,5 @@ export async function createTimeStampAuthority(
   } catch (error) {
     throw new ConfigError(`${source}: ${error instanceof Error ? error.message : String(error)}`);
   }
-  return { authority: embedded, embedded };
+  return { authority: embedded, embedded, tsaCertificate: signer.certificate, tsaTrustAnchors: [] };
 }

@@ -77,6 +77,8 @@ export interface Config {
    * `<dataDir>/blobs`. 0: everything in the blob directory.
    */
   databaseContentMaxBytes: number;
+  /** RM_METRICS: `GET /metrics` answers (Prometheus text format); false = 404 there. Default true. */
+  metricsEnabled: boolean;
 }
 
 /** Publication into the e-Box (the outbox worker) and the consultation poller. */
@@ -300,9 +302,10 @@ function workerCount(env: NodeJS.ProcessEnv): number {
   return value;
 }
 
-function flag(env: NodeJS.ProcessEnv, name: string): boolean {
+function flag(env: NodeJS.ProcessEnv, name: string, fallback = false): boolean {
   const raw = env[name]?.toLowerCase();
-  if (raw === undefined || raw === '' || raw === 'false' || raw === '0') return false;
+  if (raw === undefined || raw === '') return fallback;
+  if (raw === 'false' || raw === '0') return false;
   if (raw === 'true' || raw === '1') return true;
   throw new ConfigError(`${name} must be true or false`);
 }
@@ -364,5 +367,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     logLevel: optional(env, 'RM_LOG_LEVEL') ?? 'info',
     workers: workerCount(env),
     databaseContentMaxBytes: integer(env, 'RM_DATABASE_CONTENT_MAX_BYTES', 64 * 1024),
+    metricsEnabled: flag(env, 'RM_METRICS', true),
   };
 }

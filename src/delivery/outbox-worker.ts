@@ -41,6 +41,14 @@ export interface RecipientProfiles {
   lookup(recipient: EboxRecipient): Promise<{ exists: boolean }>;
 }
 
+/** How one publication attempt ended (`lost`: published, but another worker had taken the claim over). */
+export type PublicationAttemptOutcome = 'published' | 'transient' | 'permanent' | 'lost';
+
+/** Told of every publication attempt (metrics). */
+export interface OutboxWorkerObserver {
+  publicationAttempted(outcome: PublicationAttemptOutcome): void;
+}
+
 /** What an {@link OutboxWorker} works with. */
 export interface OutboxWorkerOptions {
   store: OutboxStore;
@@ -60,6 +68,8 @@ export interface OutboxWorkerOptions {
   random?: RandomSource;
   /** The claims' owner; default `<hostname>:<pid>:<8 random hex digits>`, unique per worker. */
   owner?: string;
+  /** Told how each attempt ended, before it is recorded. */
+  observer?: OutboxWorkerObserver;
 }
 
 /** What one attempt came to, before it is recorded. */
@@ -251,6 +261,7 @@ export class OutboxWorker {
     } finally {
       await lease.stop();
     }
+    this.options.observer?.publicationAttempted(attempt.kind);
     try {
       await this.record(item, attempt, log);
     } catch (error) {

@@ -12,11 +12,15 @@ export interface PortRoutes {
   soap(request: IncomingMessage, response: ServerResponse, baseUrl: string): Promise<void>;
 }
 
-/** A path that takes only POSTs, each answered by its handler (the RFC 3161 time-stamp authority). */
-export interface PostRoute {
+/**
+ * A path that takes one method only, each request answered by its handler: `POST /tsa` (the RFC 3161
+ * time-stamp authority), `GET /metrics`, `GET /health`. Any other method there is answered 405.
+ */
+export interface MethodRoute {
   path: string;
+  method: 'GET' | 'POST';
   /** Reads the request and writes the response. */
-  post(request: IncomingMessage, response: ServerResponse): Promise<void>;
+  handle(request: IncomingMessage, response: ServerResponse): Promise<void>;
 }
 
 export interface ServerOptions {
@@ -40,25 +44,25 @@ function baseUrlOf(request: IncomingMessage, options: ServerOptions): string {
 
 /**
  * A plain `node:http` (or `node:https` with RM_TLS_KEY/RM_TLS_CERT) server routing to the ports and to
- * the POST-only routes.
+ * the single-method routes.
  */
 export function createHttpServer(
   ports: readonly PortRoutes[],
   options: ServerOptions,
-  postRoutes: readonly PostRoute[] = [],
+  methodRoutes: readonly MethodRoute[] = [],
 ): http.Server {
   const listener = (request: IncomingMessage, response: ServerResponse) => {
     const url = new URL(request.url ?? '/', 'http://localhost');
-    const postRoute = postRoutes.find((candidate) => candidate.path === url.pathname);
-    if (postRoute) {
-      if (request.method !== 'POST') {
+    const methodRoute = methodRoutes.find((candidate) => candidate.path === url.pathname);
+    if (methodRoute) {
+      if (request.method !== methodRoute.method) {
         response
-          .writeHead(405, { Allow: 'POST', 'Content-Type': 'text/plain; charset=utf-8' })
+          .writeHead(405, { Allow: methodRoute.method, 'Content-Type': 'text/plain; charset=utf-8' })
           .end('Method not allowed\n');
         request.resume();
         return;
       }
-      postRoute.post(request, response).catch((error: unknown) => options.onUnhandled(error, response));
+      methodRoute.handle(request, response).catch((error: unknown) => options.onUnhandled(error, response));
       return;
     }
     const port = ports.find((candidate) => candidate.path === url.pathname);
