@@ -3,9 +3,9 @@ import { performance } from 'node:perf_hooks';
 import type { DataSource, EntityTarget, ObjectLiteral } from 'typeorm';
 import { ACCEPTED_EVENT, DELIVERY_EVENTS } from '../../src/domain/outbox';
 import { TICKET_ALPHABET, TICKET_LENGTH } from '../../src/domain/ticket-generator';
-import { BlobStore } from '../../src/storage/blob-store';
 import { openDatabase } from '../../src/storage/data-source';
 import {
+  ContentChunkEntity,
   ItemFileEntity,
   ItemProofEntity,
   ItemPublicationEntity,
@@ -29,9 +29,9 @@ import { BENCH_RECIPIENT_INSS } from './signed-requests';
  * its history, its receipt; then, by its fate, an outbox entry (still PENDING), a publication and a
  * ProofOfDispatch (SENT; for a share also CONSULTED with a proof of consultation) or a failure (ERROR).
  * The replay cache gets unexpired entries for a tenth of the items (messages within their Timestamp's
- * age). Items belong to the given senders in turn. The blob store is content-addressed, so all items
- * share one document, one annex, one receipt and one evidence blob: what the database holds is real,
- * the bytes are the same.
+ * age). Items belong to the given senders in turn. Each item's document, annex, receipt and proofs are
+ * content of its own (a per-item header before bytes of a typical size), stored where the service
+ * stores content of that size: rows of `content_chunk`, one per content.
  */
 
 /** Whose items: a sender as its certificate identifies it. */
@@ -78,39 +78,35 @@ const DAY_MS = 24 * 60 * 60 * 1000;
 /** SQLite allows 32 766 bound parameters per statement: rows per INSERT stay below that. */
 const MAX_PARAMETERS_PER_STATEMENT = 30_000;
 
-/** The shared blobs every seeded item refers to. */
-interface SharedBlobs {
-  document: { sha256Hex: string; sha256Base64: string; size: number };
-  annex: { sha256Hex: string; sha256Base64: string; size: number };
-  receipt: { sha256Hex: string; size: number };
-  evidence: { sha256Hex: string; size: number };
+/** The bytes every seeded content starts from; each item's content puts its own header before them. */
+interface ContentBases {
+  document: Buffer;
+  annex: Buffer;
+  receipt: Buffer;
+  evidence: Buffer;
   /** A base64 CMS-sized signature (about what a CAdES-T detached SignedData weighs). */
   signature: string;
 }
 
-async function writeSharedBlobs(dataDir: string): Promise<SharedBlobs> {
-  const blobs = new BlobStore(dataDir);
-  const put = async (bytes: Buffer) => {
-    const sha256 = await blobs.write(bytes);
-    return {
-      sha256Hex: sha256.toString('hex'),
-      sha256Base64: createHash('sha256').update(bytes).digest('base64'),
-      size: bytes.length,
-    };
-  };
-  const pdf = (label: string, size: number) =>
-    Buffer.concat([
-      Buffer.from(`%PDF-1.4\n% seeded ${label}\n`),
-      randomBytes(size),
-      Buffer.from('\n%%EOF\n'),
-    ]);
+function contentBases(): ContentBases {
+  const pdf = (size: number) =>
+    Buffer.concat([Buffer.from('%PDF-1.4\n'), randomBytes(size), Buffer.from('\n%%EOF\n')]);
   return {
-    document: await put(pdf('document', 8 * 1024)),
-    annex: await put(pdf('annex', 4 * 1024)),
-    receipt: await put(Buffer.from(`<Receipt>${'seeded receipt '.repeat(100)}</Receipt>`)),
-    evidence: await put(Buffer.from(`<Evidence>${'seeded evidence '.repeat(100)}</Evidence>`)),
+    // The size of the benchmark's documents.
+    document: pdf(1024),
+    annex: pdf(4 * 1024),
+    receipt: Buffer.from(`<Receipt>${'seeded receipt '.repeat(50)}</Receipt>`),
+    evidence: Buffer.from(`<Evidence>${'seeded evidence '.repeat(100)}</Evidence>`),
     signature: randomBytes(4200).toString('base64'),
   };
+}
+
+/** One item's own content: its header, then the base bytes; stored as a `content_chunk` row. */
+function ownContent(rows: BatchRows, base: Buffer, label: string) {
+  const bytes = Buffer.concat([Buffer.from(`${label}\n`), base]);
+  const digest = createHash('sha256').update(bytes).digest();
+  rows.contents.push({ sha256: digest.toString('hex'), chunkIndex: 0, bytes });
+  return { sha256Hex: digest.toString('hex'), sha256Base64: digest.toString('base64'), size: bytes.length };
 }
 
 /** 13 symbols of the ticket alphabet from a counter, scrambled so that keys arrive in random order. */
@@ -140,15 +136,17 @@ class BatchRows {
   readonly publications: ItemPublicationEntity[] = [];
   readonly proofs: ItemProofEntity[] = [];
   readonly replay: ReplayCacheEntryEntity[] = [];
+  readonly contents: ContentChunkEntity[] = [];
 }
 
 function addItem(
   rows: BatchRows,
   index: number,
-  options: { items: number; senders: readonly SeedSender[]; now: Date; salt: Buffer; blobs: SharedBlobs },
+  options: { items: number; senders: readonly SeedSender[]; now: Date; salt: Buffer; bases: ContentBases },
 ): Fate {
-  const { items, senders, now, salt, blobs } = options;
+  const { items, senders, now, salt, bases } = options;
   const ticket = seededTicket(index, salt);
+  const document = ownContent(rows, bases.document, `document of ${ticket}`);
   const sender = senders[index % senders.length];
   // Spread over the year before now, in index order.
   const acceptedAt = new Date(now.getTime() - 365 * DAY_MS + Math.floor((index / items) * 365 * DAY_MS));
@@ -179,28 +177,29 @@ function addItem(
     role: 'DOCUMENT',
     title: `Seeded document ${index}`,
     digestMethod: 'SHA-256',
-    digestValue: blobs.document.sha256Base64,
+    digestValue: document.sha256Base64,
     downloadFileName: `document-${index}.pdf`,
     mime: 'application/pdf',
     documentType: 'EDER501',
     language: 'fr',
-    size: blobs.document.size,
-    blobSha256: blobs.document.sha256Hex,
+    size: document.size,
+    blobSha256: document.sha256Hex,
   });
   if (index % Math.round(1 / ANNEX_SHARE) === 3) {
+    const annex = ownContent(rows, bases.annex, `annex of ${ticket}`);
     rows.files.push({
       ticket,
       position: 1,
       role: 'ANNEX',
       title: `Seeded annex ${index}`,
       digestMethod: 'SHA-256',
-      digestValue: blobs.annex.sha256Base64,
+      digestValue: annex.sha256Base64,
       downloadFileName: `annex-${index}.pdf`,
       mime: 'application/pdf',
       documentType: null,
       language: null,
-      size: blobs.annex.size,
-      blobSha256: blobs.annex.sha256Hex,
+      size: annex.size,
+      blobSha256: annex.sha256Hex,
     });
   }
   rows.history.push({
@@ -210,11 +209,12 @@ function addItem(
     occurredAt: acceptedAt,
     detail: `request seed-${index}`,
   });
+  const receipt = ownContent(rows, bases.receipt, `receipt of ${ticket}`);
   rows.receipts.push({
     ticket,
-    contentSha256: blobs.receipt.sha256Hex,
-    contentSize: blobs.receipt.size,
-    signature: blobs.signature,
+    contentSha256: receipt.sha256Hex,
+    contentSize: receipt.size,
+    signature: bases.signature,
     issuedAt: acceptedAt,
   });
   if (fate === 'PENDING') {
@@ -245,15 +245,18 @@ function addItem(
       consultedAt: fate === 'CONSULTED' ? consultedAt : null,
       consultationCheckedAt: fate === 'CONSULTED' ? consultedAt : sentAt,
     });
-    const proof = (kind: 'DISPATCH' | 'CONSULTATION', issuedAt: Date): ItemProofEntity => ({
-      ticket,
-      kind,
-      evidenceId: `seed-${kind.toLowerCase()}-${index}`,
-      contentSha256: blobs.evidence.sha256Hex,
-      contentSize: blobs.evidence.size,
-      signature: blobs.signature,
-      issuedAt,
-    });
+    const proof = (kind: 'DISPATCH' | 'CONSULTATION', issuedAt: Date): ItemProofEntity => {
+      const evidence = ownContent(rows, bases.evidence, `${kind} evidence of ${ticket}`);
+      return {
+        ticket,
+        kind,
+        evidenceId: `seed-${kind.toLowerCase()}-${index}`,
+        contentSha256: evidence.sha256Hex,
+        contentSize: evidence.size,
+        signature: bases.signature,
+        issuedAt,
+      };
+    };
     rows.proofs.push(proof('DISPATCH', sentAt));
     rows.history.push({
       ticket,
@@ -353,7 +356,7 @@ class EntityInserter {
 export async function seedItems(dataDir: string, options: SeedOptions): Promise<SeedResult> {
   if (options.senders.length === 0) throw new Error('seeding needs at least one sender');
   const started = performance.now();
-  const blobs = await writeSharedBlobs(dataDir);
+  const bases = contentBases();
   const dataSource = await openDatabase(dataDir);
   const now = options.now ?? new Date();
   const salt = randomBytes(8);
@@ -368,6 +371,7 @@ export async function seedItems(dataDir: string, options: SeedOptions): Promise<
       ['publications', ItemPublicationEntity],
       ['proofs', ItemProofEntity],
       ['replay', ReplayCacheEntryEntity],
+      ['contents', ContentChunkEntity],
     ] as [keyof BatchRows, EntityTarget<ObjectLiteral>][]
   ).map(([key, entity]) => [key, new EntityInserter(dataSource, entity)]);
   const connection = (dataSource.driver as unknown as PersistingDriver).databaseConnection;
@@ -387,7 +391,7 @@ export async function seedItems(dataDir: string, options: SeedOptions): Promise<
           senders: options.senders,
           now,
           salt,
-          blobs,
+          bases,
         });
         const status = fate === 'CONSULTED' ? 'SENT' : fate;
         itemsByStatus[status] = (itemsByStatus[status] ?? 0) + 1;
