@@ -32,4 +32,31 @@ describe('logger', () => {
     expect(lines[0]).not.toContain('secret document');
     expect(entry.content).toBe('[15 bytes]');
   });
+
+  it('writes the enabled levels only, for the root logger and its children', () => {
+    const lines: string[] = [];
+    const logger = createLogger({ level: 'warn' });
+    logger.clear().add(
+      new winston.transports.Stream({
+        stream: new Writable({
+          write(chunk: Buffer, _encoding, callback) {
+            lines.push(chunk.toString());
+            callback();
+          },
+        }),
+      }),
+    );
+    const child = logger.child({ requestId: 'r-2' });
+    expect(child.info('not written')).toBe(child);
+    logger.debug('not written either');
+    child.warn('written');
+    logger.error('also written');
+    expect(lines.map((line) => (JSON.parse(line) as { message: string }).message)).toEqual([
+      'written',
+      'also written',
+    ]);
+    logger.level = 'info';
+    child.info('now written');
+    expect(lines).toHaveLength(3);
+  });
 });
