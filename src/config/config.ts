@@ -77,6 +77,11 @@ export interface Config {
    * `<dataDir>/blobs`. 0: everything in the blob directory.
    */
   databaseContentMaxBytes: number;
+  /**
+   * RM_BLOB_DIR: the directory of the content larger than RM_DATABASE_CONTENT_MAX_BYTES (default
+   * `<dataDir>/blobs`); several nodes on one database share one.
+   */
+  blobDir: string;
   /** RM_METRICS: `GET /metrics` answers (Prometheus text format); false = 404 there. Default true. */
   metricsEnabled: boolean;
 }
@@ -330,12 +335,13 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   if (faultNamespace !== 'consumer' && faultNamespace !== 'provider') {
     throw new ConfigError('RM_FAULT_NAMESPACE must be consumer or provider');
   }
+  const dataDir = path.resolve(optional(env, 'RM_DATA_DIR') ?? 'data');
   return {
     port: port(env),
     host: optional(env, 'HOST') ?? '0.0.0.0',
     publicUrl: publicUrl(env),
     tls: pair(env, 'RM_TLS_KEY', 'RM_TLS_CERT'),
-    dataDir: path.resolve(optional(env, 'RM_DATA_DIR') ?? 'data'),
+    dataDir,
     trustDir: optional(env, 'RM_TRUST_DIR'),
     senderCertsDir: optional(env, 'RM_SENDER_CERTS_DIR'),
     signer: pair(env, 'RM_SIGNER_KEY', 'RM_SIGNER_CERT'),
@@ -367,6 +373,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     logLevel: optional(env, 'RM_LOG_LEVEL') ?? 'info',
     workers: workerCount(env),
     databaseContentMaxBytes: integer(env, 'RM_DATABASE_CONTENT_MAX_BYTES', 64 * 1024),
+    blobDir: path.resolve(optional(env, 'RM_BLOB_DIR') ?? path.join(dataDir, 'blobs')),
     metricsEnabled: flag(env, 'RM_METRICS', true),
   };
 }

@@ -61,7 +61,7 @@ export interface PreparedBlob {
 
 /**
  * Content-addressed storage of the byte arrays too large for the database (see `content-store.ts`):
- * `<dataDir>/blobs/ab/cd/<sha256 hex>`. A blob appears atomically (hard link or rename of a complete,
+ * `<blob directory>/ab/cd/<sha256 hex>`. A blob appears atomically (hard link or rename of a complete,
  * fsynced file) and is never modified, so an existing blob is always complete and is kept as it is.
  *
  * Making a blob durable takes three steps, in this order: the content is fsynced (before any durable
@@ -72,15 +72,19 @@ export interface PreparedBlob {
  * {@link syncDirectories} once for all of them before its commit.
  */
 export class BlobStore {
-  /** `<dataDir>/blobs` */
+  /** The blob directory: `<dataDir>/blobs` unless given (RM_BLOB_DIR, e.g. a directory several nodes share). */
   readonly root: string;
   private readonly incoming: string;
   /** The temporary directory is created once per store (and again if someone removed it). */
   private incomingReady: Promise<unknown> | undefined;
   private readonly pid = process.pid;
 
-  constructor(dataDir: string) {
-    this.root = path.join(dataDir, 'blobs');
+  /**
+   * @param dataDir the service's data directory
+   * @param root the blob directory, when not `<dataDir>/blobs`
+   */
+  constructor(dataDir: string, root: string = path.join(dataDir, 'blobs')) {
+    this.root = root;
     // Temporary files of write() and check(): on the same file system as the blobs, so link() works.
     this.incoming = path.join(this.root, '.incoming');
   }

@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import fs from 'node:fs/promises';
 import { Readable } from 'node:stream';
 import type { DataSource, EntityManager } from 'typeorm';
 import type { StagedBytes } from '../domain/model';
@@ -11,6 +12,31 @@ export interface ContentToStore {
   sha256: Buffer;
   size: number;
   staged: StagedBytes;
+}
+
+/** The pieces of content in memory: at least one (empty content is one empty piece). */
+function* piecesOf(bytes: Buffer): Generator<Buffer> {
+  let offset = 0;
+  do {
+    yield bytes.subarray(offset, offset + CONTENT_CHUNK_BYTES);
+    offset += CONTENT_CHUNK_BYTES;
+  } while (offset < bytes.length);
+}
+
+/** The pieces of a staged file, read one at a time (at least one). */
+async function* piecesOfFile(file: string): AsyncGenerator<Buffer> {
+  const handle = await fs.open(file, 'r');
+  try {
+    for (let first = true; ; first = false) {
+      const piece = Buffer.allocUnsafe(CONTENT_CHUNK_BYTES);
+      const { bytesRead } = await handle.read(piece, 0, CONTENT_CHUNK_BYTES, null);
+      if (bytesRead === 0 && !first) return;
+      yield piece.subarray(0, bytesRead);
+      if (bytesRead < CONTENT_CHUNK_BYTES) return;
+    }
+  } finally {
+    await handle.close();
+  }
 }
 
 function hexOf(address: BlobAddress): string {
@@ -29,18 +55,22 @@ function assertAddress(bytes: Buffer, sha256Hex: string): Buffer {
 /**
  * Every byte array the service keeps (documents, annexes, receipts, proofs), content-addressed by its
  * SHA-256, in one of two places:
- * - content up to `databaseMaxBytes` in the database (`content_chunk`), written by the transaction that
- *   stores the item or the proof naming it: one durable commit covers both, and the file system is not
- *   touched at all (no file, no fsync of a file and of its directories per request);
- * - larger content in the {@link BlobStore}'s directory, streamed there as it arrived and linked into
- *   place inside the same transaction (see blob-store.ts for the order that keeps it durable).
+ * - content up to `databaseMaxBytes` in the database (`content_chunk`, in pieces of 256 KiB), written by
+ *   the transaction that stores the item or the proof naming it: one durable commit covers both. Small
+ *   content arrives in memory and never touches the file system (no file, no fsync of a file and of its
+ *   directories per request); content staged in a file is read into the rows piece by piece. Setting
+ *   the limit above the request size keeps every content in the database (several nodes on one
+ *   PostgreSQL database then need no shared directory);
+ * - larger content in the {@link BlobStore}'s directory (RM_BLOB_DIR, which several nodes may share),
+ *   streamed there as it arrived and linked into place inside the same transaction (see blob-store.ts
+ *   for the order that keeps it durable).
  * Readers ask the database first, then the directory, so content stored by any earlier version (all in
  * the directory) is found too.
  */
 export class ContentStore {
   /**
-   * @param databaseMaxBytes generated content (receipts, proofs) up to this size goes to the database;
-   *   staged content goes where the staging area kept it (memory: database, file: directory)
+   * @param databaseMaxBytes content up to this size goes to the database (RM_DATABASE_CONTENT_MAX_BYTES),
+   *   larger content to the blob directory
    */
   constructor(
     private readonly dataSource: DataSource,
@@ -77,35 +107,49 @@ export class ContentStore {
 
   /**
    * The slow part of storing staged content, done before the transaction and in parallel with other
-   * requests: a staged file's bytes fsynced. Content in memory needs nothing.
+   * requests: the bytes of a staged file bound for the blob directory fsynced. Content bound for the
+   * database needs nothing (its commit makes it durable).
    */
   async syncContent(content: ContentToStore): Promise<void> {
-    if (content.staged.kind === 'file') await this.blobs.syncContent(content.staged.path);
+    if (this.goesToBlobDirectory(content)) await this.blobs.syncContent(content.staged.path);
   }
 
   /**
    * Inside the caller's transaction: stores the content under its address (kept as it is when it is
-   * there already: same address, same bytes). Content in memory becomes rows of this transaction; a
-   * file is linked into the blob directory, whose directories to fsync before the COMMIT are added to
-   * `directoriesToSync`.
+   * there already: same address, same bytes). Content up to `databaseMaxBytes` becomes rows of this
+   * transaction (a staged file is read into them piece by piece); a larger file is linked into the blob
+   * directory, whose directories to fsync before the COMMIT are added to `directoriesToSync`.
    */
   async place(
     manager: EntityManager,
     content: ContentToStore,
     directoriesToSync: Set<string>,
   ): Promise<void> {
-    if (content.staged.kind === 'file') {
+    if (this.goesToBlobDirectory(content)) {
       await this.blobs.place(content.staged.path, content.sha256, directoriesToSync);
       return;
     }
     const sha256 = content.sha256.toString('hex');
-    const bytes = content.staged.bytes;
-    const rows: ContentChunkEntity[] = [];
-    for (let index = 0, offset = 0; offset < bytes.length || index === 0; index += 1) {
-      rows.push({ sha256, chunkIndex: index, bytes: bytes.subarray(offset, offset + CONTENT_CHUNK_BYTES) });
-      offset += CONTENT_CHUNK_BYTES;
+    const pieces =
+      content.staged.kind === 'memory' ? piecesOf(content.staged.bytes) : piecesOfFile(content.staged.path);
+    let chunkIndex = 0;
+    for await (const bytes of pieces) {
+      await manager
+        .createQueryBuilder()
+        .insert()
+        .into(ContentChunkEntity)
+        .values({ sha256, chunkIndex, bytes })
+        .orIgnore()
+        .execute();
+      chunkIndex += 1;
     }
-    await manager.createQueryBuilder().insert().into(ContentChunkEntity).values(rows).orIgnore().execute();
+  }
+
+  /** Whether the content is a staged file too large for the database (it goes to the blob directory). */
+  private goesToBlobDirectory(
+    content: ContentToStore,
+  ): content is ContentToStore & { staged: { kind: 'file'; path: string } } {
+    return content.staged.kind === 'file' && content.size > this.databaseMaxBytes;
   }
 
   /**
@@ -142,17 +186,21 @@ export class ContentStore {
    */
   openReadStream(address: BlobAddress): NodeJS.ReadableStream {
     const sha256 = hexOf(address);
-    const chunks = async function* (store: ContentStore): AsyncGenerator<Buffer> {
-      const rows = await runSerialized(store.dataSource, () =>
-        store.chunksIn(store.dataSource.manager, sha256),
-      );
-      if (rows.length === 0) {
-        yield* store.blobs.openReadStream(sha256) as AsyncIterable<Buffer>;
-        return;
+    // One piece at a time: a large content in the database is never read whole into memory.
+    const pieces = async function* (store: ContentStore): AsyncGenerator<Buffer> {
+      for (let chunkIndex = 0; ; chunkIndex += 1) {
+        const row = await runSerialized(store.dataSource, () =>
+          store.dataSource.manager.findOne(ContentChunkEntity, { where: { sha256, chunkIndex } }),
+        );
+        if (row === null && chunkIndex === 0) {
+          yield* store.blobs.openReadStream(sha256) as AsyncIterable<Buffer>;
+          return;
+        }
+        if (row === null) return;
+        yield row.bytes;
       }
-      for (const row of rows) yield row.bytes;
     };
-    return Readable.from(chunks(this), { objectMode: false });
+    return Readable.from(pieces(this), { objectMode: false });
   }
 
   private chunksIn(manager: EntityManager, sha256: string): Promise<ContentChunkEntity[]> {

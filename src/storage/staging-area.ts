@@ -30,6 +30,9 @@ export interface InMemoryStagingLimits {
 /** Nothing in memory: every content is staged as a file. */
 export const FILES_ONLY: InMemoryStagingLimits = { contentBytes: 0, sessionBytes: 0 };
 
+/** The largest content a request keeps in memory; larger content is staged as a file. */
+const IN_MEMORY_CONTENT_MAX_BYTES = 64 * 1024;
+
 /**
  * A request holds in memory at most this many contents of the largest size kept in memory (its other
  * contents are staged as files), which bounds the memory of a request with many small parts.
@@ -38,14 +41,13 @@ const IN_MEMORY_CONTENTS_PER_REQUEST = 4;
 
 /**
  * What a request keeps in memory when content up to `databaseContentMaxBytes` is stored in the database
- * (RM_DATABASE_CONTENT_MAX_BYTES): exactly that content, at most {@link IN_MEMORY_CONTENTS_PER_REQUEST}
- * of its largest size per request.
+ * (RM_DATABASE_CONTENT_MAX_BYTES): that content up to {@link IN_MEMORY_CONTENT_MAX_BYTES} (larger content
+ * bound for the database is staged as a file and read into the database from there), at most
+ * {@link IN_MEMORY_CONTENTS_PER_REQUEST} of that size per request.
  */
 export function inMemoryStagingLimits(databaseContentMaxBytes: number): InMemoryStagingLimits {
-  return {
-    contentBytes: databaseContentMaxBytes,
-    sessionBytes: IN_MEMORY_CONTENTS_PER_REQUEST * databaseContentMaxBytes,
-  };
+  const contentBytes = Math.min(databaseContentMaxBytes, IN_MEMORY_CONTENT_MAX_BYTES);
+  return { contentBytes, sessionBytes: IN_MEMORY_CONTENTS_PER_REQUEST * contentBytes };
 }
 
 /** Staged session directories of other hosts are removed at startup once they are this old. */

@@ -1,5 +1,6 @@
 import { createHash, randomBytes } from 'node:crypto';
 import fs from 'node:fs';
+import path from 'node:path';
 import { buffer } from 'node:stream/consumers';
 import type { DataSource } from 'typeorm';
 import { BlobStore } from '../../src/storage/blob-store';
@@ -73,6 +74,37 @@ describe('ContentStore', () => {
     expect(fs.readFileSync(blobs.pathOf(content.sha256))).toEqual(bytes);
     expect(await small.read(content.sha256)).toEqual(bytes);
     expect(fs.readdirSync(`${blobs.root}/.incoming`)).toEqual([]);
+  });
+
+  it('a staged file within the database limit is read into rows piece by piece, and streamed back', async () => {
+    const bytes = randomBytes(2 * CONTENT_CHUNK_BYTES + 1);
+    const file = path.join(dataDir, 'staged.part');
+    fs.writeFileSync(file, bytes);
+    const content = {
+      sha256: sha256(bytes),
+      size: bytes.length,
+      staged: { kind: 'file' as const, path: file },
+    };
+    await contents.syncContent(content);
+    await dataSource.transaction((manager) => contents.place(manager, content, new Set()));
+
+    expect((await chunkRows()).map((row) => row.bytes.length)).toEqual([
+      CONTENT_CHUNK_BYTES,
+      CONTENT_CHUNK_BYTES,
+      1,
+    ]);
+    expect(fs.existsSync(blobs.root)).toBe(false);
+    expect(await buffer(contents.openReadStream(content.sha256))).toEqual(bytes);
+    // An empty staged file is one empty piece.
+    const empty = path.join(dataDir, 'empty.part');
+    fs.writeFileSync(empty, '');
+    const nothing = {
+      sha256: sha256(Buffer.alloc(0)),
+      size: 0,
+      staged: { kind: 'file' as const, path: empty },
+    };
+    await dataSource.transaction((manager) => contents.place(manager, nothing, new Set()));
+    expect(await contents.read(nothing.sha256)).toEqual(Buffer.alloc(0));
   });
 
   it('content of a rolled-back transaction is not stored', async () => {

@@ -179,6 +179,8 @@ describe('StagingArea', () => {
     it('the service default keeps 4 contents of RM_DATABASE_CONTENT_MAX_BYTES per request', () => {
       expect(inMemoryStagingLimits(65536)).toEqual({ contentBytes: 65536, sessionBytes: 262144 });
       expect(inMemoryStagingLimits(0)).toEqual({ contentBytes: 0, sessionBytes: 0 });
+      // Everything in the database: still at most 64 KiB per content in memory.
+      expect(inMemoryStagingLimits(2 ** 40)).toEqual({ contentBytes: 65536, sessionBytes: 262144 });
     });
   });
 
