@@ -1,6 +1,4 @@
-import http from 'node:http';
-import https from 'node:https';
-import { Readable } from 'node:stream';
+import { httpExchange, type HttpExchangeFailure } from '../transport/http-exchange';
 import { ClientError } from './client-errors';
 
 /** One SOAP request over HTTP(S). */
@@ -23,69 +21,48 @@ export interface SoapHttpAnswer {
   body: Buffer;
 }
 
+function clientErrorOf(url: URL, failure: HttpExchangeFailure): ClientError {
+  switch (failure.kind) {
+    case 'timeout':
+      return new ClientError(`${url.origin} made no progress for ${failure.timeoutMs} ms`);
+    case 'unreachable':
+      return new ClientError(`${url.origin} cannot be reached: ${failure.error.message}`, {
+        cause: failure.error,
+      });
+    case 'answer-too-large':
+      return new ClientError(`the answer is larger than ${failure.maxResponseBytes} bytes`);
+    case 'answer-broke-off':
+      return new ClientError(
+        failure.error ? `the answer broke off: ${failure.error.message}` : 'the answer broke off',
+      );
+    case 'body-unreadable':
+      return new ClientError(`the request could not be read: ${failure.error.message}`, {
+        cause: failure.error,
+      });
+  }
+}
+
 /**
  * POSTs a request and reads the whole answer. An answer that arrives before the body was sent completely
  * (the service refusing early, e.g. an authentication fault) is the answer: the rest is not sent. https
  * URLs use Node's trusted CAs (and NODE_EXTRA_CA_CERTS).
  * @throws ClientError when there is no complete answer (network, timeout, the body's source failed)
  */
-export function postSoapRequest(request: SoapHttpRequest): Promise<SoapHttpAnswer> {
-  return new Promise((resolve, reject) => {
-    const transport = request.url.protocol === 'https:' ? https : http;
-    let settled = false;
-    // Created now and read only once piped: no file is opened before the request exists.
-    const source =
-      typeof request.body === 'function' ? Readable.from(request.body(), { objectMode: false }) : undefined;
-    const finish = (error: Error | undefined, answer?: SoapHttpAnswer) => {
-      if (settled) return;
-      settled = true;
-      // Closes a file still open when the answer came early or the exchange failed.
-      source?.destroy();
-      if (error) {
-        outgoing.destroy();
-        reject(error);
-      } else {
-        if (!outgoing.writableFinished) outgoing.destroy();
-        resolve(answer as SoapHttpAnswer);
-      }
-    };
-    const headers: Record<string, string | number> = { ...request.headers };
-    if (Buffer.isBuffer(request.body)) headers['Content-Length'] = request.body.length;
-    const outgoing = transport.request(request.url, { method: 'POST', headers });
-    outgoing.setTimeout(request.timeoutMs, () =>
-      finish(new ClientError(`${request.url.origin} made no progress for ${request.timeoutMs} ms`)),
-    );
-    outgoing.on('error', (error) =>
-      finish(new ClientError(`${request.url.origin} cannot be reached: ${error.message}`, { cause: error })),
-    );
-    outgoing.on('response', (response) => {
-      const chunks: Buffer[] = [];
-      let length = 0;
-      response.on('data', (chunk: Buffer) => {
-        length += chunk.length;
-        if (length > request.maxAnswerBytes) {
-          finish(new ClientError(`the answer is larger than ${request.maxAnswerBytes} bytes`));
-        } else chunks.push(chunk);
-      });
-      response.on('error', (error) => finish(new ClientError(`the answer broke off: ${error.message}`)));
-      response.on('aborted', () => finish(new ClientError('the answer broke off')));
-      response.on('end', () =>
-        finish(undefined, {
-          status: response.statusCode ?? 0,
-          contentType: String(response.headers['content-type'] ?? ''),
-          body: Buffer.concat(chunks),
-        }),
-      );
-    });
-
-    if (source === undefined) {
-      outgoing.end(request.body);
-      return;
-    }
-    source.on('error', (error) =>
-      finish(new ClientError(`the request could not be read: ${error.message}`, { cause: error })),
-    );
-    // pipe() follows the socket's back-pressure: only a few chunks are ever in memory.
-    source.pipe(outgoing);
-  });
+export async function postSoapRequest(request: SoapHttpRequest): Promise<SoapHttpAnswer> {
+  const answer = await httpExchange(
+    {
+      method: 'POST',
+      url: request.url,
+      headers: request.headers,
+      body: request.body,
+      timeoutMs: request.timeoutMs,
+      maxResponseBytes: request.maxAnswerBytes,
+    },
+    (failure) => clientErrorOf(request.url, failure),
+  );
+  return {
+    status: answer.status,
+    contentType: String(answer.headers['content-type'] ?? ''),
+    body: answer.body,
+  };
 }
