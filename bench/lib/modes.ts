@@ -167,7 +167,9 @@ async function withService<T>(
       cwd: environment.projectRoot,
       dataDir,
       settings:
-        environment.workers === undefined ? settings : { ...settings, RM_WORKERS: String(environment.workers) },
+        environment.workers === undefined
+          ? settings
+          : { ...settings, RM_WORKERS: String(environment.workers) },
       nodeArgs: environment.serviceNodeArgs,
     });
   try {

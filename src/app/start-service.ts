@@ -136,7 +136,7 @@ export async function startService(options: StartOptions = {}): Promise<RunningS
         })
       : undefined;
   const proofSigner = await createProofSigner(config, keys, timedTsa, revocation);
-  const dataSource = await openDatabase(config.dataDir);
+  const dataSource = await openDatabase(config.dataDir, { databaseUrl: config.databaseUrl });
   const blobs = new BlobStore(config.dataDir, config.blobDir);
   const contents = new ContentStore(dataSource, blobs, config.databaseContentMaxBytes);
   const staging = new StagingArea(

@@ -1,21 +1,24 @@
 import { existsSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
-import { DataSource, MigrationExecutor, type DataSourceOptions } from 'typeorm';
+import { MigrationExecutor, type DataSource } from 'typeorm';
 import type { Config } from '../config/config';
-import { createDataSource, SQLITE_FILE_NAME, type DatabaseOptions } from '../storage/data-source';
+import {
+  createDataSource,
+  databaseOptionsIn,
+  describeDatabase,
+  isPostgresOptions,
+  type DatabaseOptions,
+} from '../storage/data-source';
+
+export { describeDatabase };
 
 /**
- * The service's database as `serve` opens it: today the SQLite file in the data directory. (When the
- * configuration gains another database, this is where its options are chosen.)
+ * The service's database as `serve` opens it: the PostgreSQL database of RM_DATABASE_URL when set, else
+ * the SQLite file in the data directory.
  */
-export function databaseOptionsOf(config: Config): DatabaseOptions {
-  return { sqlitePath: path.join(config.dataDir, SQLITE_FILE_NAME) };
-}
-
-/** Where the database is, for messages. */
-export function describeDatabase(options: DatabaseOptions): string {
-  return options.sqlitePath;
+export function databaseOptionsOf(config: Pick<Config, 'dataDir' | 'databaseUrl'>): DatabaseOptions {
+  return databaseOptionsIn(config.dataDir, { databaseUrl: config.databaseUrl });
 }
 
 /**
@@ -26,8 +29,8 @@ async function withDatabase<T>(
   options: DatabaseOptions,
   use: (dataSource: DataSource) => Promise<T>,
 ): Promise<T> {
-  const configured = createDataSource(options);
-  const dataSource = new DataSource({ ...configured.options, migrationsRun: false } as DataSourceOptions);
+  // The service's own DataSource (on PostgreSQL its migrations take the advisory lock the service's do).
+  const dataSource = createDataSource(options).setOptions({ migrationsRun: false });
   await dataSource.initialize();
   try {
     return await use(dataSource);
@@ -38,10 +41,14 @@ async function withDatabase<T>(
 
 /**
  * The names of the migrations not yet applied to the database, in the order they would apply. Nothing is
- * created: an absent database file has every migration pending (asked of an empty in-memory database).
+ * created: an absent database file has every migration pending (asked of an empty in-memory database);
+ * a PostgreSQL database must exist (the server answers for it).
  */
 export function pendingMigrations(options: DatabaseOptions): Promise<string[]> {
-  const asked = existsSync(options.sqlitePath) ? options : { ...options, sqlitePath: ':memory:' };
+  const asked =
+    isPostgresOptions(options) || existsSync(options.sqlitePath)
+      ? options
+      : { ...options, sqlitePath: ':memory:' };
   return withDatabase(asked, async (dataSource) =>
     (await new MigrationExecutor(dataSource).getPendingMigrations()).map((migration) => migration.name),
   );
@@ -49,11 +56,11 @@ export function pendingMigrations(options: DatabaseOptions): Promise<string[]> {
 
 /**
  * Applies the pending migrations (in one transaction, as the service does at start-up), creating the
- * database when it does not exist.
+ * SQLite file when it does not exist (a PostgreSQL database must exist: its tables are created).
  * @returns the names of the migrations applied, in order (empty when the database was up to date)
  */
 export async function applyPendingMigrations(options: DatabaseOptions): Promise<string[]> {
-  await mkdir(path.dirname(options.sqlitePath), { recursive: true });
+  if (!isPostgresOptions(options)) await mkdir(path.dirname(options.sqlitePath), { recursive: true });
   return withDatabase(options, async (dataSource) =>
     (await dataSource.runMigrations()).map((migration) => migration.name),
   );

@@ -47,6 +47,12 @@ export interface Config {
   publicUrl: string | undefined;
   tls: { keyFile: string; certFile: string } | undefined;
   dataDir: string;
+  /**
+   * RM_DATABASE_URL: the PostgreSQL database (`postgres://user:password@host:port/database`) that holds
+   * the rows instead of the SQLite file in {@link dataDir}; undefined = that SQLite file. Content too
+   * large for the database stays in {@link blobDir} either way.
+   */
+  databaseUrl: string | undefined;
   /** Directory of PEM CA certificates trusted for senders; the dev CA when unset. */
   trustDir: string | undefined;
   /** Directory of PEM certificates of known senders: when set, the allowlist. */
@@ -329,6 +335,25 @@ function pair(env: NodeJS.ProcessEnv, keyName: string, certName: string) {
   return keyFile && certFile ? { keyFile, certFile } : undefined;
 }
 
+/** RM_DATABASE_URL: a `postgres:` or `postgresql:` URL naming a database (the credentials may be in it). */
+function databaseUrl(env: NodeJS.ProcessEnv): string | undefined {
+  const raw = optional(env, 'RM_DATABASE_URL');
+  if (raw === undefined) return undefined;
+  let url: URL | undefined;
+  try {
+    url = new URL(raw);
+  } catch {
+    url = undefined;
+  }
+  // Never the value in the message: it may hold a password.
+  if (url === undefined || !/^postgres(ql)?:$/.test(url.protocol)) {
+    throw new ConfigError(
+      'RM_DATABASE_URL must be a postgres:// URL (postgres://user:password@host:port/database)',
+    );
+  }
+  return raw;
+}
+
 /** Reads the configuration from environment variables (see README, "Configuration"). */
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const faultNamespace = (optional(env, 'RM_FAULT_NAMESPACE') ?? 'consumer').toLowerCase();
@@ -342,6 +367,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     publicUrl: publicUrl(env),
     tls: pair(env, 'RM_TLS_KEY', 'RM_TLS_CERT'),
     dataDir,
+    databaseUrl: databaseUrl(env),
     trustDir: optional(env, 'RM_TRUST_DIR'),
     senderCertsDir: optional(env, 'RM_SENDER_CERTS_DIR'),
     signer: pair(env, 'RM_SIGNER_KEY', 'RM_SIGNER_CERT'),

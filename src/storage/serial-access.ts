@@ -20,7 +20,8 @@ import type { DataSource } from 'typeorm';
  * - any other process on the file (a second service started separately, a tool) is coordinated by
  *   SQLite's own locking, WAL + busy_timeout, which remains the fallback in every case.
  * Reads never take the cross-process lock: in WAL mode readers do not wait for writers.
- * Pool-based drivers (PostgreSQL later) need neither queue nor lock.
+ * Pool-based drivers (PostgreSQL) need neither queue nor lock: every access runs at once on a connection
+ * of the pool, and the server orders concurrent writers itself (row locks, unique keys).
  */
 
 const SINGLE_CONNECTION_DRIVERS = new Set(['better-sqlite3', 'sqlite', 'sqljs']);

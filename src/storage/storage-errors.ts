@@ -11,16 +11,39 @@ import { ServiceError } from '../errors/service-error';
 const SQLITE_UNAVAILABLE_PREFIXES = ['SQLITE_BUSY', 'SQLITE_LOCKED', 'SQLITE_CANTOPEN', 'SQLITE_PROTOCOL'];
 const SQLITE_UNIQUE_CODES = new Set(['SQLITE_CONSTRAINT_UNIQUE', 'SQLITE_CONSTRAINT_PRIMARYKEY']);
 
-/** PostgreSQL SQLSTATEs and socket errors that mean "not reachable now" (for the later driver). */
-const POSTGRES_UNAVAILABLE_CODES = new Set(['57P01', '57P02', '57P03', '53300', '40001', '40P01']);
+/**
+ * PostgreSQL SQLSTATEs that mean "not now, try again": the server shutting down or starting (57P01-03),
+ * too many connections (53300), a serialization failure or a deadlock (40001, 40P01: the transaction
+ * was rolled back and may simply run again), a lock or statement timeout set by the operator (55P03,
+ * 57014: PostgreSQL's counterpart of SQLite's busy timeout). Class 08 (connection exceptions) too.
+ */
+const POSTGRES_UNAVAILABLE_CODES = new Set([
+  '57P01',
+  '57P02',
+  '57P03',
+  '53300',
+  '40001',
+  '40P01',
+  '55P03',
+  '57014',
+]);
 const NETWORK_UNAVAILABLE_CODES = new Set([
   'ECONNREFUSED',
   'ECONNRESET',
   'ETIMEDOUT',
   'EHOSTUNREACH',
   'EPIPE',
+  'EAI_AGAIN',
 ]);
 const POSTGRES_UNIQUE_VIOLATION = '23505';
+
+/**
+ * Messages of errors without a code that mean the connection is gone: better-sqlite3 once closed; `pg`
+ * when the server went away, the pool was ended, or no connection came within the connect timeout;
+ * TypeORM's PostgreSQL driver once the DataSource is destroyed.
+ */
+const UNAVAILABLE_MESSAGES =
+  /database connection is not open|Connection terminated|Cannot use a pool after calling end|timeout exceeded when trying to connect|Client has encountered a connection error|Driver not Connected/i;
 
 /** TypeORM errors raised when the DataSource is not (or no longer) connected. */
 const TYPEORM_NOT_CONNECTED = new Set([
@@ -61,8 +84,7 @@ export function isDatabaseUnavailable(error: unknown): boolean {
     if (POSTGRES_UNAVAILABLE_CODES.has(code) || code.startsWith('08')) return true;
     if (NETWORK_UNAVAILABLE_CODES.has(code)) return true;
   }
-  // better-sqlite3 throws a plain TypeError once its connection is closed.
-  return /database connection is not open/i.test(driverMessage(error));
+  return UNAVAILABLE_MESSAGES.test(driverMessage(error));
 }
 
 /**

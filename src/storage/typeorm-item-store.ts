@@ -235,9 +235,8 @@ export class TypeormItemStore implements ItemStore {
   }
 
   async findHistory(sender: Sender, ticket: string): Promise<ItemHistoryView | undefined> {
-    // One read transaction: the status, the history and the publication are one snapshot (SQLite WAL), so
-    // the status answered is the one after the last event listed. (A PostgreSQL variant needs REPEATABLE
-    // READ for the same.)
+    // One read transaction: the status, the history and the publication are one snapshot (see
+    // readTransaction), so the status answered is the one after the last event listed.
     return this.readTransaction(async (manager) => {
       // First the query whose WHERE holds the sender, as in findStatus: unknown and foreign cost the same.
       const item = await manager.findOne(RegisteredMailItemEntity, {
@@ -292,10 +291,19 @@ export class TypeormItemStore implements ItemStore {
     }
   }
 
-  /** Reads that must see one snapshot; the transaction never writes, so it never waits for a lock. */
+  /**
+   * Reads that must see one snapshot; the transaction never writes, so it never waits for a lock. A SQLite
+   * transaction in WAL mode reads one snapshot by itself; PostgreSQL's default READ COMMITTED takes a
+   * new snapshot per statement, so there it is REPEATABLE READ (one snapshot from the first statement;
+   * a transaction that only reads never fails with a serialization error).
+   */
   private async readTransaction<T>(work: (manager: EntityManager) => Promise<T>): Promise<T> {
     try {
-      return await runSerialized(this.dataSource, () => this.dataSource.transaction(work));
+      return await runSerialized(this.dataSource, () =>
+        this.dataSource.options.type === 'postgres'
+          ? this.dataSource.transaction('REPEATABLE READ', work)
+          : this.dataSource.transaction(work),
+      );
     } catch (error) {
       throw toStorageFault(error);
     }

@@ -33,12 +33,14 @@ const NO_DIGITAL_USER_DETAIL =
 
 /**
  * The {@link OutboxStore} on TypeORM. Claims are compare-and-set UPDATEs whose WHERE repeats the
- * claimable test; every write after a claim starts with a write on the entry conditioned on its owner,
- * and writes nothing else when that affects no row. Every access is queued per database file, and
- * those that write take the cluster's write lock when there is one (`read`, `write` and `transaction`
- * below; see `serial-access.ts`); failures become service errors (see `storage-errors.ts`).
+ * claimable test (SQLite), or row locks taken with `SKIP LOCKED` and then the lease set (PostgreSQL);
+ * every write after a claim starts with a write on the entry conditioned on its owner, and writes
+ * nothing else when that affects no row. Every access is queued per database file, and those that
+ * write take the cluster's write lock when there is one (`read`, `write` and `transaction` below; see
+ * `serial-access.ts`; nothing is queued on PostgreSQL); failures become service errors (see
+ * `storage-errors.ts`).
  *
- * Transactions start with their write (never a read first), so that on SQLite a transaction waits for
+ * On SQLite, transactions start with their write (never a read first), so that a transaction waits for
  * the write lock (busy timeout) instead of failing to upgrade a stale read snapshot.
  */
 export class TypeormOutboxStore implements OutboxStore {
@@ -49,20 +51,41 @@ export class TypeormOutboxStore implements OutboxStore {
 
   async claimDue(owner: string, now: Date, leaseExpiresAt: Date, limit: number): Promise<ClaimedItem[]> {
     if (limit <= 0) return [];
+    const claimed =
+      this.dataSource.options.type === 'postgres'
+        ? await this.claimLocking(owner, now, leaseExpiresAt, limit)
+        : await this.claimComparingAndSetting(owner, now, leaseExpiresAt, limit);
+    if (claimed.length === 0) return [];
+    const facts = await this.read((manager) =>
+      loadItemFacts(
+        manager,
+        claimed.map((entry) => entry.ticket),
+      ),
+    );
+    return claimed.map((entry) => ({
+      ...factsOf(facts, entry.ticket),
+      attempts: entry.attempts,
+      owner,
+      leaseExpiresAt,
+    }));
+  }
+
+  /**
+   * SQLite: the due entries read, then each claimed by a compare-and-set UPDATE (its WHERE repeats the
+   * claimable test and the attempts as read), in one turn at the write lock but not in one transaction:
+   * another worker may have claimed an entry since the SELECT, and then its UPDATE affects no row.
+   */
+  private async claimComparingAndSetting(
+    owner: string,
+    now: Date,
+    leaseExpiresAt: Date,
+    limit: number,
+  ): Promise<OutboxEntryEntity[]> {
     const candidates = await this.read((manager) =>
-      manager
-        .createQueryBuilder(OutboxEntryEntity, 'entry')
-        .select(['entry.ticket', 'entry.attempts'])
-        .where(CLAIMABLE, { now: timeText(now) })
-        .orderBy('entry.acceptedAt', 'ASC')
-        .addOrderBy('entry.ticket', 'ASC')
-        .limit(limit)
-        .getMany(),
+      this.dueEntries(manager, now, limit).select(['entry.ticket', 'entry.attempts']).getMany(),
     );
     if (candidates.length === 0) return [];
-    // One turn at the write lock for the batch; each claim is its own statement all the same (no
-    // transaction): another worker may have claimed an entry since the SELECT.
-    const claimed = await this.write(async (manager) => {
+    return this.write(async (manager) => {
       const won: OutboxEntryEntity[] = [];
       for (const candidate of candidates) {
         const result = await manager
@@ -80,19 +103,49 @@ export class TypeormOutboxStore implements OutboxStore {
       }
       return won;
     });
-    if (claimed.length === 0) return [];
-    const facts = await this.read((manager) =>
-      loadItemFacts(
-        manager,
-        claimed.map((entry) => entry.ticket),
-      ),
-    );
-    return claimed.map((entry) => ({
-      ...factsOf(facts, entry.ticket),
-      attempts: entry.attempts,
-      owner,
-      leaseExpiresAt,
-    }));
+  }
+
+  /**
+   * PostgreSQL: one transaction locks the due entries (`FOR UPDATE SKIP LOCKED`: entries another worker
+   * is claiming at this moment are passed over instead of waited for, and an entry claimed and committed
+   * since is re-checked against the claimable test on its new version), then sets their lease. Workers
+   * claiming together thus get disjoint batches at once, none of them waiting for another's claim.
+   */
+  private async claimLocking(
+    owner: string,
+    now: Date,
+    leaseExpiresAt: Date,
+    limit: number,
+  ): Promise<OutboxEntryEntity[]> {
+    try {
+      return await this.dataSource.transaction(async (manager) => {
+        const locked = await this.dueEntries(manager, now, limit)
+          .select(['entry.ticket', 'entry.attempts'])
+          .setLock('pessimistic_write')
+          .setOnLocked('skip_locked')
+          .getMany();
+        if (locked.length === 0) return [];
+        await manager
+          .createQueryBuilder()
+          .update(OutboxEntryEntity)
+          .set({ leaseOwner: owner, leaseExpiresAt })
+          .where({ ticket: In(locked.map((entry) => entry.ticket)) })
+          .execute();
+        return locked;
+      });
+    } catch (error) {
+      throw toStorageFault(error);
+    }
+  }
+
+  /** The claimable entries, oldest acceptance first, at most `limit`. */
+  private dueEntries(manager: EntityManager, now: Date, limit: number) {
+    return manager
+      .createQueryBuilder(OutboxEntryEntity, 'entry')
+      .where(CLAIMABLE, { now: timeText(now) })
+      .orderBy('entry.acceptedAt', 'ASC')
+      .addOrderBy('entry.ticket', 'ASC')
+      .limit(limit);
   }
 
   async renewLease(ticket: string, owner: string, leaseExpiresAt: Date): Promise<boolean> {

@@ -3,7 +3,8 @@ import type { Clock } from '../clock/clock';
 import type { ReplayEntry, ReplayGuard } from '../policy/replay-guard';
 import { ReplayCacheEntryEntity } from './entities';
 import { CommitGroup } from './commit-group';
-import { isUniqueViolation, toStorageFault } from './storage-errors';
+import { toStorageFault } from './storage-errors';
+import { timeText } from './time-column';
 
 /** How much clock time passes between two purges of expired entries, unless configured otherwise. */
 export const DEFAULT_REPLAY_PURGE_INTERVAL_MS = 5 * 60 * 1000;
@@ -18,13 +19,13 @@ export interface ReplayStoreOptions {
  * The replay cache in the service's database, so that it survives restarts and is shared by every
  * process and node on that database.
  *
- * Recording is one INSERT of the message key, the primary key: a unique violation means the message was
- * seen, and of two nodes racing on one message exactly one insert wins. An entry counts until its
+ * Recording is one INSERT of the message key, the primary key: a conflict on the key means the message
+ * was seen, and of two nodes racing on one message exactly one insert wins. An entry counts until its
  * `expiresAt` (inclusive) and never after, even before it is purged: a known key whose entry has expired
- * is taken over by a conditional UPDATE (`... WHERE expires_at < now`), which again only one racer can
- * win. Expired entries are deleted by a purge that runs inside a recording at most once per
- * `purgeIntervalMs` of the injected clock's time (no timer: an idle service keeps its few expired rows,
- * which never count).
+ * is taken over by the same statement's conditional UPDATE (`ON CONFLICT ... DO UPDATE ... WHERE
+ * expires_at < now`), which again only one racer can win. Expired entries are deleted by a purge that
+ * runs inside a recording at most once per `purgeIntervalMs` of the injected clock's time (no timer: an
+ * idle service keeps its few expired rows, which never count).
  *
  * Every access writes (a recording, a purge): it goes with the next group commit of the database (see
  * commit-group.ts: one transaction for the recordings and accepted items that arrive together, each in
@@ -88,32 +89,31 @@ async function deleteExpired(manager: EntityManager, now: Date): Promise<number>
     .createQueryBuilder()
     .delete()
     .from(ReplayCacheEntryEntity)
-    .where('expires_at < :now', { now: now.toISOString() })
+    .where('expires_at < :now', { now: timeText(now) })
     .execute();
   return result.affected ?? 0;
 }
 
+/**
+ * Records the entry unless its key is known and still counts: one statement, an INSERT whose conflict
+ * on the key becomes an UPDATE only when the known entry has expired (`expires_at < now`). It returns
+ * the row it wrote (RETURNING), so no row means a replay. One statement rather than "INSERT, catch the
+ * unique violation, UPDATE": on PostgreSQL a failed statement aborts the whole transaction (the group's),
+ * and two racers on one key still get exactly one row back between them (the second waits for the first
+ * to commit, then finds its entry unexpired). The same SQL on SQLite (3.35+) and PostgreSQL.
+ */
 async function insertOrTakeOverExpired(
   manager: EntityManager,
   entry: ReplayEntry,
   now: Date,
 ): Promise<boolean> {
-  try {
-    await manager.insert(ReplayCacheEntryEntity, {
-      messageKey: entry.key,
-      expiresAt: entry.expiresAt,
-      seenAt: now,
-    });
-    return true;
-  } catch (error) {
-    if (!isUniqueViolation(error)) throw error;
-  }
-  // Known key: a replay, unless its entry expired and was not purged yet.
-  const result = await manager
-    .createQueryBuilder()
-    .update(ReplayCacheEntryEntity)
-    .set({ expiresAt: entry.expiresAt, seenAt: now })
-    .where('message_key = :key AND expires_at < :now', { key: entry.key, now: now.toISOString() })
-    .execute();
-  return result.affected === 1;
+  const [sql, parameters] = manager.connection.driver.escapeQueryWithParameters(
+    'INSERT INTO replay_cache (message_key, expires_at, seen_at) VALUES (:key, :expiresAt, :now) ' +
+      'ON CONFLICT (message_key) DO UPDATE SET expires_at = excluded.expires_at, seen_at = excluded.seen_at ' +
+      'WHERE replay_cache.expires_at < :now ' +
+      'RETURNING message_key',
+    { key: entry.key, expiresAt: timeText(entry.expiresAt), now: timeText(now) },
+  );
+  const written = (await manager.query(sql, parameters)) as unknown[];
+  return written.length === 1;
 }

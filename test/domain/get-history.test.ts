@@ -1,13 +1,17 @@
 import type { EntitySubscriberInterface } from 'typeorm';
 import { GetStatusService } from '../../src/domain/get-status';
 import { TicketNotFoundError } from '../../src/errors/faults';
-import { ItemStatusHistoryEntity } from '../../src/storage/entities';
+import {
+  ItemPublicationEntity,
+  ItemStatusHistoryEntity,
+  RegisteredMailItemEntity,
+} from '../../src/storage/entities';
 import { ACCEPTED_EVENT } from '../../src/storage/typeorm-item-store';
 import { ACCEPTED_EVENT as DOMAIN_ACCEPTED_EVENT } from '../../src/domain/outbox';
 import { acceptItem, Delivery, MINUTE } from './delivery-fixture';
 import { makeEnvironment, OTHER_SENDER, SENDER, type Environment } from './storage-fixture';
 
-describe('GetStatusService.history on a real SQLite file', () => {
+describe('GetStatusService.history on a real database', () => {
   let env: Environment;
   let service: GetStatusService;
   let delivery: Delivery;
@@ -195,6 +199,50 @@ describe('GetStatusService.history on a real SQLite file', () => {
     expect(selects[0]).toMatch(/sender_cbe/);
     // The owner's lookup starts with that same statement; the history is read only after it.
     expect(owned.filter((query) => /^\s*SELECT/i.test(query))[0]).toBe(selects[0]);
+  });
+
+  it('is one snapshot: a publication committed while the history is read shows in neither status nor events', async () => {
+    const receipt = await acceptItem(env, 'snapshot');
+    // Another node records the publication between the history's first statement (the item, with its
+    // status) and its second (the events): committed, but after the read's snapshot was taken. (On
+    // PostgreSQL this needs REPEATABLE READ: READ COMMITTED would list the PUBLISHED event under the
+    // PENDING status read before it.)
+    const other = await env.addNode();
+    const publishedAt = new Date(env.clock.now().getTime() + MINUTE);
+    let published = false;
+    env.node.dataSource.subscribers.push({
+      beforeQuery: async (event) => {
+        if (published || !/FROM "item_status_history"/.test(event.query)) return;
+        published = true;
+        await other.dataSource.transaction(async (manager) => {
+          await manager.update(RegisteredMailItemEntity, { ticket: receipt.ticket }, { status: 'SENT' });
+          await manager.insert(ItemStatusHistoryEntity, {
+            ticket: receipt.ticket,
+            status: 'SENT',
+            event: 'PUBLISHED',
+            occurredAt: publishedAt,
+            detail: null,
+          });
+          await manager.insert(ItemPublicationEntity, {
+            ticket: receipt.ticket,
+            eboxMessageId: 'ebox-msg-snapshot',
+            publishedAt,
+            noDigitalUser: false,
+            consultedAt: null,
+            consultationCheckedAt: null,
+          });
+        });
+      },
+    });
+
+    const during = await service.history(SENDER, receipt.ticket);
+    expect(published).toBe(true);
+    expect(during?.status).toBe('PENDING');
+    expect(during?.events.map((event) => event.name)).toEqual(['ACCEPTED']);
+
+    const after = await service.history(SENDER, receipt.ticket);
+    expect(after?.status).toBe('SENT');
+    expect(after?.events.map((event) => event.name)).toEqual(['ACCEPTED', 'PUBLISHED']);
   });
 
   it('ACCEPTED comes from the domain, and the storage export still names it', () => {

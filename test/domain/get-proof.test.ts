@@ -31,7 +31,7 @@ async function failureOf(promise: Promise<unknown>): Promise<unknown> {
   );
 }
 
-describe('GetProofService on a real SQLite file', () => {
+describe('GetProofService on a real database', () => {
   let env: Environment;
   let service: GetProofService;
   let delivery: Delivery;
@@ -142,12 +142,13 @@ describe('GetProofService on a real SQLite file', () => {
     const senders = [OTHER_SENDER, { cbe: SENDER.cbe, applicationId: 'another-application' }];
     const kinds: ProofSelection[] = ['RECEIPT', 'DISPATCH', 'CONSULTATION', 'ALL'];
     for (const kind of kinds) {
-      const attempts = [
+      // Each failure taken as it happens: on a pool (PostgreSQL) the attempts run side by side.
+      const failures = [
         ...senders.map((sender) => service.proofs(sender, receipt.ticket, kind)),
         service.proofs(SENDER, 'ZZZZZZZZZZZZZ', kind),
-      ];
-      for (const attempt of attempts) {
-        const error = await failureOf(attempt);
+      ].map(failureOf);
+      for (const failure of failures) {
+        const error = await failure;
         expect(error).toBeInstanceOf(TicketNotFoundError);
         expect(error).toMatchObject({ code: 'REPO_B01', kind: 'BusinessError' });
       }

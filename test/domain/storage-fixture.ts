@@ -1,6 +1,8 @@
 /*
- * Real storage for domain tests: a temp data directory, a migrated SQLite file, the blob store, the
- * staging area, and a deterministic in-test receipt issuer (the real one lives in src/evidence).
+ * Real storage for domain tests: a temp data directory, a migrated database (the SQLite file in it, or
+ * its own PostgreSQL database in the "postgres" jest project: see test/support/test-database.ts), the
+ * blob store, the staging area, and a deterministic in-test receipt issuer (the real one lives in
+ * src/evidence).
  */
 import { createHash } from 'node:crypto';
 import fs from 'node:fs';
@@ -20,7 +22,6 @@ import type {
 } from '../../src/domain/model';
 import { SendDocumentService, type SendDocumentDependencies } from '../../src/domain/send-document';
 import { BlobStore } from '../../src/storage/blob-store';
-import { openDatabase } from '../../src/storage/data-source';
 import {
   ItemFileEntity,
   ItemReceiptEntity,
@@ -31,6 +32,7 @@ import type { StagingArea, StagingSession } from '../../src/storage/staging-area
 import type { ContentStore } from '../../src/storage/content-store';
 import { TypeormItemStore } from '../../src/storage/typeorm-item-store';
 import { defaultContentStore, defaultStaging, listStoredContents } from '../support/stored-content';
+import { openTestDatabase, removeTestDataDir } from '../support/test-database';
 
 export { defaultContentStore, defaultStaging, listStoredContents };
 
@@ -144,13 +146,14 @@ export interface Environment {
   staging: StagingArea;
   nodes: Node[];
   node: Node;
-  /** Opens another DataSource (another "process") on the same data directory. */
+  /** Opens another DataSource (another "process") on the same data directory (the same database). */
   addNode(overrides?: Partial<SendDocumentDependencies>): Promise<Node>;
   close(): Promise<void>;
 }
 
 export async function makeEnvironment(
   overrides: Partial<SendDocumentDependencies> = {},
+  /** SQLite only: the busy timeout of every node's DataSource. */
   databaseOptions: { busyTimeoutMs?: number } = {},
 ): Promise<Environment> {
   const dataDir = makeTempDir('rm-domain-');
@@ -159,7 +162,7 @@ export async function makeEnvironment(
   const staging = defaultStaging(dataDir, clock);
   const nodes: Node[] = [];
   const addNode = async (nodeOverrides: Partial<SendDocumentDependencies> = {}): Promise<Node> => {
-    const dataSource = await openDatabase(dataDir, databaseOptions);
+    const dataSource = await openTestDatabase(dataDir, databaseOptions);
     const contents = defaultContentStore(dataSource, dataDir);
     const store = new TypeormItemStore(dataSource, contents);
     const issuer = new FakeReceiptIssuer(clock);
@@ -186,7 +189,7 @@ export async function makeEnvironment(
     addNode,
     close: async () => {
       for (const each of nodes) if (each.dataSource.isInitialized) await each.dataSource.destroy();
-      fs.rmSync(dataDir, { recursive: true, force: true });
+      await removeTestDataDir(dataDir);
     },
   };
 }

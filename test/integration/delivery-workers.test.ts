@@ -3,7 +3,6 @@ import os from 'node:os';
 import path from 'node:path';
 import { ManualClock } from '../../src/clock/clock';
 import { startEboxSimulator, type EboxSimulator } from '../../src/ebox-simulator';
-import { openDatabase } from '../../src/storage/data-source';
 import { DeliveryRecords, deliveryRecordsOf } from '../support/delivery-records';
 import { startEboxGate, type EboxGate } from '../support/ebox-control';
 import { readEvidence } from '../support/evidence-view';
@@ -17,6 +16,7 @@ import {
   sendDocumentEnvelope,
   type SendDocumentSpec,
 } from '../support/v1-requests';
+import { openTestDatabase } from '../support/test-database';
 
 /*
  * Delivery with several workers and across a shutdown, through running services on one data directory
@@ -167,7 +167,7 @@ describe('closing the service while a publication is under way', () => {
     expect(await round).toBe(1);
 
     // What close() left in the database: the item SENT, with its publication and its proof.
-    const dataSource = await openDatabase(dataDir);
+    const dataSource = await openTestDatabase(dataDir);
     try {
       const records = new DeliveryRecords(dataSource, dataDir);
       expect(await records.status(ticket)).toBe('SENT');

@@ -18,6 +18,7 @@ import {
   sendDocumentEnvelope,
   type SendDocumentSpec,
 } from '../support/v1-requests';
+import { queryRows } from '../support/portable-sql';
 
 /*
  * Delivery through the running service (issue 5), over real HTTP, with real SQLite, real signatures and
@@ -264,12 +265,11 @@ describe('delivery through the running service', () => {
       .filter((key) => tickets.includes(key));
     expect(published).toEqual(tickets);
     // The history says the same: the PUBLISHED rows were written in acceptance order.
-    const rows = (await rm.service.dataSource.query(
-      `SELECT ticket FROM item_status_history WHERE event = 'PUBLISHED' AND ticket IN (${tickets
-        .map(() => '?')
-        .join(', ')}) ORDER BY id`,
-      tickets,
-    )) as { ticket: string }[];
+    const rows = await queryRows<{ ticket: string }>(
+      rm.service.dataSource,
+      "SELECT ticket FROM item_status_history WHERE event = 'PUBLISHED' AND ticket IN (:...tickets) ORDER BY id",
+      { tickets },
+    );
     expect(rows.map((row) => row.ticket)).toEqual(tickets);
     for (const ticket of tickets) expect((await status(ticket)).status).toBe('SENT');
   });

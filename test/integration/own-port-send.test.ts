@@ -22,6 +22,7 @@ import { readStatusAnswer } from '../support/signed-files';
 import { defaultContentStore } from '../support/stored-content';
 import type { HttpResult } from '../support/soap-client';
 import { getStatusEnvelope, samplePdf, sendDocumentEnvelope } from '../support/v1-requests';
+import { queryRows } from '../support/portable-sql';
 
 /*
  * Issue 6, point 2: SendRegisteredMail on /RegisteredMailService over real HTTP, signed with WS-Security
@@ -139,10 +140,11 @@ describe('SendRegisteredMail on the own port', () => {
   }
 
   async function itemsWithToken(token: string): Promise<number> {
-    const rows = (await rm.service.dataSource.query(
-      'SELECT COUNT(*) AS count FROM registered_mail_item WHERE token = ?',
-      [token],
-    )) as { count: number }[];
+    const rows = await queryRows<{ count: number | string }>(
+      rm.service.dataSource,
+      'SELECT COUNT(*) AS count FROM registered_mail_item WHERE token = :token',
+      { token },
+    );
     return Number(rows[0].count);
   }
 

@@ -8,7 +8,6 @@ import { createHash } from 'node:crypto';
 import { Readable } from 'node:stream';
 import { systemClock } from '../../src/clock/clock';
 import { SendDocumentService } from '../../src/domain/send-document';
-import { openDatabase } from '../../src/storage/data-source';
 import { TypeormItemStore } from '../../src/storage/typeorm-item-store';
 import {
   commandFor,
@@ -17,9 +16,11 @@ import {
   FakeReceiptIssuer,
   SENDER,
 } from '../domain/storage-fixture';
+import { openTestDatabase } from '../support/test-database';
 
 async function main(dataDir: string): Promise<void> {
-  const dataSource = await openDatabase(dataDir);
+  // The parent's database (RM_TEST_DATABASE and the server's URL come with the environment).
+  const dataSource = await openTestDatabase(dataDir);
   const service = new SendDocumentService({
     store: new TypeormItemStore(dataSource, defaultContentStore(dataSource, dataDir)),
     receiptIssuer: new FakeReceiptIssuer(systemClock),

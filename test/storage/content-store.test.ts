@@ -5,9 +5,9 @@ import { buffer } from 'node:stream/consumers';
 import type { DataSource } from 'typeorm';
 import { BlobStore } from '../../src/storage/blob-store';
 import { ContentStore } from '../../src/storage/content-store';
-import { openDatabase } from '../../src/storage/data-source';
 import { CONTENT_CHUNK_BYTES, ContentChunkEntity } from '../../src/storage/entities';
 import { makeTempDir } from '../domain/storage-fixture';
+import { openTestDatabase, removeTestDataDir } from '../support/test-database';
 
 const sha256 = (bytes: Buffer) => createHash('sha256').update(bytes).digest();
 
@@ -19,14 +19,14 @@ describe('ContentStore', () => {
 
   beforeEach(async () => {
     dataDir = makeTempDir('rm-contents-');
-    dataSource = await openDatabase(dataDir);
+    dataSource = await openTestDatabase(dataDir);
     blobs = new BlobStore(dataDir);
     contents = new ContentStore(dataSource, blobs, 3 * CONTENT_CHUNK_BYTES);
   });
 
   afterEach(async () => {
     await dataSource.destroy();
-    fs.rmSync(dataDir, { recursive: true, force: true });
+    await removeTestDataDir(dataDir);
   });
 
   const chunkRows = () =>

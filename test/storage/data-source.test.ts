@@ -1,10 +1,24 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { createDataSource, openDatabase, SQLITE_FILE_NAME } from '../../src/storage/data-source';
+import type { DataSource } from 'typeorm';
+import {
+  createDataSource,
+  databaseOptionsIn,
+  openDatabase,
+  SQLITE_FILE_NAME,
+} from '../../src/storage/data-source';
 import { checkBlobStore, checkDatabase } from '../../src/storage/health';
 import { BlobStore } from '../../src/storage/blob-store';
 import { RegisteredMailItemEntity } from '../../src/storage/entities';
+import { isUniqueViolation } from '../../src/storage/storage-errors';
+import {
+  onPostgres,
+  openTestDatabase,
+  removeTestDataDir,
+  testDatabaseOptions,
+  testOnSqlite,
+} from '../support/test-database';
 
 function tempDir(): string {
   return fs.mkdtempSync(path.join(os.tmpdir(), 'rm-storage-'));
@@ -17,43 +31,63 @@ describe('database', () => {
     dataDir = tempDir();
   });
 
-  afterEach(() => {
-    fs.rmSync(dataDir, { recursive: true, force: true });
+  afterEach(async () => {
+    await removeTestDataDir(dataDir);
   });
 
-  it('creates the schema on a fresh file with the migration, in WAL mode with foreign keys on', async () => {
-    const nested = path.join(dataDir, 'not', 'yet', 'there');
-    const dataSource = await openDatabase(nested);
+  /** The tables of the database, by name. */
+  async function tableNames(dataSource: DataSource): Promise<string[]> {
+    const rows = (await dataSource.query(
+      onPostgres()
+        ? "SELECT table_name AS name FROM information_schema.tables WHERE table_schema = 'public' ORDER BY 1"
+        : "SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name",
+    )) as { name: string }[];
+    return rows.map((row) => row.name);
+  }
+
+  const SCHEMA_TABLES = [
+    'content_chunk',
+    'item_file',
+    'item_proof',
+    'item_publication',
+    'item_receipt',
+    'item_status_history',
+    'outbox_entry',
+    'registered_mail_item',
+    'replay_cache',
+    'schema_migrations',
+  ];
+
+  it('creates the schema on a fresh database with the migrations', async () => {
+    const dataSource = await openTestDatabase(dataDir);
     try {
-      expect(fs.existsSync(path.join(nested, SQLITE_FILE_NAME))).toBe(true);
-      const tables = (await dataSource.query(
-        "SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name",
-      )) as { name: string }[];
-      expect(tables.map((table) => table.name)).toEqual(
-        expect.arrayContaining([
-          'item_file',
-          'item_proof',
-          'item_publication',
-          'item_receipt',
-          'item_status_history',
-          'outbox_entry',
-          'registered_mail_item',
-          'replay_cache',
-          'schema_migrations',
-        ]),
-      );
-      expect(await dataSource.query('PRAGMA journal_mode')).toEqual([{ journal_mode: 'wal' }]);
-      expect(await dataSource.query('PRAGMA foreign_keys')).toEqual([{ foreign_keys: 1 }]);
-      expect(await dataSource.query('PRAGMA busy_timeout')).toEqual([{ timeout: 5000 }]);
-      // NORMAL (1): commits promised to a client are fsynced by the WAL group commit (wal-durability.ts).
-      expect(await dataSource.query('PRAGMA synchronous')).toEqual([{ synchronous: 1 }]);
+      expect(await tableNames(dataSource)).toEqual(expect.arrayContaining(SCHEMA_TABLES));
     } finally {
       await dataSource.destroy();
     }
   });
 
+  testOnSqlite('the SQLite file and its pragmas')(
+    'creates the SQLite file and its directories, in WAL mode with foreign keys on',
+    async () => {
+      const nested = path.join(dataDir, 'not', 'yet', 'there');
+      const dataSource = await openDatabase(nested);
+      try {
+        expect(fs.existsSync(path.join(nested, SQLITE_FILE_NAME))).toBe(true);
+        expect(await tableNames(dataSource)).toEqual(expect.arrayContaining(SCHEMA_TABLES));
+        expect(await dataSource.query('PRAGMA journal_mode')).toEqual([{ journal_mode: 'wal' }]);
+        expect(await dataSource.query('PRAGMA foreign_keys')).toEqual([{ foreign_keys: 1 }]);
+        expect(await dataSource.query('PRAGMA busy_timeout')).toEqual([{ timeout: 5000 }]);
+        // NORMAL (1): commits promised to a client are fsynced by the WAL group commit (wal-durability.ts).
+        expect(await dataSource.query('PRAGMA synchronous')).toEqual([{ synchronous: 1 }]);
+      } finally {
+        await dataSource.destroy();
+      }
+    },
+  );
+
   it('the migrated schema is exactly what the entities describe (nothing left to synchronise)', async () => {
-    const dataSource = await openDatabase(dataDir);
+    const dataSource = await openTestDatabase(dataDir);
     try {
       const pending = await dataSource.driver.createSchemaBuilder().log();
       expect(pending.upQueries.map((query) => query.query)).toEqual([]);
@@ -63,7 +97,7 @@ describe('database', () => {
   });
 
   it('a second start does not run the migrations again and keeps the data', async () => {
-    const first = await openDatabase(dataDir);
+    const first = await openTestDatabase(dataDir);
     await first.getRepository(RegisteredMailItemEntity).insert({
       ticket: 'ABCDEFGH23456',
       token: 't',
@@ -82,7 +116,7 @@ describe('database', () => {
     });
     await first.destroy();
 
-    const second = createDataSource({ sqlitePath: path.join(dataDir, SQLITE_FILE_NAME) });
+    const second = createDataSource(databaseOptionsIn(dataDir, await testDatabaseOptions(dataDir)));
     await second.initialize();
     try {
       expect(await second.showMigrations()).toBe(false);
@@ -102,7 +136,7 @@ describe('database', () => {
   });
 
   it('stores times as 24-character ISO-8601 UTC texts', async () => {
-    const dataSource = await openDatabase(dataDir);
+    const dataSource = await openTestDatabase(dataDir);
     try {
       await dataSource.getRepository(RegisteredMailItemEntity).insert({
         ticket: 'ABCDEFGH23456',
@@ -124,7 +158,7 @@ describe('database', () => {
       await dataSource.destroy();
     }
     // Read back without the entity's transformer: the text as stored.
-    const raw = await openDatabase(dataDir);
+    const raw = await openTestDatabase(dataDir);
     try {
       expect(await raw.query('SELECT accepted_at FROM registered_mail_item')).toEqual([
         { accepted_at: '2025-06-30T22:15:01.007Z' },
@@ -135,7 +169,7 @@ describe('database', () => {
   });
 
   it('the unique key refuses a second item with the same sender and Token, but not two empty Tokens', async () => {
-    const dataSource = await openDatabase(dataDir);
+    const dataSource = await openTestDatabase(dataDir);
     const row = (ticket: string, token: string) => ({
       ticket,
       token,
@@ -155,7 +189,11 @@ describe('database', () => {
     try {
       const items = dataSource.getRepository(RegisteredMailItemEntity);
       await items.insert(row('AAAAAAAAAAAA1', 'same'));
-      await expect(items.insert(row('AAAAAAAAAAAA2', 'same'))).rejects.toThrow(/UNIQUE/);
+      const refusal: unknown = await items.insert(row('AAAAAAAAAAAA2', 'same')).then(
+        () => undefined,
+        (error: unknown) => error,
+      );
+      expect(isUniqueViolation(refusal)).toBe(true);
       await items.insert(row('AAAAAAAAAAAA3', ''));
       await items.insert(row('AAAAAAAAAAAA4', ''));
       expect(await items.count()).toBe(3);
@@ -165,7 +203,7 @@ describe('database', () => {
   });
 
   it('health: the database answers, and a closed one fails with SOA-02002', async () => {
-    const dataSource = await openDatabase(dataDir);
+    const dataSource = await openTestDatabase(dataDir);
     await expect(checkDatabase(dataSource)).resolves.toBeUndefined();
     await dataSource.destroy();
     await expect(checkDatabase(dataSource)).rejects.toMatchObject({ code: 'SOA-02002' });

@@ -7,7 +7,6 @@ import { createHash } from 'node:crypto';
 import { Readable } from 'node:stream';
 import { systemClock } from '../../src/clock/clock';
 import { SendDocumentService } from '../../src/domain/send-document';
-import { openDatabase } from '../../src/storage/data-source';
 import { TypeormItemStore } from '../../src/storage/typeorm-item-store';
 import {
   commandFor,
@@ -16,9 +15,11 @@ import {
   FakeReceiptIssuer,
   SENDER,
 } from '../domain/storage-fixture';
+import { openTestDatabase } from '../support/test-database';
 
 async function main(dataDir: string, requests: number): Promise<void> {
-  const dataSource = await openDatabase(dataDir);
+  // The parent's database (RM_TEST_DATABASE and the server's URL come with the environment).
+  const dataSource = await openTestDatabase(dataDir);
   const issuer = new FakeReceiptIssuer(systemClock);
   const service = new SendDocumentService({
     store: new TypeormItemStore(dataSource, defaultContentStore(dataSource, dataDir)),

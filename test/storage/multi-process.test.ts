@@ -3,8 +3,8 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
-import { openDatabase } from '../../src/storage/data-source';
 import { RegisteredMailItemEntity } from '../../src/storage/entities';
+import { openTestDatabase, removeTestDataDir } from '../support/test-database';
 
 const run = promisify(execFile);
 const ROOT = path.resolve(__dirname, '..', '..');
@@ -22,12 +22,12 @@ describe('several processes on one data directory', () => {
     dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'rm-processes-'));
   });
 
-  afterEach(() => {
-    fs.rmSync(dataDir, { recursive: true, force: true });
+  afterEach(async () => {
+    await removeTestDataDir(dataDir);
   });
 
   it('three processes started together on a fresh directory: one item and one ticket per Token', async () => {
-    // A fresh directory: the processes also race to migrate it (see openDatabase).
+    // A fresh directory (and database): the processes also race to migrate it (see openDatabase).
     const requests = 15;
     const outputs = await Promise.all(
       [1, 2, 3].map(async () => {
@@ -53,7 +53,7 @@ describe('several processes on one data directory', () => {
       expect(new Set(answers.map((answer) => answer.ticket)).size).toBe(1);
       expect(new Set(answers.map((answer) => answer.receiptSha256)).size).toBe(1);
     }
-    const dataSource = await openDatabase(dataDir);
+    const dataSource = await openTestDatabase(dataDir);
     try {
       expect(await dataSource.getRepository(RegisteredMailItemEntity).count()).toBe(requests);
     } finally {

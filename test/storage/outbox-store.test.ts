@@ -1,9 +1,7 @@
 import { createHash, randomBytes } from 'node:crypto';
-import fs from 'node:fs';
-import path from 'node:path';
-import { DataSource, type EntitySubscriberInterface } from 'typeorm';
+import type { EntitySubscriberInterface } from 'typeorm';
 import type { ProofKind, Recipient, StoredProof } from '../../src/domain/model';
-import { SQLITE_FILE_NAME, openDatabase } from '../../src/storage/data-source';
+import { createDataSource, databaseOptionsIn } from '../../src/storage/data-source';
 import {
   ContentChunkEntity,
   ItemProofEntity,
@@ -28,6 +26,13 @@ import {
   type Environment,
   type Node,
 } from '../domain/storage-fixture';
+import { queryRows } from '../support/portable-sql';
+import {
+  onPostgres,
+  openTestDatabase,
+  removeTestDataDir,
+  testDatabaseOptions,
+} from '../support/test-database';
 
 const MINUTE = 60_000;
 
@@ -105,7 +110,7 @@ async function deliveryState(env: Environment) {
   };
 }
 
-describe('TypeormOutboxStore on a real SQLite file', () => {
+describe('TypeormOutboxStore on a real database', () => {
   let env: Environment;
   let outbox: TypeormOutboxStore;
 
@@ -193,17 +198,20 @@ describe('TypeormOutboxStore on a real SQLite file', () => {
     await expect(outbox.claimDue('worker-1', before, later(5), 10)).resolves.toEqual([]);
   });
 
-  it('two DataSources on one file claiming concurrently never claim the same entry, and claim all', async () => {
+  it('two DataSources on one database claiming concurrently never claim the same entry, and claim all', async () => {
     const tickets: string[] = [];
     for (let index = 0; index < 12; index += 1) tickets.push(await accept(env, `item-${index}`));
     const other = await env.addNode();
     const stores = [outbox, outboxOf(env, other)];
 
-    // Count the claim UPDATEs, to show that the two really competed for the same entries.
+    // Count the claims, to show that the two really competed for the same entries: on SQLite one
+    // compare-and-set UPDATE per entry a worker tries to claim; on PostgreSQL one locking SELECT per batch.
     let claimUpdates = 0;
+    let lockingSelects = 0;
     const recorder: EntitySubscriberInterface = {
       beforeQuery: (event) => {
         if (/^UPDATE "outbox_entry"/.test(event.query)) claimUpdates += 1;
+        if (/FOR UPDATE SKIP LOCKED/.test(event.query)) lockingSelects += 1;
       },
     };
     env.node.dataSource.subscribers.push(recorder);
@@ -226,7 +234,12 @@ describe('TypeormOutboxStore on a real SQLite file', () => {
     const all = rounds.flat();
     expect(all).toHaveLength(tickets.length);
     expect(new Set(all)).toEqual(new Set(tickets));
-    expect(claimUpdates).toBeGreaterThan(tickets.length);
+    if (onPostgres()) {
+      // Every batch of 3 claimed, and each round's last, empty, batch.
+      expect(lockingSelects).toBeGreaterThanOrEqual(tickets.length / 3 + 4);
+    } else {
+      expect(claimUpdates).toBeGreaterThan(tickets.length);
+    }
 
     const entries = await env.node.dataSource.manager.find(OutboxEntryEntity);
     for (const entry of entries) {
@@ -602,30 +615,28 @@ describe('the delivery migration', () => {
     const dataDir = makeTempDir('rm-migration-');
     try {
       // The database as the previous release left it: the first two migrations only.
-      const previous = new DataSource({
-        type: 'better-sqlite3',
-        database: path.join(dataDir, SQLITE_FILE_NAME),
+      const previous = createDataSource(databaseOptionsIn(dataDir, await testDatabaseOptions(dataDir)));
+      previous.setOptions({
+        entities: [],
         migrations: [InitialSchema1795800000000, ReplayCache1795900000000],
-        migrationsRun: true,
-        migrationsTableName: 'schema_migrations',
-        synchronize: false,
       });
       await previous.initialize();
       const insert = (ticket: string, status: string, acceptedAt: string) =>
-        previous.query(
+        queryRows(
+          previous,
           'INSERT INTO registered_mail_item (ticket, token, idempotency_token, sender_cbe, ' +
             'sender_application_id, recipient_kind, recipient_id, recipient_quality_code, check_ebox_status, ' +
             'meta, status, request_fingerprint, accepted_at, updated_at) ' +
-            "VALUES (?, '', NULL, '0861023666', 'app', 'citizen', '85073003328', 'CITIZEN', 'ACTIVATED', " +
-            "'[]', ?, ?, ?, ?)",
-          [ticket, status, '0'.repeat(64), acceptedAt, acceptedAt],
+            "VALUES (:ticket, '', NULL, '0861023666', 'app', 'citizen', '85073003328', 'CITIZEN', 'ACTIVATED', " +
+            "'[]', :status, :fingerprint, :acceptedAt, :acceptedAt)",
+          { ticket, status, fingerprint: '0'.repeat(64), acceptedAt },
         );
       await insert('PENDING000002', 'PENDING', '2025-02-01T08:00:00.000Z');
       await insert('PENDING000001', 'PENDING', '2025-01-01T08:00:00.000Z');
       await insert('ERROR00000001', 'ERROR', '2024-12-01T08:00:00.000Z');
       await previous.destroy();
 
-      const upgraded = await openDatabase(dataDir);
+      const upgraded = await openTestDatabase(dataDir);
       try {
         const entries = await upgraded.manager.find(OutboxEntryEntity, { order: { acceptedAt: 'ASC' } });
         expect(entries).toEqual(
@@ -655,7 +666,7 @@ describe('the delivery migration', () => {
         await upgraded.destroy();
       }
     } finally {
-      fs.rmSync(dataDir, { recursive: true, force: true });
+      await removeTestDataDir(dataDir);
     }
   });
 });

@@ -4,11 +4,12 @@
  * Run with ts-node: node -r ts-node/register replay-race-worker.ts <dataDir> <expiresAt ISO> <key>...
  */
 import { systemClock } from '../../src/clock/clock';
-import { openDatabase } from '../../src/storage/data-source';
 import { TypeormReplayStore } from '../../src/storage/typeorm-replay-store';
+import { openTestDatabase } from '../support/test-database';
 
 async function main(dataDir: string, expiresAt: Date, keys: string[]): Promise<void> {
-  const dataSource = await openDatabase(dataDir);
+  // The parent's database (RM_TEST_DATABASE and the server's URL come with the environment).
+  const dataSource = await openTestDatabase(dataDir);
   const store = new TypeormReplayStore(dataSource, systemClock);
   const won: boolean[] = [];
   for (const key of keys) won.push(await store.recordFirstSighting({ key, expiresAt }));

@@ -6,14 +6,16 @@ import { promisify } from 'node:util';
 import type { DataSource } from 'typeorm';
 import { ManualClock } from '../../src/clock/clock';
 import { replayKey } from '../../src/policy/replay-guard';
-import { createDataSource, openDatabase, SQLITE_FILE_NAME } from '../../src/storage/data-source';
+import { createDataSource, SQLITE_FILE_NAME } from '../../src/storage/data-source';
 import { ReplayCacheEntryEntity } from '../../src/storage/entities';
 import { TypeormReplayStore } from '../../src/storage/typeorm-replay-store';
+import { openTestDatabase, removeTestDataDir, testOnSqlite } from '../support/test-database';
 
 /*
  * The replay cache on the database: one row per accepted message, a second sighting refused, shared by
  * every DataSource (node) on the file, kept across restarts, never counted after its expiry, purged on
- * the clock's time. Real SQLite files; the clock is a ManualClock.
+ * the clock's time. Real databases (SQLite files, or PostgreSQL in the "postgres" project); the clock is a
+ * ManualClock.
  */
 
 const run = promisify(execFile);
@@ -40,18 +42,18 @@ describe('TypeormReplayStore', () => {
   beforeEach(async () => {
     dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'rm-replay-'));
     clock = new ManualClock(START);
-    dataSource = await openDatabase(dataDir);
+    dataSource = await openTestDatabase(dataDir);
   });
 
   afterEach(async () => {
     for (const source of [dataSource, ...extraSources.splice(0)]) {
       if (source.isInitialized) await source.destroy();
     }
-    fs.rmSync(dataDir, { recursive: true, force: true });
+    await removeTestDataDir(dataDir);
   });
 
   async function anotherNode(options: { busyTimeoutMs?: number } = {}): Promise<DataSource> {
-    const source = await openDatabase(dataDir, options);
+    const source = await openTestDatabase(dataDir, options);
     extraSources.push(source);
     return source;
   }
@@ -72,7 +74,7 @@ describe('TypeormReplayStore', () => {
     await new TypeormReplayStore(dataSource, clock).recordFirstSighting(entry);
     await dataSource.destroy();
 
-    dataSource = await openDatabase(dataDir);
+    dataSource = await openTestDatabase(dataDir);
     await expect(new TypeormReplayStore(dataSource, clock).recordFirstSighting(entry)).resolves.toBe(false);
   });
 
@@ -117,7 +119,7 @@ describe('TypeormReplayStore', () => {
     for (let index = 0; index < keys.length; index += 1) {
       expect(outputs.filter((won) => won[index])).toHaveLength(1);
     }
-    dataSource = await openDatabase(dataDir);
+    dataSource = await openTestDatabase(dataDir);
     expect(await dataSource.getRepository(ReplayCacheEntryEntity).count()).toBe(keys.length);
   });
 
@@ -177,21 +179,25 @@ describe('TypeormReplayStore', () => {
     ).rejects.toMatchObject({ code: 'SOA-02002', retry: true });
   });
 
-  it('a write lock held by another process beyond the busy timeout is SOA-02002, and then it works', async () => {
-    const impatient = await anotherNode({ busyTimeoutMs: 50 });
-    const store = new TypeormReplayStore(impatient, clock);
-    const holder = createDataSource({ sqlitePath: path.join(dataDir, SQLITE_FILE_NAME) });
-    extraSources.push(holder);
-    await holder.initialize();
-    const lock = holder.createQueryRunner();
-    const entry = { key: keyOf('busy'), expiresAt: new Date(START.getTime() + MINUTE) };
-    await lock.query('BEGIN IMMEDIATE');
-    try {
-      await expect(store.recordFirstSighting(entry)).rejects.toMatchObject({ code: 'SOA-02002' });
-    } finally {
-      await lock.query('ROLLBACK');
-      await lock.release();
-    }
-    await expect(store.recordFirstSighting(entry)).resolves.toBe(true);
-  });
+  // PostgreSQL has no busy timeout: a racing writer waits for the row lock of the key it inserts.
+  testOnSqlite('busy timeout')(
+    'a write lock held by another process beyond the busy timeout is SOA-02002, and then it works',
+    async () => {
+      const impatient = await anotherNode({ busyTimeoutMs: 50 });
+      const store = new TypeormReplayStore(impatient, clock);
+      const holder = createDataSource({ sqlitePath: path.join(dataDir, SQLITE_FILE_NAME) });
+      extraSources.push(holder);
+      await holder.initialize();
+      const lock = holder.createQueryRunner();
+      const entry = { key: keyOf('busy'), expiresAt: new Date(START.getTime() + MINUTE) };
+      await lock.query('BEGIN IMMEDIATE');
+      try {
+        await expect(store.recordFirstSighting(entry)).rejects.toMatchObject({ code: 'SOA-02002' });
+      } finally {
+        await lock.query('ROLLBACK');
+        await lock.release();
+      }
+      await expect(store.recordFirstSighting(entry)).resolves.toBe(true);
+    },
+  );
 });

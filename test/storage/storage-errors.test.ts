@@ -26,8 +26,12 @@ describe('storage errors', () => {
     'SQLITE_BUSY_SNAPSHOT',
     'SQLITE_LOCKED',
     'SQLITE_CANTOPEN',
+    '57P01',
     '57P03',
     '08006',
+    '53300',
+    '40P01',
+    '55P03',
     'ECONNREFUSED',
   ])('%s means unavailable -> SOA-02002 with retry', (code) => {
     expect(isDatabaseUnavailable(failed(code))).toBe(true);
@@ -41,8 +45,21 @@ describe('storage errors', () => {
     expect(toStorageFault(closed)).toBeInstanceOf(TemporarilyUnavailableError);
   });
 
+  it.each([
+    'Connection terminated unexpectedly',
+    'Cannot use a pool after calling end on the pool',
+    'timeout exceeded when trying to connect',
+    'Driver not Connected',
+  ])('PostgreSQL out of reach (%s) means unavailable', (message) => {
+    expect(toStorageFault(new Error(message))).toBeInstanceOf(TemporarilyUnavailableError);
+  });
+
   it('anything else is REPO_T01, and service errors pass through', () => {
     expect(toStorageFault(failed('SQLITE_CORRUPT'))).toBeInstanceOf(RepositoryError);
+    expect(toStorageFault(failed('23503', 'violates foreign key constraint'))).toBeInstanceOf(
+      RepositoryError,
+    );
+    expect(toStorageFault(failed('25P02', 'current transaction is aborted'))).toBeInstanceOf(RepositoryError);
     expect(toStorageFault(new Error('disk on fire'))).toBeInstanceOf(RepositoryError);
     const conflict = new TokenConflictError();
     expect(toStorageFault(conflict)).toBe(conflict);

@@ -8,6 +8,7 @@ import {
   OutboxEntryEntity,
   RegisteredMailItemEntity,
 } from '../../src/storage/entities';
+import { queryRows } from './portable-sql';
 import type { TestService } from './service-fixture';
 import { defaultContentStore } from './stored-content';
 
@@ -105,11 +106,12 @@ export class DeliveryRecords {
     table: 'item_proof' | 'item_publication' | 'item_status_history',
     event?: string,
   ): Promise<Map<string, number>> {
-    const filter = event === undefined ? '' : 'WHERE event = ?';
-    const rows = (await this.dataSource.query(
+    const filter = event === undefined ? '' : 'WHERE event = :event';
+    const rows = await queryRows<{ ticket: string; n: number | string }>(
+      this.dataSource,
       `SELECT ticket, COUNT(*) AS n FROM ${table} ${filter} GROUP BY ticket`,
-      event === undefined ? [] : [event],
-    )) as { ticket: string; n: number }[];
+      { event },
+    );
     return new Map(rows.map((row) => [row.ticket, Number(row.n)]));
   }
 }

@@ -6,11 +6,11 @@ import path from 'node:path';
 import { CMS_OIDS } from '../../src/evidence/cms-detached-signature';
 import { loadPkiLibraries } from '../../src/pki/crypto-engines';
 import { derToPem } from '../../src/pki/pem';
-import { openDatabase, SQLITE_FILE_NAME } from '../../src/storage/data-source';
 import { ItemProofEntity, ItemReceiptEntity } from '../../src/storage/entities';
 import { findOnPath, runTool, unavailable } from '../interop/run-tool';
 import { opensslCmsVerify } from './external-tools';
 import { defaultContentStore } from './stored-content';
+import { hasTestDatabase, openTestDatabase } from './test-database';
 
 /*
  * Every receipt the test suite produces must verify with tools nobody here wrote: `openssl cms -verify`
@@ -90,15 +90,15 @@ export async function verifyReceipts(receipts: ReceiptToVerify[], trust: Receipt
 }
 
 /**
- * Verifies every proof stored under `dataDir` with {@link verifyReceipts}: the receipts (item_receipt)
- * and the proofs issued after them, of dispatch and of consultation (item_proof), each content read from
- * the blob store. The service must be closed (or idle). Trusts `trust.caFiles`, by default the dev CA of
+ * Verifies every proof stored for `dataDir` (in its database: see test-database.ts) with
+ * {@link verifyReceipts}: the receipts (item_receipt) and the proofs issued after them, of dispatch and
+ * of consultation (item_proof), each content read from the content store. The service must be closed (or idle). Trusts `trust.caFiles`, by default the dev CA of
  * `<dataDir>/dev-pki`.
  * @returns how many proofs were verified
  */
 export async function verifyAllReceipts(dataDir: string, trust?: ReceiptTrust): Promise<number> {
-  if (!existsSync(path.join(dataDir, SQLITE_FILE_NAME))) return 0;
-  const dataSource = await openDatabase(dataDir);
+  if (!(await hasTestDatabase(dataDir))) return 0;
+  const dataSource = await openTestDatabase(dataDir);
   let receipts: { label: string; content: Buffer; signature: Buffer }[];
   try {
     const receiptRows = await dataSource.manager.find(ItemReceiptEntity, { order: { issuedAt: 'ASC' } });

@@ -10,6 +10,7 @@ import { ManualClock, systemClock } from '../../src/clock/clock';
 import { ensureDevPki, type DevPkiSender } from '../../src/pki/dev-pki';
 import { verifyAllReceipts } from './receipt-verification';
 import { buildSwaRequest, post, type HttpResult, type TestPart } from './soap-client';
+import { removeTestDataDir, testServiceEnvironment } from './test-database';
 import { signEnvelope, type WssSignOptions } from './wss-signer';
 
 /** A sender's key and certificate as PEM text. */
@@ -70,7 +71,10 @@ async function cachedDevPki(): Promise<string> {
 /**
  * Starts the service as `npm start` would, on port 0 and a temp data directory (or `options.dataDir`,
  * which close() then leaves in place), on a new ManualClock (or `options.clock`, to share one clock with
- * an e-Box simulator or another service).
+ * an e-Box simulator or another service). Its database is the run's (see test-database.ts): the SQLite
+ * file in the data directory, or in the "postgres" jest project the PostgreSQL database of the data
+ * directory, given to the service as RM_DATABASE_URL (unless `env` names one); services started on one
+ * data directory share it, and close() drops it with the directory it removes.
  */
 export async function startTestService(
   env: Record<string, string> = {},
@@ -101,7 +105,7 @@ export async function startTestService(
     ],
   });
   const service = await startService({
-    env: { RM_DATA_DIR: dataDir, HOST: '127.0.0.1', ...env },
+    env: { RM_DATA_DIR: dataDir, HOST: '127.0.0.1', ...(await testServiceEnvironment(dataDir)), ...env },
     port: 0,
     clock,
     logger,
@@ -150,7 +154,7 @@ export async function startTestService(
         const caFile = service.pki?.ca.certPemPath;
         await verifyAllReceipts(dataDir, caFile ? { caFiles: [caFile] } : undefined);
       } finally {
-        if (!options.dataDir) await fs.rm(dataDir, { recursive: true, force: true });
+        if (!options.dataDir) await removeTestDataDir(dataDir);
       }
     },
   };
