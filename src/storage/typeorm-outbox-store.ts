@@ -236,20 +236,32 @@ export class TypeormOutboxStore implements OutboxStore {
     if (limit <= 0) return [];
     // No transaction: two pollers may list the same item at the same moment, and recordConsulted is
     // once-only anyway. Marking the rows checked is what moves every later call on.
-    const publications = await this.read((manager) =>
-      manager
-        .createQueryBuilder(ItemPublicationEntity, 'publication')
-        .innerJoin(RegisteredMailItemEntity, 'item', 'item.ticket = publication.ticket')
-        .where('publication.consultedAt IS NULL')
-        .andWhere('item.status = :sent', { sent: 'SENT' })
-        // Never checked first: NULLs sort first on SQLite and last on PostgreSQL, so say it explicitly.
-        .orderBy('CASE WHEN publication.consultation_checked_at IS NULL THEN 0 ELSE 1 END', 'ASC')
-        .addOrderBy('publication.consultationCheckedAt', 'ASC')
-        .addOrderBy('publication.publishedAt', 'ASC')
+    // Never checked first (oldest publication first), then the longest unchecked. Two queries, each an
+    // index range of IDX_item_publication_awaiting (consulted_at, consultation_checked_at) read in order
+    // up to the limit: one query ordering the NULLs first would sort every unconsulted publication.
+    const publications = await this.read(async (manager) => {
+      const awaiting = () =>
+        manager
+          .createQueryBuilder(ItemPublicationEntity, 'publication')
+          .innerJoin(RegisteredMailItemEntity, 'item', 'item.ticket = publication.ticket')
+          .where('publication.consultedAt IS NULL')
+          .andWhere('item.status = :sent', { sent: 'SENT' });
+      const neverChecked = await awaiting()
+        .andWhere('publication.consultationCheckedAt IS NULL')
+        .orderBy('publication.publishedAt', 'ASC')
         .addOrderBy('publication.ticket', 'ASC')
         .limit(limit)
-        .getMany(),
-    );
+        .getMany();
+      if (neverChecked.length === limit) return neverChecked;
+      const checkedLongest = await awaiting()
+        .andWhere('publication.consultationCheckedAt IS NOT NULL')
+        .orderBy('publication.consultationCheckedAt', 'ASC')
+        .addOrderBy('publication.publishedAt', 'ASC')
+        .addOrderBy('publication.ticket', 'ASC')
+        .limit(limit - neverChecked.length)
+        .getMany();
+      return [...neverChecked, ...checkedLongest];
+    });
     if (publications.length === 0) return [];
     await this.write((manager) =>
       manager.update(

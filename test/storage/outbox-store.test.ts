@@ -13,6 +13,7 @@ import {
 import { InitialSchema1795800000000 } from '../../src/storage/migrations/1795800000000-initial-schema';
 import { ReplayCache1795900000000 } from '../../src/storage/migrations/1795900000000-replay-cache';
 import { TypeormOutboxStore } from '../../src/storage/typeorm-outbox-store';
+import { testOnSqlite } from '../support/test-database';
 import {
   CITIZEN,
   commandFor,
@@ -550,6 +551,45 @@ describe('TypeormOutboxStore on a real database', () => {
     ]);
     await expect(outbox.listAwaitingConsultation(0, env.clock.now())).resolves.toEqual([]);
   });
+
+  testOnSqlite("query plans are SQLite's EXPLAIN QUERY PLAN")(
+    'listAwaitingConsultation reads the awaiting index in order: no sort of every unconsulted publication',
+    async () => {
+      await publishAll(['x', 'y']);
+      await outbox.listAwaitingConsultation(10, env.clock.now());
+      const selects: { query: string; parameters: unknown[] }[] = [];
+      const recorder: EntitySubscriberInterface = {
+        beforeQuery: (event) => {
+          if (/^SELECT .* FROM "item_publication"/.test(event.query)) {
+            selects.push({
+              query: event.query,
+              parameters: (event.parameters as unknown[] | undefined) ?? [],
+            });
+          }
+        },
+      };
+      env.node.dataSource.subscribers.push(recorder);
+      env.clock.advance(MINUTE);
+      await outbox.listAwaitingConsultation(10, env.clock.now());
+      env.node.dataSource.subscribers.splice(env.node.dataSource.subscribers.indexOf(recorder), 1);
+
+      expect(selects).toHaveLength(2);
+      const plans = await Promise.all(
+        selects.map(async ({ query, parameters }) =>
+          (
+            (await env.node.dataSource.query(`EXPLAIN QUERY PLAN ${query}`, parameters)) as {
+              detail: string;
+            }[]
+          )
+            .map((step) => step.detail)
+            .join('\n'),
+        ),
+      );
+      for (const plan of plans) expect(plan).toMatch(/IDX_item_publication_awaiting/);
+      // The checked ones come in index order: at most ties are sorted, never the whole set.
+      expect(plans[1]).not.toMatch(/USE TEMP B-TREE FOR ORDER BY/);
+    },
+  );
 
   it('recordConsulted records once: the CONSULTED row at the read time and the proof', async () => {
     const [ticket] = await publishAll(['read']);
