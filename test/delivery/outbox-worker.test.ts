@@ -517,6 +517,67 @@ describe('OutboxWorker', () => {
     });
   });
 
+  it('leaves an item alone whose claim expired while it waited in its batch and was taken over', async () => {
+    const first = await accept();
+    const second = await accept();
+    const publishedByA: string[] = [];
+    let secondTakenOver = false;
+    // Node A publishes one item at a time; the first takes longer than the lease. The keeper renews the
+    // first item's lease (done by hand here: the clock is manual), not that of the second, still waiting:
+    // node B claims the second meanwhile.
+    const slowNodeA: ItemPublisher = {
+      publish: async (publication) => {
+        publishedByA.push(publication.ticket);
+        if (publication.ticket === first.ticket) {
+          clock.advance(SETTINGS.leaseMs + 1);
+          const now = clock.now();
+          await store.renewLease(first.ticket, 'node-a', new Date(now.getTime() + SETTINGS.leaseMs));
+          const claims = await store.claimDue('node-b', now, new Date(now.getTime() + SETTINGS.leaseMs), 10);
+          secondTakenOver = claims.some((claim) => claim.ticket === second.ticket);
+        }
+        return publisher.publish(publication);
+      },
+    };
+    await workerWith({ publisher: slowNodeA, settings: { concurrency: 1 } }).runOnce();
+
+    expect(secondTakenOver).toBe(true);
+    // Node A published and recorded the first item only: the second is node B's now.
+    expect(publishedByA).toEqual([first.ticket]);
+    expect(store.sent.get(first.ticket)?.publication.owner).toBe('node-a');
+    expect(store.entries.get(second.ticket)).toMatchObject({ leaseOwner: 'node-b', attempts: 0 });
+    expect(messagesOf(second.ticket)).toHaveLength(0);
+    expect(logged.entries()).toContainEqual(
+      expect.objectContaining({
+        level: 'warn',
+        ticket: second.ticket,
+        message: expect.stringMatching(/claim lost/),
+      }),
+    );
+  });
+
+  it('renews, before publishing it, the claim of an item that waited in its batch', async () => {
+    const first = await accept();
+    const second = await accept();
+    const slowFirst: ItemPublisher = {
+      publish: (publication) => {
+        // A third of the lease passes during the first publication.
+        if (publication.ticket === first.ticket) clock.advance(SETTINGS.leaseMs / 3);
+        return publisher.publish(publication);
+      },
+    };
+    await workerWith({ publisher: slowFirst, settings: { concurrency: 1 } }).runOnce();
+
+    expect(store.sent.get(second.ticket)?.publication.owner).toBe('node-a');
+    expect(store.renewals).toEqual([
+      {
+        ticket: second.ticket,
+        owner: 'node-a',
+        leaseExpiresAt: new Date(clock.now().getTime() + SETTINGS.leaseMs),
+        held: true,
+      },
+    ]);
+  });
+
   it('stop() lets the publication under way finish and be recorded, and releases the others', async () => {
     const first = await accept();
     const second = await accept();

@@ -134,14 +134,18 @@ export interface SimulatorMessage {
 }
 
 /** The messages the simulator holds (`GET /_test/messages`). @throws Error unless HTTP 200 */
-export async function simulatorMessages(simulator: Pick<EboxSimulatorProcess, 'url'>): Promise<SimulatorMessage[]> {
+export async function simulatorMessages(
+  simulator: Pick<EboxSimulatorProcess, 'url'>,
+): Promise<SimulatorMessage[]> {
   const answer = await get(`${simulator.url}/_test/messages`);
   if (answer.status !== 200) throw new Error(`GET /_test/messages: HTTP ${answer.status}`);
   return (JSON.parse(answer.body.toString()) as { messages: SimulatorMessage[] }).messages;
 }
 
 /** The simulator's messages grouped by ticket (their Idempotency-Key). */
-export function messagesByTicket(messages: readonly SimulatorMessage[]): Map<string, SimulatorMessage[]> {
+export function groupMessagesByTicket(
+  messages: readonly SimulatorMessage[],
+): Map<string, SimulatorMessage[]> {
   const grouped = new Map<string, SimulatorMessage[]>();
   for (const message of messages) {
     const earlier = grouped.get(message.idempotencyKey) ?? [];

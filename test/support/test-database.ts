@@ -57,6 +57,17 @@ export function describeOnSqlite(reason: string): jest.Describe {
   return onPostgres() ? notOnThisDatabase : describe;
 }
 
+/**
+ * `describe` on PostgreSQL; on SQLite the block is registered skipped. For tests of what only a database
+ * server shows (several nodes on one database, row locks): `reason` says which, where the block is
+ * declared. Skipped rather than left out as in {@link describeOnSqlite}: such a block is usually a whole
+ * file, and jest fails a file that registers no test at all.
+ */
+export function describeOnPostgres(reason: string): jest.Describe {
+  void reason;
+  return onPostgres() ? describe : describe.skip;
+}
+
 function adminUrl(): string {
   const url = process.env[POSTGRES_ADMIN_URL_VARIABLE];
   if (url === undefined || url === '') {
