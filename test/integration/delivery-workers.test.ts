@@ -21,8 +21,8 @@ import { openTestDatabase } from '../support/test-database';
 /*
  * Delivery with several workers and across a shutdown, through running services on one data directory
  * and one e-Box simulator (RM_EBOX_URL) sharing one ManualClock:
- * - two services with delivery running, items sent to both in turn: each item is published once, by one
- *   of them, with one proof of dispatch;
+ * - two services with delivery running, items sent to both in turn: each item is published once, by
+ *   whichever worker claims it, with one proof of dispatch;
  * - close() (what SIGTERM/SIGINT call) while a publication is under way: the publication is finished and
  *   recorded before close() resolves; a service started afterwards on the data directory answers SENT.
  */
@@ -72,7 +72,9 @@ describe('several services delivering from one data directory', () => {
       tickets.push(await accept(services[index % 2], itemSpec(`T-workers-${index}`)));
     }
     await Promise.all(services.map((rm) => rm.service.delivery.worker.drain()));
-    // Each accepted item wakes the worker of the service that accepted it: both workers published.
+    // Each accepted item wakes the worker of the service that accepted it, but which worker claims it
+    // first is a race (one may publish all 20): what counts is that the two published 20 in all, each item
+    // once. (test/integration/several-nodes shows several nodes sharing the work, taps on each.)
     const publishedBy = services.map(
       (rm) =>
         rm.logs.filter(
@@ -80,7 +82,6 @@ describe('several services delivering from one data directory', () => {
         ).length,
     );
     expect(publishedBy[0] + publishedBy[1]).toBe(20);
-    expect(Math.min(...publishedBy)).toBeGreaterThan(0);
 
     const messages = simulator.messages();
     expect(messages.map((message) => message.idempotencyKey).sort()).toEqual([...tickets].sort());
