@@ -39,6 +39,9 @@ const POSTGRES_TESTS = [
   // The SOAP protocol through real HTTP against a service on the database...
   '<rootDir>/test/integration/*.test.ts',
   '<rootDir>/test/security/attack-suite.test.ts',
+  // Operations: the outbox gauges and the health checks read the database.
+  '<rootDir>/test/metrics/metrics-endpoint.test.ts',
+  '<rootDir>/test/metrics/health-endpoint.test.ts',
 ];
 
 /**
