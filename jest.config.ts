@@ -76,7 +76,13 @@ const postgres = postgresProject();
 
 const config: Config = {
   projects: [
-    { ...common, displayName: 'sqlite', testMatch: ['**/*.test.ts'] },
+    {
+      ...common,
+      displayName: 'sqlite',
+      testMatch: ['**/*.test.ts'],
+      // Several nodes on one PostgreSQL database: a test of the postgres project only.
+      testPathIgnorePatterns: ['/node_modules/', '<rootDir>/test/integration/several-nodes.test.ts'],
+    },
     ...(postgres ? [postgres] : []),
   ],
   // Interop tests start JVMs and servers; give them room without slowing the fast ones.
