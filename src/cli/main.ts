@@ -2,27 +2,20 @@
 import 'reflect-metadata';
 import cluster from 'node:cluster';
 import path from 'node:path';
-import { Command, InvalidArgumentError } from 'commander';
+import { Command } from 'commander';
 import { startServiceCluster } from '../app/cluster-primary';
 import { runClusterWorker } from '../app/cluster-worker';
 import { serviceBanner } from '../app/service-banner';
 import { startService } from '../app/start-service';
 import { systemClock } from '../clock/clock';
 import { loadConfig } from '../config/config';
-import { isValidCbe, normaliseCbe } from '../domain/identifiers/cbe';
 import { issueSenderCertificate } from '../pki/dev-pki';
 import { verifyProofCommand } from '../verification/verify-proof-command';
+import { cbeArgument } from './argument-parsers';
 import { migrateCommand } from './migrate-command';
 import { proofCommand } from './proof-command';
 import { sendCommand } from './send-command';
 import { statusCommand } from './status-command';
-
-function cbeArgument(value: string): string {
-  const cbe = normaliseCbe(value.replace(/\D/g, ''));
-  if (!isValidCbe(cbe))
-    throw new InvalidArgumentError('not a valid CBE number (10 digits, check digits mod 97)');
-  return cbe;
-}
 
 const program = new Command()
   .name('registered-mail')
