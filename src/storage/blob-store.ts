@@ -15,7 +15,8 @@ function errorCode(error: unknown): string | undefined {
     : undefined;
 }
 
-function toHex(address: BlobAddress): string {
+/** The hex form of a content address (a SHA-256); throws RangeError for anything else. */
+export function toHex(address: BlobAddress): string {
   const hex = typeof address === 'string' ? address.toLowerCase() : address.toString('hex');
   if (!/^[0-9a-f]{64}$/.test(hex)) throw new RangeError('A blob address is a SHA-256 (32 bytes)');
   return hex;

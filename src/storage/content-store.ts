@@ -3,7 +3,7 @@ import fs from 'node:fs/promises';
 import { Readable } from 'node:stream';
 import type { DataSource, EntityManager } from 'typeorm';
 import type { StagedBytes } from '../domain/model';
-import type { BlobAddress, BlobStore } from './blob-store';
+import { toHex, type BlobAddress, type BlobStore } from './blob-store';
 import { CONTENT_CHUNK_BYTES, ContentChunkEntity } from './entities/content-chunk.schema';
 import { runSerialized } from './serial-access';
 
@@ -37,12 +37,6 @@ async function* piecesOfFile(file: string): AsyncGenerator<Buffer> {
   } finally {
     await handle.close();
   }
-}
-
-function hexOf(address: BlobAddress): string {
-  const hex = typeof address === 'string' ? address.toLowerCase() : address.toString('hex');
-  if (!/^[0-9a-f]{64}$/.test(hex)) throw new RangeError('A content address is a SHA-256 (32 bytes)');
-  return hex;
 }
 
 function assertAddress(bytes: Buffer, sha256Hex: string): Buffer {
@@ -165,7 +159,7 @@ export class ContentStore {
 
   /** The whole content (for small ones: receipts, proofs), checked against its address. */
   async read(address: BlobAddress): Promise<Buffer> {
-    const sha256 = hexOf(address);
+    const sha256 = toHex(address);
     const chunks = await runSerialized(this.dataSource, () => this.chunksIn(this.dataSource.manager, sha256));
     if (chunks.length === 0) return this.blobs.read(sha256);
     return assertAddress(Buffer.concat(chunks.map((chunk) => chunk.bytes)), sha256);
@@ -173,7 +167,7 @@ export class ContentStore {
 
   /** Whether the content is stored (in either place). */
   async has(address: BlobAddress): Promise<boolean> {
-    const sha256 = hexOf(address);
+    const sha256 = toHex(address);
     const stored = await runSerialized(this.dataSource, () =>
       this.dataSource.manager.exists(ContentChunkEntity, { where: { sha256 } }),
     );
@@ -185,7 +179,7 @@ export class ContentStore {
    * content is stored nowhere. The database is asked when the stream is first read.
    */
   openReadStream(address: BlobAddress): NodeJS.ReadableStream {
-    const sha256 = hexOf(address);
+    const sha256 = toHex(address);
     // One piece at a time: a large content in the database is never read whole into memory.
     const pieces = async function* (store: ContentStore): AsyncGenerator<Buffer> {
       for (let chunkIndex = 0; ; chunkIndex += 1) {
