@@ -53,9 +53,29 @@ async function serveInOneProcess(): Promise<void> {
 /**
  * RM_WORKERS>1: this process is the primary of RM_WORKERS workers (see startServiceCluster). A first
  * SIGTERM/SIGINT stops them gracefully (exit 0 when every one exited cleanly); a second ends them at once.
+ * The signals are handled from the start: a worker serves as soon as it listens, while the primary may
+ * still be waiting for the others, and a SIGTERM then must not end the primary on the spot.
  */
 async function serveAsCluster(): Promise<void> {
-  const running = await startServiceCluster();
+  const starting = startServiceCluster();
+  let interrupts = 0;
+  const stop = () => {
+    interrupts += 1;
+    const interrupt = interrupts;
+    starting.then(
+      (running) => {
+        if (interrupt > 1) return running.kill();
+        running.close().then(
+          (clean) => process.exit(clean ? 0 : 1),
+          () => process.exit(1),
+        );
+      },
+      () => process.exit(1),
+    );
+  };
+  process.on('SIGINT', stop);
+  process.on('SIGTERM', stop);
+  const running = await starting;
   process.stdout.write(
     serviceBanner({
       baseUrl: running.baseUrl,
@@ -65,17 +85,6 @@ async function serveAsCluster(): Promise<void> {
       workerPids: running.workerPids(),
     }),
   );
-  let interrupts = 0;
-  const stop = () => {
-    interrupts += 1;
-    if (interrupts > 1) return running.kill();
-    running.close().then(
-      (clean) => process.exit(clean ? 0 : 1),
-      () => process.exit(1),
-    );
-  };
-  process.on('SIGINT', stop);
-  process.on('SIGTERM', stop);
 }
 
 program
