@@ -29,6 +29,9 @@ import {
   simulatorMessages,
   type SendProgress,
   type StatusAnswer,
+  EBOX_CALL_DELAY_MS,
+  ITEM_BOUND_MS,
+  KILLABLE_DELIVERY_ENV,
 } from '../support/delivery-processes';
 import { programEboxFaults } from '../support/ebox-control';
 import { testWithTool } from '../support/external-tools';
@@ -56,23 +59,8 @@ const ITEMS = 200;
 const SENDERS_IN_PARALLEL = 4;
 const MIN_KILLS = 5;
 const MAX_KILLS = 8;
-/** Every e-Box call is held this long, so that publications are under way when the service is killed. */
-const EBOX_CALL_DELAY_MS = 150;
 /** How long everything accepted may take to become SENT once the killing has stopped. */
 const DELIVERY_BOUND_MS = 90_000;
-/** How long one item may keep failing before the sender gives up on it (and the test fails). */
-const ITEM_BOUND_MS = 60_000;
-
-/** The service's settings here: quick takeover of a killed process's claims, quick retries. */
-const SERVICE_ENV = {
-  RM_OUTBOX_LEASE_SECONDS: '3',
-  RM_OUTBOX_POLL_MS: '100',
-  RM_DELIVERY_RETRY_BASE_SECONDS: '1',
-  RM_DELIVERY_RETRY_MAX_SECONDS: '2',
-  // No consultation round may take an injected e-Box fault meant for a publication.
-  RM_CONSULTATION_POLL_SECONDS: '3600',
-  RM_LOG_LEVEL: 'warn',
-};
 
 /** One SIGKILL: whether the sender was still at work, and the counts at that moment. */
 interface Kill {
@@ -127,7 +115,12 @@ describe('delivery survives crashes of the service (separate processes, real clo
       // One port for every start, so that the sender finds each new process where the last one was.
       const port = await findFreePort();
       const startService = () =>
-        startServiceProcess({ dataDir, port, sources, env: { ...SERVICE_ENV, RM_EBOX_URL: simulator.url } });
+        startServiceProcess({
+          dataDir,
+          port,
+          sources,
+          env: { ...KILLABLE_DELIVERY_ENV, RM_EBOX_URL: simulator.url },
+        });
       let service: ServiceProcess = await startService();
       const sender = devSender(dataDir);
 
@@ -236,7 +229,7 @@ describe('delivery survives crashes of the service (separate processes, real clo
     async () => {
       const dataDir = path.join(work, 'sigterm-data');
       const port = await findFreePort();
-      const env = { ...SERVICE_ENV, RM_OUTBOX_LEASE_SECONDS: '60', RM_EBOX_URL: simulator.url };
+      const env = { ...KILLABLE_DELIVERY_ENV, RM_OUTBOX_LEASE_SECONDS: '60', RM_EBOX_URL: simulator.url };
       const first = await startServiceProcess({ dataDir, port, env, sources });
       const sender = devSender(dataDir);
 

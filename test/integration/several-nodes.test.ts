@@ -26,6 +26,9 @@ import {
   simulatorMessages,
   type SendProgress,
   type StatusAnswer,
+  EBOX_CALL_DELAY_MS,
+  ITEM_BOUND_MS,
+  KILLABLE_DELIVERY_ENV,
 } from '../support/delivery-processes';
 import { programEboxFaults } from '../support/ebox-control';
 import { startEboxTap, type EboxTap, type TappedPublication } from '../support/ebox-tap';
@@ -58,12 +61,8 @@ import { getStatusEnvelope } from '../support/v1-requests';
 
 const ITEMS = 300;
 const SENDERS_IN_PARALLEL = 6;
-/** Every e-Box call is held this long, so that publications are under way when the node is killed. */
-const EBOX_CALL_DELAY_MS = 150;
 /** How long everything accepted may take to become SENT once the sender is done. */
 const DELIVERY_BOUND_MS = 60_000;
-/** How long one item may keep failing before the sender gives up on it (and the test fails). */
-const ITEM_BOUND_MS = 60_000;
 /** How long the kill may wait for its moment: items accepted, some in the e-Box, the victim holding claims. */
 const KILL_MOMENT_BOUND_MS = 30_000;
 /**
@@ -71,17 +70,6 @@ const KILL_MOMENT_BOUND_MS = 30_000;
  * in the few milliseconds between the look and the SIGKILL (each takes an e-Box call of 150 ms).
  */
 const CLAIMS_AT_KILL = 3;
-
-/** Every node's settings: quick takeover of a dead node's claims, quick retries, as in delivery-crash. */
-const SERVICE_ENV = {
-  RM_OUTBOX_LEASE_SECONDS: '3',
-  RM_OUTBOX_POLL_MS: '100',
-  RM_DELIVERY_RETRY_BASE_SECONDS: '1',
-  RM_DELIVERY_RETRY_MAX_SECONDS: '2',
-  // No consultation round may take an injected e-Box fault meant for a publication.
-  RM_CONSULTATION_POLL_SECONDS: '3600',
-  RM_LOG_LEVEL: 'warn',
-};
 
 /** A node: a port, a worker count, and the processes that served on that port one after the other. */
 interface ServiceNode {
@@ -185,7 +173,7 @@ describeOnPostgres('several nodes need a database server; SQLite is one file on 
           const label = `${node.name}${node.incarnations.length + 1}`;
           const tap = await startEboxTap(simulator.url, label);
           const env = {
-            ...SERVICE_ENV,
+            ...KILLABLE_DELIVERY_ENV,
             ...databaseEnv,
             RM_WORKERS: String(node.workers),
             RM_EBOX_URL: tap.url,

@@ -28,6 +28,26 @@ const EVIDENCE = 'urn:registeredmail:evidence:v1';
 /** How long one request may take before the sender counts it as failed and tries again. */
 export const REQUEST_TIMEOUT_MS = 30_000;
 
+/** How long one item may keep failing before the sender gives up on it (and the test fails). */
+export const ITEM_BOUND_MS = 60_000;
+
+/** Every e-Box call is held this long, so that publications are under way when a process is killed. */
+export const EBOX_CALL_DELAY_MS = 150;
+
+/**
+ * The services' settings in the process-level delivery tests: quick takeover of a killed process's
+ * claims, quick retries, and no consultation round (it could take an injected e-Box fault meant for a
+ * publication).
+ */
+export const KILLABLE_DELIVERY_ENV = {
+  RM_OUTBOX_LEASE_SECONDS: '3',
+  RM_OUTBOX_POLL_MS: '100',
+  RM_DELIVERY_RETRY_BASE_SECONDS: '1',
+  RM_DELIVERY_RETRY_MAX_SECONDS: '2',
+  RM_CONSULTATION_POLL_SECONDS: '3600',
+  RM_LOG_LEVEL: 'warn',
+};
+
 /** The dev CA certificate of a data directory's dev PKI (what a recipient of a proof trusts). */
 export function devCaFile(dataDir: string): string {
   return path.join(dataDir, 'dev-pki', 'ca', 'root-ca.cert.pem');
