@@ -12,8 +12,10 @@ import {
   type StatusCounts,
 } from './service-database';
 import { seedItems, seedSenderOf, type SeedResult } from './seed-items';
+import { startBenchEbox, type BenchEbox } from './ebox-process';
 import { startBenchService, type BenchService } from './service-process';
 import {
+  benchRecipientInss,
   signedGetStatus,
   signedSendDocument,
   signedStreamedSendDocument,
@@ -32,6 +34,8 @@ import {
 export interface BenchEnvironment {
   /** The service's JavaScript entry point (`dist/src/cli/main.js`, or transpiled sources in the smoke test). */
   serviceEntry: string;
+  /** The e-Box simulator's entry point; default: `ebox-simulator/main.js` beside the service's `cli/`. */
+  eboxEntry?: string;
   projectRoot: string;
   /** Parent of the data directories and the large documents (os.tmpdir() by default). */
   workDir: string;
@@ -123,6 +127,8 @@ export interface EndToEndResult {
   sustainedItemsPerSecond: number;
   /** CPU per item: request, receipt, publication to the simulator, ProofOfDispatch, simulator's work. */
   cpu: ServerCpu;
+  /** Of {@link cpu}'s total, the milliseconds the e-Box simulator's process spent. */
+  eboxCpuMs: number;
   cryptoFloor: CryptoFloor;
   items: StatusCounts;
   settings: Record<string, string>;
@@ -148,32 +154,44 @@ export interface LargeDocumentResult {
 
 export type BenchResult = RequestPathResult | EndToEndResult | LargeDocumentResult;
 
+/** The e-Box simulator's entry point of `environment`. */
+function eboxEntryOf(environment: BenchEnvironment): string {
+  return (
+    environment.eboxEntry ??
+    path.join(path.dirname(path.dirname(environment.serviceEntry)), 'ebox-simulator', 'main.js')
+  );
+}
+
 /**
- * Starts a service on a fresh data directory, runs `body`, stops it and removes the directory. With
- * `seedItems`, a first start creates the directory's development PKI and database, the service stops, the
- * items are seeded (for the PKI's senders), and the measured service starts on that database.
+ * Starts an e-Box simulator and a service using it on a fresh data directory, runs `body`, stops both and
+ * removes the directory. With `seedItems`, a first start creates the directory's development PKI and
+ * database, the service stops, the items are seeded (for the PKI's senders), and the measured service
+ * starts on that database.
  */
 async function withService<T>(
   environment: BenchEnvironment,
   settings: Record<string, string>,
-  body: (service: BenchService, seed: SeedResult | undefined) => Promise<T>,
+  body: (service: BenchService, seed: SeedResult | undefined, ebox: BenchEbox) => Promise<T>,
   seedItemCount = 0,
 ): Promise<T> {
   const dataDir = mkdtempSync(path.join(environment.workDir, 'rm-bench-data-'));
+  let ebox: BenchEbox | undefined;
   let service: BenchService | undefined;
-  const start = () =>
-    startBenchService({
-      entry: environment.serviceEntry,
-      cwd: environment.projectRoot,
-      dataDir,
-      settings:
-        environment.workers === undefined
-          ? settings
-          : { ...settings, RM_WORKERS: String(environment.workers) },
-      nodeArgs: environment.serviceNodeArgs,
-    });
   try {
-    environment.log(`starting the service (data ${dataDir})`);
+    ebox = await startBenchEbox({ entry: eboxEntryOf(environment), cwd: environment.projectRoot });
+    const serviceSettings = { ...settings, RM_EBOX_URL: ebox.url };
+    const start = () =>
+      startBenchService({
+        entry: environment.serviceEntry,
+        cwd: environment.projectRoot,
+        dataDir,
+        settings:
+          environment.workers === undefined
+            ? serviceSettings
+            : { ...serviceSettings, RM_WORKERS: String(environment.workers) },
+        nodeArgs: environment.serviceNodeArgs,
+      });
+    environment.log(`starting the service (data ${dataDir}; e-Box simulator ${ebox.url})`);
     service = await start();
     let seed: SeedResult | undefined;
     if (seedItemCount > 0) {
@@ -186,9 +204,10 @@ async function withService<T>(
       );
       service = await start();
     }
-    return await body(service, seed);
+    return await body(service, seed, ebox);
   } finally {
     await service?.stop();
+    await ebox?.stop();
     if (!environment.keepData) rmSync(dataDir, { recursive: true, force: true });
   }
 }
@@ -205,7 +224,13 @@ function presignSends(
   for (let i = 0; i < count; i += 1) {
     const token = `bench-${label}-${runId}-${i}`;
     requests.push(
-      signedSendDocument(sender, token, uniqueDocument(documentBytes, token), PRESIGNED_VALIDITY_SECONDS),
+      signedSendDocument(
+        sender,
+        token,
+        uniqueDocument(documentBytes, token),
+        PRESIGNED_VALIDITY_SECONDS,
+        benchRecipientInss(i),
+      ),
     );
   }
   return requests;
@@ -387,15 +412,15 @@ export function runStatusMode(
 const DELIVERY_TIMEOUT_MS_PER_ITEM = 1_000;
 
 /**
- * `e2e`: sendDocument with delivery running against the embedded e-Box simulator (in the service's
- * process, so its work is in the CPU figure), until every measured item is SENT. The end is read from
- * the service's database by this process (read-only, every 50 ms), which costs the service nothing.
+ * `e2e`: sendDocument with delivery running against the e-Box simulator, until every measured item is
+ * SENT; the CPU figure is the service's and the simulator's together. The end is read from the service's
+ * database by this process (read-only, every 50 ms), which costs the service nothing.
  */
 export function runEndToEndMode(
   environment: BenchEnvironment,
   options: LoadModeOptions,
 ): Promise<EndToEndResult> {
-  return withService(environment, baseSettings(false), async (service) => {
+  return withService(environment, baseSettings(false), async (service, _seed, ebox) => {
     environment.log(`signing ${options.warmup + options.requests} sendDocument requests`);
     const { value: prepared, ms: presignMs } = timed(() =>
       presignSends(service, options.warmup + options.requests, options.documentBytes, 'e2e'),
@@ -408,6 +433,7 @@ export function runEndToEndMode(
     }
     environment.log(`measuring: ${options.requests} items at concurrency ${options.concurrency}, until SENT`);
     const cpuBefore = processTreeCpuMs(service.pid);
+    const eboxCpuBefore = processTreeCpuMs(ebox.pid);
     const started = performance.now();
     const load = await driveLoad({
       url: service.url,
@@ -419,7 +445,8 @@ export function runEndToEndMode(
       intervalMs: 50,
     });
     const deliveredMs = performance.now() - started;
-    const cpuTotal = processTreeCpuMs(service.pid) - cpuBefore;
+    const eboxCpuMs = processTreeCpuMs(ebox.pid) - eboxCpuBefore;
+    const cpuTotal = processTreeCpuMs(service.pid) - cpuBefore + eboxCpuMs;
     const sizes = await signedContentSizes(service.dataDir);
     const cryptoFloor = floorFor(
       service,
@@ -440,6 +467,7 @@ export function runEndToEndMode(
       deliveredMs,
       sustainedItemsPerSecond: (load.ok * 1000) / deliveredMs,
       cpu: serverCpu(cpuTotal, load.ok, cryptoFloor.floorMs.endToEnd),
+      eboxCpuMs,
       cryptoFloor,
       items: delivered.counts,
       settings: service.settings,

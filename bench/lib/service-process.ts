@@ -1,7 +1,7 @@
-import { spawn, type ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
+import { startNodeProcess } from './node-process';
 
 /*
  * The service as a user runs it: `node <entry> serve` (dist/src/cli/main.js after `npm run build`) in its
@@ -11,10 +11,6 @@ import path from 'node:path';
 
 /** How long the service may take to start (a fresh data directory means generating the dev PKI). */
 const START_TIMEOUT_MS = 60_000;
-/** How long a SIGTERM may take before the process is killed. */
-const STOP_TIMEOUT_MS = 30_000;
-/** Output kept for error messages. */
-const OUTPUT_KEPT = 20_000;
 
 /** A sender of the dev PKI, as the benchmark signs with it. */
 export interface BenchSender {
@@ -42,7 +38,7 @@ export interface BenchService {
   keys: ServiceKeys;
   /** The RM_*, PORT and HOST settings it was started with. */
   settings: Record<string, string>;
-  /** What it printed so far (the last {@link OUTPUT_KEPT} characters). */
+  /** What it printed so far (its last lines). */
   output(): string;
   /** SIGTERM, then waits for the exit (SIGKILL after {@link STOP_TIMEOUT_MS}). */
   stop(): Promise<void>;
@@ -94,17 +90,6 @@ function readDevPki(dataDir: string): { senders: BenchSender[]; keys: ServiceKey
   };
 }
 
-function waitForExit(child: ChildProcess, timeoutMs: number): Promise<boolean> {
-  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve(true);
-  return new Promise((resolve) => {
-    const timer = setTimeout(() => resolve(false), timeoutMs);
-    child.once('exit', () => {
-      clearTimeout(timer);
-      resolve(true);
-    });
-  });
-}
-
 /**
  * Starts the service and resolves once it prints its banner (it listens by then).
  * @throws Error with the service's output when it exits or does not start in time
@@ -117,65 +102,26 @@ export async function startBenchService(options: StartBenchServiceOptions): Prom
     PORT: String(port),
     HOST: '127.0.0.1',
   };
-  // The developer's own RM_* exports must not change what is measured: only `settings` configure it.
-  const inherited = Object.fromEntries(
-    Object.entries(process.env).filter(([name]) => !/^(RM_|PORT$|HOST$)/.test(name)),
-  );
-  const child = spawn(process.execPath, [...(options.nodeArgs ?? []), options.entry, 'serve'], {
+  const started = await startNodeProcess({
+    what: 'the service',
+    entry: options.entry,
+    args: ['serve'],
     cwd: options.cwd,
-    env: { ...inherited, ...settings },
-    stdio: ['ignore', 'pipe', 'pipe'],
+    settings,
+    nodeArgs: options.nodeArgs,
+    // The banner's last line is written with the rest: the senders are listed once it is there.
+    ready: /listening on (http:\/\/\S+)[\s\S]*Sign each request/,
+    timeoutMs: START_TIMEOUT_MS,
   });
-  let output = '';
-  const keep = (chunk: Buffer) => {
-    output = `${output}${chunk.toString('utf8')}`.slice(-OUTPUT_KEPT);
-  };
-  child.stdout.on('data', keep);
-  child.stderr.on('data', keep);
-
-  const url = await new Promise<string>((resolve, reject) => {
-    const timer = setTimeout(() => {
-      cleanup();
-      child.kill('SIGKILL');
-      reject(new Error(`the service did not start within ${START_TIMEOUT_MS} ms:\n${output}`));
-    }, START_TIMEOUT_MS);
-    const onData = () => {
-      // The banner's last line is written with the rest: the senders are listed once it is there.
-      const match = /listening on (http:\/\/\S+)[\s\S]*Sign each request/.exec(output);
-      if (match) {
-        cleanup();
-        resolve(match[1]);
-      }
-    };
-    const onExit = (code: number | null, signal: string | null) => {
-      cleanup();
-      reject(new Error(`the service exited (${signal ?? `code ${code}`}) while starting:\n${output}`));
-    };
-    const cleanup = () => {
-      clearTimeout(timer);
-      child.stdout.off('data', onData);
-      child.off('exit', onExit);
-    };
-    child.stdout.on('data', onData);
-    child.once('exit', onExit);
-  });
-
   const { senders, keys } = readDevPki(options.dataDir);
   return {
-    pid: child.pid as number,
-    url,
+    pid: started.pid,
+    url: started.ready[1],
     dataDir: options.dataDir,
     senders,
     keys,
     settings,
-    output: () => output,
-    async stop() {
-      if (child.exitCode !== null || child.signalCode !== null) return;
-      child.kill('SIGTERM');
-      if (!(await waitForExit(child, STOP_TIMEOUT_MS))) {
-        child.kill('SIGKILL');
-        await waitForExit(child, STOP_TIMEOUT_MS);
-      }
-    },
+    output: started.output,
+    stop: started.stop,
   };
 }

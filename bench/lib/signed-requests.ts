@@ -17,8 +17,21 @@ export interface PreparedRequest {
   body: Buffer;
 }
 
-/** The recipient of every benchmark item: a citizen whose e-Box the simulator knows as activated. */
+/** The recipient of the large documents and seeded items: a citizen whose e-Box is activated. */
 export const BENCH_RECIPIENT_INSS = '85073003328';
+
+/**
+ * The recipient of the `index`th measured sendDocument: a valid INSS of someone born in 1986 (the
+ * simulator's profile exceptions are all born in 1985), one of 335,328 different citizens. A mailing goes
+ * to many people: every request looks up its own recipient's e-Box profile (CheckEboxStatus ACTIVATED).
+ */
+export function benchRecipientInss(index: number): string {
+  const month = 1 + (index % 12);
+  const day = 1 + (Math.floor(index / 12) % 28);
+  const serial = 1 + (Math.floor(index / 336) % 998);
+  const base = `86${String(month).padStart(2, '0')}${String(day).padStart(2, '0')}${String(serial).padStart(3, '0')}`;
+  return `${base}${String(97 - (Number(base) % 97)).padStart(2, '0')}`;
+}
 
 /** The SOAPAction header every v1 request carries. */
 export const SOAP_ACTION = '""';
@@ -50,11 +63,12 @@ function signedSendEnvelope(
   token: string,
   document: DocumentReference,
   validitySeconds: number,
+  recipientInss: string,
 ): string {
   return sign(
     sendDocumentEnvelope({
       token,
-      recipient: { kind: 'citizen', inss: BENCH_RECIPIENT_INSS },
+      recipient: { kind: 'citizen', inss: recipientInss },
       // The content is not used to build the envelope once the digest is given.
       document: {
         content: Buffer.alloc(0),
@@ -80,16 +94,23 @@ export function uniqueDocument(size: number, label: string): Buffer {
   return Buffer.concat([head, filler.subarray(0, fillerLength), tail]).subarray(0, Math.max(size, 64));
 }
 
-/** A signed v1 sendDocument request (SOAP with Attachments) carrying `document`. */
+/** A signed v1 sendDocument request (SOAP with Attachments) carrying `document` to `recipientInss`. */
 export function signedSendDocument(
   sender: BenchSender,
   token: string,
   document: Buffer,
   validitySeconds: number,
+  recipientInss: string,
 ): PreparedRequest {
   const contentId = 'document@bench';
   const sha256Base64 = createHash('sha256').update(document).digest('base64');
-  const envelope = signedSendEnvelope(sender, token, { contentId, sha256Base64 }, validitySeconds);
+  const envelope = signedSendEnvelope(
+    sender,
+    token,
+    { contentId, sha256Base64 },
+    validitySeconds,
+    recipientInss,
+  );
   const request = buildSwaRequest(
     envelope,
     [{ contentId, contentType: 'application/pdf', content: document }],
@@ -131,7 +152,13 @@ export function signedStreamedSendDocument(
 ): StreamedSendDocument {
   const contentId = 'document@bench';
   const boundary = `MIMEBoundary_bench_${randomUUID()}`;
-  const envelope = signedSendEnvelope(sender, token, { contentId, sha256Base64 }, validitySeconds);
+  const envelope = signedSendEnvelope(
+    sender,
+    token,
+    { contentId, sha256Base64 },
+    validitySeconds,
+    BENCH_RECIPIENT_INSS,
+  );
   return {
     contentType: `multipart/related; type="text/xml"; boundary="${boundary}"; start="<root.message@bench>"`,
     head: Buffer.from(

@@ -125,6 +125,10 @@ describe('benchmark harness (smoke run, small N)', () => {
     expect(result.load).toMatchObject({ requests: SMALL.requests, ok: SMALL.requests, errors: 0 });
     expect(result.items).toEqual({ SENT: SMALL.warmup + SMALL.requests });
     expect(result.settings.RM_DELIVERY_PAUSED).toBe('false');
+    // The e-Box is the simulator in its own process; its CPU is part of the figure, never more than it.
+    expect(result.settings.RM_EBOX_URL).toMatch(/^http:\/\/127\.0\.0\.1:\d+/);
+    expect(result.eboxCpuMs).toBeGreaterThanOrEqual(0);
+    expect(result.eboxCpuMs).toBeLessThanOrEqual(result.cpu.totalMs);
     expectPositive({
       delivered: result.deliveredMs,
       sustained: result.sustainedItemsPerSecond,
