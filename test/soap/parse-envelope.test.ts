@@ -40,9 +40,20 @@ describe('parseEnvelope', () => {
     ['a processing instruction before the root', envelope('<a/>', '<?xml version="1.0"?><?evil x?>')],
     ['an undeclared entity', envelope('<a>&nbsp;</a>')],
     ['unbalanced tags', envelope('<a><b></a>')],
+    ['an end tag whose name has an invalid character', envelope('<a></a#>')],
+    ['an end tag whose name is followed by a line break and more', envelope('<a></a\nb>')],
+    ['an end tag without a name', envelope('<a></>')],
     ['an encoding other than UTF-8', envelope('<a/>', '<?xml version="1.0" encoding="ISO-8859-1"?>')],
   ])('refuses %s with SOA-03001', (_case, xml) => {
     expect(() => parse(xml)).toThrow(MalformedMessageError);
+  });
+
+  // End tag names are checked with regular expressions built once (patches/@xmldom+xmldom+*.patch: xmldom
+  // built them anew for every end tag); the same names are accepted and refused as before.
+  it('accepts end tags with a prefix, with whitespace before >, and the same name again and again', () => {
+    const many = '<p:Item xmlns:p="urn:x">x</p:Item >'.repeat(200);
+    const parsed = parse(envelope(`<p:List xmlns:p="urn:x">${many}</p:List\n>`));
+    expect(parsed.payload.childNodes.length).toBe(200);
   });
 
   it('refuses invalid UTF-8', () => {
