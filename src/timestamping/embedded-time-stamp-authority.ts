@@ -1,4 +1,5 @@
 import type { Clock } from '../clock/clock';
+import { checkedSigner } from '../evidence/checked-signer';
 import type { DocumentSigner } from '../evidence/document-signer';
 import { readCertificateFields } from './certificate-fields';
 import { newSerialNumber } from './serial-number';
@@ -23,9 +24,7 @@ import {
   encodeTstInfo,
   type DecodedTimeStampRequest,
 } from './time-stamp-codec';
-import { parseTimeStampToken } from './time-stamp-token';
 import { timeStampingCertificateProblem } from './tsa-certificate';
-import { checkTokenSignature } from './verify-time-stamp-token';
 
 /** How the embedded TSA signs and what its tokens say. */
 export interface EmbeddedTimeStampAuthorityOptions {
@@ -72,6 +71,7 @@ export class EmbeddedTimeStampAuthority implements TimeStampAuthority {
   /** The accuracy of every token, in milliseconds. */
   readonly accuracyMs: number;
   private readonly tsaName: Buffer;
+  private readonly signer: DocumentSigner;
 
   /**
    * @throws Error when the signer's certificate cannot time-stamp (no critical extended key usage
@@ -85,6 +85,8 @@ export class EmbeddedTimeStampAuthority implements TimeStampAuthority {
     if (!Number.isSafeInteger(this.accuracyMs) || this.accuracyMs <= 0)
       throw new RangeError('the TSA accuracy must be a positive number of milliseconds');
     this.tsaName = readCertificateFields(options.signer.certificate).subjectDer;
+    // A signer that returns a wrong signature must not produce a token that fails in court.
+    this.signer = checkedSigner(options.signer);
   }
 
   /**
@@ -160,10 +162,6 @@ export class EmbeddedTimeStampAuthority implements TimeStampAuthority {
       nonceDer: request.nonceDer,
       tsaName: this.tsaName,
     });
-    const token = await signTimeStampToken(tstInfo, this.options.signer, request.certReq);
-    // A signer (an HSM, later) that returns a wrong signature must not produce a proof that fails in
-    // court: check the token as any verifier would before it leaves (a verification costs microseconds).
-    checkTokenSignature(parseTimeStampToken(token), [this.options.signer.certificate]);
-    return token;
+    return signTimeStampToken(tstInfo, this.signer, request.certReq);
   }
 }
