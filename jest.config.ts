@@ -36,6 +36,7 @@ const POSTGRES_TESTS = [
   '<rootDir>/test/storage/multi-process.test.ts',
   '<rootDir>/test/storage/outbox-store.test.ts',
   '<rootDir>/test/storage/replay-store.test.ts',
+  '<rootDir>/test/storage/row-inserter.test.ts',
   // The SOAP protocol through real HTTP against a service on the database...
   '<rootDir>/test/integration/*.test.ts',
   '<rootDir>/test/security/attack-suite.test.ts',

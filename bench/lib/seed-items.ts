@@ -4,6 +4,7 @@ import type { DataSource, EntityTarget, ObjectLiteral } from 'typeorm';
 import { ACCEPTED_EVENT, DELIVERY_EVENTS } from '../../src/domain/outbox';
 import { TICKET_ALPHABET, TICKET_LENGTH } from '../../src/domain/ticket-generator';
 import { openDatabase } from '../../src/storage/data-source';
+import { RowInserter } from '../../src/storage/row-inserter';
 import {
   ContentChunkEntity,
   ItemFileEntity,
@@ -20,9 +21,10 @@ import { BENCH_RECIPIENT_INSS } from './signed-requests';
 /*
  * Fills a service's database with items, as if it had served for a while, before the service starts:
  * through the storage layer's entities, not through the service's API (a million signed requests would
- * take hours). The database is opened (and migrated) by the storage layer; each entity's INSERT is built
- * from its TypeORM metadata (table, columns, value transformers, the driver's conversions), prepared once
- * and run on the driver's connection, many rows per statement and one transaction per batch of items:
+ * take hours). The database is opened (and migrated) by the storage layer; each entity's INSERT is the
+ * storage layer's own (src/storage/row-inserter.ts: built from the TypeORM metadata, the driver's value
+ * conversions), prepared once and run on the driver's connection, many rows per statement and one
+ * transaction per batch of items:
  * TypeORM's query builder does the same with far more work per row (about 20 000 rows/s here).
  *
  * Every item gets the rows the service writes for it: the item, its document (and for a share an annex),
@@ -75,8 +77,6 @@ const ANNEX_SHARE = 0.2;
 /** Replay cache entries per item. */
 const REPLAY_SHARE = 0.1;
 const DAY_MS = 24 * 60 * 60 * 1000;
-/** SQLite allows 32 766 bound parameters per statement: rows per INSERT stay below that. */
-const MAX_PARAMETERS_PER_STATEMENT = 30_000;
 
 /** The bytes every seeded content starts from; each item's content puts its own header before them. */
 interface ContentBases {
@@ -293,59 +293,38 @@ interface SqliteConnection {
   transaction(work: () => void): () => void;
 }
 
-/** The part of TypeORM's driver that turns an entity value into what the column stores. */
-interface PersistingDriver {
-  preparePersistentValue(value: unknown, column: unknown): unknown;
-  databaseConnection: SqliteConnection;
+/** The better-sqlite3 connection under a SQLite DataSource (the bench seeds SQLite files only). */
+function sqliteConnectionOf(dataSource: DataSource): SqliteConnection {
+  return (dataSource.driver as unknown as { databaseConnection: SqliteConnection }).databaseConnection;
 }
 
 /**
- * Inserts rows of one entity: one multi-row INSERT per {@link rowsPerStatement} rows, from the entity's
- * metadata (generated columns, e.g. the history's id, are left to the database).
+ * Inserts rows of one entity: the statements of the service's {@link RowInserter} (columns, values
+ * converted by the driver, many rows per statement), prepared once each and run on the driver's
+ * connection directly, without TypeORM's query runner (its per-query bookkeeping is too much for
+ * millions of rows, and the seeding needs no savepoint nor error wrapping).
  */
 class EntityInserter {
-  private readonly columns;
-  private readonly rowsPerStatement: number;
-  private readonly statements = new Map<number, { run(...parameters: unknown[]): unknown }>();
+  private readonly rows: RowInserter<ObjectLiteral>;
+  private readonly connection: SqliteConnection;
+  private readonly statements = new Map<string, { run(...parameters: unknown[]): unknown }>();
   readonly tableName: string;
 
-  constructor(
-    private readonly dataSource: DataSource,
-    entity: EntityTarget<ObjectLiteral>,
-  ) {
-    const metadata = dataSource.getMetadata(entity);
-    this.tableName = metadata.tableName;
-    this.columns = metadata.columns.filter((column) => !column.isGenerated);
-    this.rowsPerStatement = Math.max(1, Math.floor(MAX_PARAMETERS_PER_STATEMENT / this.columns.length));
+  constructor(dataSource: DataSource, entity: EntityTarget<ObjectLiteral>) {
+    this.rows = new RowInserter(dataSource, entity);
+    this.connection = sqliteConnectionOf(dataSource);
+    this.tableName = this.rows.tableName;
   }
 
   insert(rows: readonly ObjectLiteral[]): void {
-    const driver = this.dataSource.driver as unknown as PersistingDriver;
-    for (let start = 0; start < rows.length; start += this.rowsPerStatement) {
-      const slice = rows.slice(start, start + this.rowsPerStatement);
-      const parameters: unknown[] = [];
-      for (const row of slice) {
-        for (const column of this.columns) {
-          parameters.push(driver.preparePersistentValue(column.getEntityValue(row), column));
-        }
+    for (const { sql, parameters } of this.rows.statementsFor(rows)) {
+      let statement = this.statements.get(sql);
+      if (statement === undefined) {
+        statement = this.connection.prepare(sql);
+        this.statements.set(sql, statement);
       }
-      this.statement(slice.length).run(...parameters);
+      statement.run(...parameters);
     }
-  }
-
-  private statement(rowCount: number): { run(...parameters: unknown[]): unknown } {
-    let statement = this.statements.get(rowCount);
-    if (!statement) {
-      const names = this.columns.map((column) => `"${column.databaseName}"`).join(', ');
-      const placeholders = `(${this.columns.map(() => '?').join(', ')})`;
-      const values = Array.from({ length: rowCount }, () => placeholders).join(', ');
-      const driver = this.dataSource.driver as unknown as PersistingDriver;
-      statement = driver.databaseConnection.prepare(
-        `INSERT INTO "${this.tableName}" (${names}) VALUES ${values}`,
-      );
-      this.statements.set(rowCount, statement);
-    }
-    return statement;
   }
 }
 
@@ -374,7 +353,7 @@ export async function seedItems(dataDir: string, options: SeedOptions): Promise<
       ['contents', ContentChunkEntity],
     ] as [keyof BatchRows, EntityTarget<ObjectLiteral>][]
   ).map(([key, entity]) => [key, new EntityInserter(dataSource, entity)]);
-  const connection = (dataSource.driver as unknown as PersistingDriver).databaseConnection;
+  const connection = sqliteConnectionOf(dataSource);
   // Tickets are random keys: a larger page cache than the default 2 MiB keeps the indexes' pages at hand.
   await dataSource.query('PRAGMA cache_size = -262144');
   const rowsByTable: Record<string, number> = {};

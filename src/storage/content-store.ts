@@ -5,6 +5,7 @@ import type { DataSource, EntityManager } from 'typeorm';
 import type { StagedBytes } from '../domain/model';
 import { toHex, type BlobAddress, type BlobStore } from './blob-store';
 import { CONTENT_CHUNK_BYTES, ContentChunkEntity } from './entities/content-chunk.schema';
+import { RowInserter } from './row-inserter';
 import { runSerialized } from './serial-access';
 
 /** Content about to be stored: its address, its size, and where its bytes are now. */
@@ -62,6 +63,12 @@ function assertAddress(bytes: Buffer, sha256Hex: string): Buffer {
  * the directory) is found too.
  */
 export class ContentStore {
+  /**
+   * The INSERT of a piece, kept as it is when its address and index are there already (same address,
+   * same bytes). Built at first use: the DataSource may not be initialised at construction.
+   */
+  private chunkInserter: RowInserter<ContentChunkEntity> | undefined;
+
   /**
    * @param databaseMaxBytes content up to this size goes to the database (RM_DATABASE_CONTENT_MAX_BYTES),
    *   larger content to the blob directory
@@ -126,15 +133,12 @@ export class ContentStore {
     const sha256 = content.sha256.toString('hex');
     const pieces =
       content.staged.kind === 'memory' ? piecesOf(content.staged.bytes) : piecesOfFile(content.staged.path);
+    const chunks = (this.chunkInserter ??= new RowInserter(this.dataSource, ContentChunkEntity, {
+      onConflict: 'do-nothing',
+    }));
     let chunkIndex = 0;
     for await (const bytes of pieces) {
-      await manager
-        .createQueryBuilder()
-        .insert()
-        .into(ContentChunkEntity)
-        .values({ sha256, chunkIndex, bytes })
-        .orIgnore()
-        .execute();
+      await chunks.insert(manager, { sha256, chunkIndex, bytes });
       chunkIndex += 1;
     }
   }

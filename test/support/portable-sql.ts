@@ -3,7 +3,7 @@ import type { DataSource, EntityManager } from 'typeorm';
 /**
  * Runs raw SQL with named parameters (`:name`, `:...names` for a list) on any database: the driver
  * writes the placeholders its database understands (`?` on SQLite, `$1` on PostgreSQL). For the tests'
- * own reads; the service's SQL goes through TypeORM's query builder.
+ * own reads; the service's SQL is TypeORM's (query builder, or RowInserter's statements from its metadata).
  * @returns the rows
  */
 export async function queryRows<Row>(
