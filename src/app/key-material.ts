@@ -2,7 +2,7 @@ import { X509Certificate } from 'node:crypto';
 import path from 'node:path';
 import type { Clock } from '../clock/clock';
 import { ConfigError, type Config } from '../config/config';
-import { PemFileSigner, type DocumentSigner } from '../evidence/document-signer';
+import { PemFileSigner, type DocumentSigner, type SigningOptions } from '../evidence/document-signer';
 import { ensureDevPki, isDevPkiCertificate, type DevPki } from '../pki/dev-pki';
 import { KnownCertificates } from '../pki/known-certificates';
 import { readCertificatesFromPemDirectory } from '../pki/pem';
@@ -40,13 +40,17 @@ export async function loadKeyMaterial(config: Config, clock: Clock): Promise<Key
   }
   const devPki = needsDevPki ? await ensureDevPki(path.join(config.dataDir, 'dev-pki'), clock) : undefined;
 
+  const signing = { threadPool: config.signInThreadPool };
   const signer = config.signerP12
-    ? await signerFromPkcs12(config.signerP12.file, config.signerP12.password)
+    ? await signerFromPkcs12(config.signerP12.file, config.signerP12.password, signing)
     : config.signer
-      ? await PemFileSigner.fromPemFiles(config.signer.keyFile, config.signer.certFile)
-      : new PemFileSigner((devPki as DevPki).signer.privateKey, (devPki as DevPki).signer.certificateDer, [
-          (devPki as DevPki).ca.certificateDer,
-        ]);
+      ? await PemFileSigner.fromPemFiles(config.signer.keyFile, config.signer.certFile, [], signing)
+      : new PemFileSigner(
+          (devPki as DevPki).signer.privateKey,
+          (devPki as DevPki).signer.certificateDer,
+          [(devPki as DevPki).ca.certificateDer],
+          signing,
+        );
   if (config.environment === 'PRD' && isDevPkiCertificate(signer.certificate)) {
     throw new ConfigError('RM_ENVIRONMENT=PRD: the signer certificate belongs to a development PKI');
   }
@@ -71,9 +75,13 @@ export async function loadKeyMaterial(config: Config, clock: Clock): Promise<Key
 }
 
 /** The signer of a PKCS#12 key store (RM_SIGNER_P12): its key, certificate and the chain it holds. */
-async function signerFromPkcs12(file: string, password: string): Promise<PemFileSigner> {
+async function signerFromPkcs12(
+  file: string,
+  password: string,
+  signing: SigningOptions,
+): Promise<PemFileSigner> {
   const entry = await readPkcs12KeyStore(file, password);
-  return new PemFileSigner(entry.privateKey, entry.certificate, entry.chain);
+  return new PemFileSigner(entry.privateKey, entry.certificate, entry.chain, signing);
 }
 
 /** Days until a certificate expires (negative once expired). */

@@ -68,12 +68,18 @@ export async function createTimeStampAuthority(
     );
   let signer: DocumentSigner;
   let source: string;
+  const signing = { threadPool: config.signInThreadPool };
   if (settings.keyPair) {
-    signer = await PemFileSigner.fromPemFiles(settings.keyPair.keyFile, settings.keyPair.certFile);
+    signer = await PemFileSigner.fromPemFiles(
+      settings.keyPair.keyFile,
+      settings.keyPair.certFile,
+      [],
+      signing,
+    );
     source = `RM_TSA_CERT ${settings.keyPair.certFile}`;
   } else {
     const { tsa, ca } = await devPkiNow();
-    signer = new PemFileSigner(tsa.privateKey, tsa.certificateDer, [ca.certificateDer]);
+    signer = new PemFileSigner(tsa.privateKey, tsa.certificateDer, [ca.certificateDer], signing);
     source = `the development PKI TSA certificate ${tsa.certPemPath}`;
   }
   if (production && isDevPkiCertificate(signer.certificate))

@@ -78,6 +78,13 @@ export interface Config {
    */
   workers: number;
   /**
+   * RM_SIGN_IN_THREAD_POOL: the service's RSA signatures (receipts, proofs, time-stamp tokens, responses)
+   * are computed in libuv's thread pool (true) or on the event loop (false). Default: true with one
+   * process, false with several workers: their processes keep the cores busy already, and handing each
+   * 0.25 ms signature to another thread costs more CPU (wake-ups, context switches) than it frees.
+   */
+  signInThreadPool: boolean;
+  /**
    * RM_DATABASE_CONTENT_MAX_BYTES: documents, annexes, receipts and proofs up to this size are stored in
    * the database with the rows that name them (held in memory while the request arrives); larger ones in
    * `<dataDir>/blobs`. 0: everything in the blob directory.
@@ -361,6 +368,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     throw new ConfigError('RM_FAULT_NAMESPACE must be consumer or provider');
   }
   const dataDir = path.resolve(optional(env, 'RM_DATA_DIR') ?? 'data');
+  const workers = workerCount(env);
   return {
     port: port(env),
     host: optional(env, 'HOST') ?? '0.0.0.0',
@@ -397,7 +405,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     delivery: deliverySettings(env),
     operator: operatorSettings(env),
     logLevel: optional(env, 'RM_LOG_LEVEL') ?? 'info',
-    workers: workerCount(env),
+    workers,
+    signInThreadPool: flag(env, 'RM_SIGN_IN_THREAD_POOL', workers === 1),
     databaseContentMaxBytes: integer(env, 'RM_DATABASE_CONTENT_MAX_BYTES', 64 * 1024),
     blobDir: path.resolve(optional(env, 'RM_BLOB_DIR') ?? path.join(dataDir, 'blobs')),
     metricsEnabled: flag(env, 'RM_METRICS', true),

@@ -14,10 +14,20 @@ export interface DocumentSigner {
   sign(data: Buffer): Promise<Buffer>;
 }
 
+/** How a {@link PemFileSigner} computes its signatures. */
+export interface SigningOptions {
+  /**
+   * In libuv's thread pool (default: the event loop goes on meanwhile, and one process can use a second
+   * core), or on the event loop itself (cheaper in CPU when worker processes keep every core busy anyway).
+   */
+  threadPool?: boolean;
+}
+
 /** A {@link DocumentSigner} holding an RSA private key in memory (from PEM files, or given directly). */
 export class PemFileSigner implements DocumentSigner {
   readonly certificate: Buffer;
   readonly chain: Buffer[];
+  private readonly threadPool: boolean;
 
   /**
    * @throws Error when the key is not RSA or does not belong to the certificate
@@ -26,6 +36,7 @@ export class PemFileSigner implements DocumentSigner {
     private readonly privateKey: KeyObject,
     certificate: Buffer,
     chain: readonly Buffer[] = [],
+    options: SigningOptions = {},
   ) {
     if (privateKey.type !== 'private' || privateKey.asymmetricKeyType !== 'rsa') {
       throw new Error('the signing key must be an RSA private key');
@@ -40,6 +51,7 @@ export class PemFileSigner implements DocumentSigner {
     }
     this.certificate = Buffer.from(certificate);
     this.chain = chain.map((der) => Buffer.from(der));
+    this.threadPool = options.threadPool ?? true;
   }
 
   /**
@@ -51,21 +63,25 @@ export class PemFileSigner implements DocumentSigner {
     keyFile: string,
     certificateFile: string,
     chainFiles: string[] = [],
+    options: SigningOptions = {},
   ): Promise<PemFileSigner> {
     const [certificate, ...chain] = await readCertificatesFromPemFile(certificateFile);
     for (const file of chainFiles) chain.push(...(await readCertificatesFromPemFile(file)));
-    return new PemFileSigner(await readPrivateKeyFromPemFile(keyFile), certificate, chain);
+    return new PemFileSigner(await readPrivateKeyFromPemFile(keyFile), certificate, chain, options);
   }
 
   sign(data: Buffer): Promise<Buffer> {
+    const key = { key: this.privateKey, padding: constants.RSA_PKCS1_PADDING };
+    if (!this.threadPool) {
+      try {
+        return Promise.resolve(sign('sha256', data, key));
+      } catch (error) {
+        return Promise.reject(error as Error);
+      }
+    }
     return new Promise((resolve, reject) => {
       // The callback form runs in libuv's thread pool instead of blocking the event loop.
-      sign(
-        'sha256',
-        data,
-        { key: this.privateKey, padding: constants.RSA_PKCS1_PADDING },
-        (error, signature) => (error ? reject(error) : resolve(signature)),
-      );
+      sign('sha256', data, key, (error, signature) => (error ? reject(error) : resolve(signature)));
     });
   }
 }

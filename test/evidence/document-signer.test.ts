@@ -3,7 +3,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { ManualClock } from '../../src/clock/clock';
-import { PemFileSigner } from '../../src/evidence/document-signer';
+import { PemFileSigner, type SigningOptions } from '../../src/evidence/document-signer';
 import { ensureDevPki, type DevPki } from '../../src/pki/dev-pki';
 
 describe('PemFileSigner', () => {
@@ -16,8 +16,11 @@ describe('PemFileSigner', () => {
   });
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-  test('signs with RSASSA-PKCS1-v1_5 and SHA-256', async () => {
-    const signer = new PemFileSigner(pki.signer.privateKey, pki.signer.certificateDer);
+  test.each<[string, SigningOptions]>([
+    ['in the thread pool (default)', {}],
+    ['on the event loop', { threadPool: false }],
+  ])('signs with RSASSA-PKCS1-v1_5 and SHA-256, %s', async (_where, options) => {
+    const signer = new PemFileSigner(pki.signer.privateKey, pki.signer.certificateDer, [], options);
     const data = Buffer.from('data to sign');
     const signature = await signer.sign(data);
     const publicKey = new X509Certificate(signer.certificate).publicKey;
@@ -25,6 +28,23 @@ describe('PemFileSigner', () => {
       true,
     );
     expect(verify('sha256', Buffer.from('other'), publicKey, signature)).toBe(false);
+    // PKCS#1 v1.5 is deterministic: the same signature wherever it is computed.
+    const elsewhere = new PemFileSigner(pki.signer.privateKey, pki.signer.certificateDer, [], {
+      threadPool: !(options.threadPool ?? true),
+    });
+    expect(await elsewhere.sign(data)).toEqual(signature);
+  });
+
+  test('a failure to sign on the event loop is a rejected promise, not a throw', async () => {
+    const signer = new PemFileSigner(pki.signer.privateKey, pki.signer.certificateDer, [], {
+      threadPool: false,
+    });
+    const notBytes = 42 as unknown as Buffer;
+    let returned: Promise<Buffer> | undefined;
+    expect(() => {
+      returned = signer.sign(notBytes);
+    }).not.toThrow();
+    await expect(returned).rejects.toThrow();
   });
 
   test('reads the key and a certificate file holding the chain', async () => {

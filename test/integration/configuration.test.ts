@@ -230,6 +230,7 @@ describe('loadConfig refuses invalid values with a clear message', () => {
     [{ RM_ALLOW_SHA1: 'yes' }, /RM_ALLOW_SHA1 must be true or false/],
     [{ RM_TLS_KEY: '/tmp/key.pem' }, /RM_TLS_KEY and RM_TLS_CERT must be set together/],
     [{ RM_PUBLIC_URL: 'not a url' }, /RM_PUBLIC_URL/],
+    [{ RM_SIGN_IN_THREAD_POOL: 'sometimes' }, /RM_SIGN_IN_THREAD_POOL must be true or false/],
   ])('%j', (env, message) => {
     let thrown: unknown;
     try {
@@ -251,5 +252,12 @@ describe('loadConfig refuses invalid values with a clear message', () => {
 
   it('accepts an empty environment (every setting has a default)', () => {
     expect(loadConfig({}).faultNamespace).toBe('consumer');
+  });
+
+  it('signs in the thread pool with one process, on the event loop with several workers, unless told', () => {
+    expect(loadConfig({ RM_WORKERS: '1' }).signInThreadPool).toBe(true);
+    expect(loadConfig({ RM_WORKERS: '2' }).signInThreadPool).toBe(false);
+    expect(loadConfig({ RM_WORKERS: '2', RM_SIGN_IN_THREAD_POOL: 'true' }).signInThreadPool).toBe(true);
+    expect(loadConfig({ RM_WORKERS: '1', RM_SIGN_IN_THREAD_POOL: 'false' }).signInThreadPool).toBe(false);
   });
 });
