@@ -34,6 +34,7 @@ interface CliOptions {
   keepData: boolean;
   serviceEntry: string;
   profileDir?: string;
+  nodeOption: string[];
   seedItems: number;
   workers?: number;
 }
@@ -105,6 +106,12 @@ async function main(): Promise<void> {
       'run the service with --cpu-prof, writing its profiles there (figures are then slower)',
     )
     .option(
+      '--node-option <flag>',
+      "an option for the service's node (repeatable), e.g. --node-option=--max-semi-space-size=64",
+      (value: string, previous: string[]) => [...previous, value],
+      [] as string[],
+    )
+    .option(
       '--service-entry <file>',
       'the built service entry point',
       path.join(ROOT, 'dist', 'src', 'cli', 'main.js'),
@@ -118,9 +125,10 @@ async function main(): Promise<void> {
     workDir: options.workDir,
     keepData: options.keepData,
     workers: options.workers,
-    serviceNodeArgs: options.profileDir
-      ? ['--cpu-prof', '--cpu-prof-dir', path.resolve(options.profileDir)]
-      : undefined,
+    serviceNodeArgs: [
+      ...options.nodeOption,
+      ...(options.profileDir ? ['--cpu-prof', '--cpu-prof-dir', path.resolve(options.profileDir)] : []),
+    ],
     log: (line) => process.stderr.write(`[bench] ${line}\n`),
   };
   const loadOptions: LoadModeOptions = {
