@@ -15,12 +15,11 @@ import {
   type ServiceProcess,
 } from '../support/child-processes';
 import {
-  allSent,
+  expectDeliveredOncePerTicket,
+  waitUntilAllSent,
   deliveryRecordCounts,
   devCaFile,
-  dispatchProofProblems,
   getStatus,
-  groupMessagesByTicket,
   itemSpec,
   proofProblems,
   seededRandom,
@@ -28,7 +27,6 @@ import {
   sendDocument,
   simulatorMessages,
   type SendProgress,
-  type StatusAnswer,
   EBOX_CALL_DELAY_MS,
   ITEM_BOUND_MS,
   KILLABLE_DELIVERY_ENV,
@@ -178,32 +176,17 @@ describe('delivery survives crashes of the service (separate processes, real clo
 
       // The last process runs until every accepted item is SENT, as a client sees it through getStatus.
       const accepted = [...progress.tickets.values()];
-      const answers = new Map<string, StatusAnswer>();
-      await waitFor(
-        'every accepted item to be SENT',
-        () => allSent(accepted, answers, [service.url], sender, SENDERS_IN_PARALLEL),
-        {
-          timeoutMs: DELIVERY_BOUND_MS,
-          intervalMs: 500,
-          details: () =>
-            `${log.join('; ')}\nnot SENT: ${accepted
-              .filter((ticket) => answers.get(ticket)?.status !== 'SENT')
-              .map((ticket) => `${ticket} ${answers.get(ticket)?.status ?? '?'}`)
-              .join(', ')}`,
-        },
-      );
+      const answers = await waitUntilAllSent(accepted, [service.url], sender, {
+        inParallel: SENDERS_IN_PARALLEL,
+        timeoutMs: DELIVERY_BOUND_MS,
+        log,
+      });
       log.push(`all SENT at ${elapsed()}`);
 
-      // The e-Box holds exactly one message per accepted ticket, and nothing else.
-      const messages = await simulatorMessages(simulator);
-      const messagesByTicket = groupMessagesByTicket(messages);
-      const acceptedSet = new Set(accepted);
-      expect(messages.filter((message) => !acceptedSet.has(message.idempotencyKey))).toEqual([]);
-      expect(accepted.filter((ticket) => messagesByTicket.get(ticket)?.length !== 1)).toEqual([]);
-      expect(messages).toHaveLength(ITEMS);
-
-      // Every ProofOfDispatch verifies and names the e-Box message of its ticket.
-      expect(dispatchProofProblems(accepted, answers, messagesByTicket, devCaFile(dataDir))).toEqual([]);
+      // The e-Box holds exactly one message per accepted ticket, and nothing else; every ProofOfDispatch
+      // verifies and names the e-Box message of its ticket.
+      expect(accepted).toHaveLength(ITEMS);
+      await expectDeliveredOncePerTicket(simulator, accepted, answers, devCaFile(dataDir));
 
       // A clean stop, then the records: one publication, one PUBLISHED event, one DISPATCH proof per item.
       expect(await service.process.stop('SIGTERM')).toEqual({ code: 0, signal: null });

@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import path from 'node:path';
 import { DOMParser, type Document, type Element } from '@xmldom/xmldom';
 import type { DataSource } from 'typeorm';
-import { delay, type EboxSimulatorProcess } from './child-processes';
+import { delay, waitFor, type EboxSimulatorProcess } from './child-processes';
 import { opensslCmsVerify } from './external-tools';
 import { countsByTicket, signNow, type SenderKey } from './process-client';
 import { buildSwaRequest, get, parseResponse, post, type HttpResult } from './soap-client';
@@ -163,7 +163,7 @@ export async function simulatorMessages(
 }
 
 /** The simulator's messages grouped by ticket (their Idempotency-Key). */
-export function groupMessagesByTicket(
+function groupMessagesByTicket(
   messages: readonly SimulatorMessage[],
 ): Map<string, SimulatorMessage[]> {
   const grouped = new Map<string, SimulatorMessage[]>();
@@ -218,7 +218,7 @@ export function proofProblems(
  * {@link proofProblems} of every ticket's answer (a SENT answer without a proof is a problem too), each
  * proof against the one e-Box message of its ticket.
  */
-export function dispatchProofProblems(
+function dispatchProofProblems(
   tickets: readonly string[],
   answers: ReadonlyMap<string, StatusAnswer>,
   messages: ReadonlyMap<string, readonly SimulatorMessage[]>,
@@ -286,7 +286,7 @@ export async function sendAll(plan: SendPlan, progress: SendProgress): Promise<v
  * Asks getStatus about every ticket not yet SENT (answers kept in `answers`), `inParallel` at a time,
  * the requests spread round robin over `urls`; true once all are SENT.
  */
-export async function allSent(
+async function allSent(
   tickets: readonly string[],
   answers: Map<string, StatusAnswer>,
   urls: readonly string[],
@@ -304,6 +304,53 @@ export async function allSent(
     );
   }
   return tickets.every((ticket) => answers.get(ticket)?.status === 'SENT') ? true : undefined;
+}
+
+/**
+ * Waits until getStatus, asked through `urls`, answers SENT for every ticket, as a client sees it.
+ * @returns the last answer of every ticket (with its ProofOfDispatch)
+ * @throws Error after `timeoutMs`, listing `log` and the tickets not SENT yet
+ */
+export async function waitUntilAllSent(
+  tickets: readonly string[],
+  urls: readonly string[],
+  sender: SenderKey,
+  options: { inParallel: number; timeoutMs: number; log: readonly string[] },
+): Promise<Map<string, StatusAnswer>> {
+  const answers = new Map<string, StatusAnswer>();
+  await waitFor(
+    'every accepted item to be SENT',
+    () => allSent(tickets, answers, urls, sender, options.inParallel),
+    {
+      timeoutMs: options.timeoutMs,
+      intervalMs: 500,
+      details: () =>
+        `${options.log.join('; ')}\nnot SENT: ${tickets
+          .filter((ticket) => answers.get(ticket)?.status !== 'SENT')
+          .map((ticket) => `${ticket} ${answers.get(ticket)?.status ?? '?'}`)
+          .join(', ')}`,
+    },
+  );
+  return answers;
+}
+
+/**
+ * Expects the e-Box to hold exactly one message per ticket and nothing else, and every ticket's
+ * ProofOfDispatch to verify against `caFile` and name that message.
+ */
+export async function expectDeliveredOncePerTicket(
+  simulator: Pick<EboxSimulatorProcess, 'url'>,
+  tickets: readonly string[],
+  answers: ReadonlyMap<string, StatusAnswer>,
+  caFile: string,
+): Promise<void> {
+  const messages = await simulatorMessages(simulator);
+  const byTicket = groupMessagesByTicket(messages);
+  const ticketSet = new Set(tickets);
+  expect(messages.filter((message) => !ticketSet.has(message.idempotencyKey))).toEqual([]);
+  expect(tickets.filter((ticket) => byTicket.get(ticket)?.length !== 1)).toEqual([]);
+  expect(messages).toHaveLength(tickets.length);
+  expect(dispatchProofProblems(tickets, answers, byTicket, caFile)).toEqual([]);
 }
 
 /** Per ticket, how many delivery records the database holds of each kind that must exist exactly once. */

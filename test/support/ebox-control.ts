@@ -1,5 +1,6 @@
-import http, { type IncomingMessage, type ServerResponse } from 'node:http';
+import http from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { forwardRequest } from './http-forward';
 import type { FaultPlan } from '../../src/ebox-simulator/fault-injector';
 
 /*
@@ -41,29 +42,11 @@ export async function startEboxGate(targetUrl: string): Promise<EboxGate> {
   let arrived: () => void = () => undefined;
   const arrival = new Promise<void>((resolve) => (arrived = resolve));
 
-  function forward(request: IncomingMessage, response: ServerResponse): void {
-    const upstream = http.request(
-      {
-        host: target.hostname,
-        port: target.port,
-        path: request.url,
-        method: request.method,
-        headers: request.headers,
-      },
-      (answer) => {
-        response.writeHead(answer.statusCode ?? 502, answer.headers);
-        answer.pipe(response);
-      },
-    );
-    upstream.on('error', () => response.destroy());
-    request.pipe(upstream);
-  }
-
   const server = http.createServer((request, response) => {
     const publication = request.method === 'POST' && request.url === '/ebox/messages';
     if (publication) arrived();
-    if (publication && !opened) held.push(() => forward(request, response));
-    else forward(request, response);
+    if (publication && !opened) held.push(() => forwardRequest(target, request, response));
+    else forwardRequest(target, request, response);
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const { port } = server.address() as AddressInfo;

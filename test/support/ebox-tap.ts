@@ -1,5 +1,6 @@
 import http, { type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { forwardRequest } from './http-forward';
 
 /*
  * A tap: an HTTP hop in front of an e-Box that forwards every call unchanged and notes each publication
@@ -35,27 +36,9 @@ export async function startEboxTap(targetUrl: string, label: string): Promise<Eb
   const publications: TappedPublication[] = [];
 
   function forward(request: IncomingMessage, response: ServerResponse, noted?: TappedPublication): void {
-    const upstream = http.request(
-      {
-        host: target.hostname,
-        port: target.port,
-        path: request.url,
-        method: request.method,
-        headers: request.headers,
-      },
-      (answer) => {
-        if (noted) noted.status = answer.statusCode;
-        response.writeHead(answer.statusCode ?? 502, answer.headers);
-        answer.pipe(response);
-      },
-    );
-    upstream.on('error', () => response.destroy());
-    // A publisher killed mid-upload: the e-Box gets no half request (it would wait for the rest). One
-    // killed after its upload is forwarded whole, as the network would have delivered it.
-    request.on('close', () => {
-      if (!request.complete) upstream.destroy();
+    forwardRequest(target, request, response, (status) => {
+      if (noted) noted.status = status;
     });
-    request.pipe(upstream);
   }
 
   const server = http.createServer((request, response) => {
