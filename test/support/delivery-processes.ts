@@ -163,9 +163,7 @@ export async function simulatorMessages(
 }
 
 /** The simulator's messages grouped by ticket (their Idempotency-Key). */
-function groupMessagesByTicket(
-  messages: readonly SimulatorMessage[],
-): Map<string, SimulatorMessage[]> {
+function groupMessagesByTicket(messages: readonly SimulatorMessage[]): Map<string, SimulatorMessage[]> {
   const grouped = new Map<string, SimulatorMessage[]>();
   for (const message of messages) {
     const earlier = grouped.get(message.idempotencyKey) ?? [];
