@@ -136,7 +136,16 @@ export async function startService(options: StartOptions = {}): Promise<RunningS
         })
       : undefined;
   const proofSigner = await createProofSigner(config, keys, timedTsa, revocation);
-  const dataSource = await openDatabase(config.dataDir, { databaseUrl: config.databaseUrl });
+  const dataSource = await openDatabase(config.dataDir, {
+    databaseUrl: config.databaseUrl,
+    // SQLite: checkpoints off the event loop (see wal-checkpointer.ts).
+    walCheckpointThread: {
+      onFailure: (error) =>
+        log.error('WAL checkpoint thread failed; SQLite checkpoints inside commits again', {
+          error: error.message,
+        }),
+    },
+  });
   const blobs = new BlobStore(config.dataDir, config.blobDir);
   const contents = new ContentStore(dataSource, blobs, config.databaseContentMaxBytes);
   const staging = new StagingArea(

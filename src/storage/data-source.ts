@@ -5,6 +5,8 @@ import { binaryColumnTypeOf } from './binary-column-type';
 import { STORAGE_ENTITIES } from './entities';
 import { contentChunkSchema, type BinaryColumnType } from './entities/content-chunk.schema';
 import { STORAGE_MIGRATIONS } from './migrations';
+import { CheckpointedSqliteDataSource } from './checkpointed-sqlite-data-source';
+import type { WalCheckpointerOptions } from './wal-checkpointer';
 
 /** File name of the SQLite database inside the data directory. */
 export const SQLITE_FILE_NAME = 'registered-mail.sqlite';
@@ -17,6 +19,11 @@ export interface SqliteDatabaseOptions {
   sqlitePath: string;
   /** Busy timeout in milliseconds; {@link DEFAULT_BUSY_TIMEOUT_MS} when omitted. */
   busyTimeoutMs?: number;
+  /**
+   * Checkpoint the WAL on a thread instead of inside COMMITs (see wal-checkpointer.ts): what a service
+   * under load wants. Without it, SQLite's own automatic checkpoints run.
+   */
+  walCheckpointThread?: WalCheckpointerOptions;
 }
 
 /** Connections each DataSource on PostgreSQL keeps at most, unless told otherwise. */
@@ -63,6 +70,8 @@ interface PragmaTarget {
  *   it is; it survives a power loss once the WAL is fsynced, which every write that is promised to a
  *   client (an accepted item, a delivery record) awaits through `makeCommitsDurable()` (group commit,
  *   off the event loop: see wal-durability.ts). WAL with NORMAL never corrupts the database.
+ * - with `walCheckpointThread` (the service sets it), `wal_autocheckpoint = 0`: the WAL is checkpointed
+ *   on a thread of its own instead of inside a COMMIT on the event loop (see wal-checkpointer.ts);
  * - `temp_store = MEMORY`: the statement journals that statements inside a transaction with savepoints
  *   need (to undo one failed statement) are kept in memory. Otherwise SQLite creates, writes and removes
  *   a temporary file in /var/tmp for nearly every INSERT of an accepted item.
@@ -88,8 +97,8 @@ function createSqliteDataSource(options: SqliteDatabaseOptions): DataSource {
   if (!Number.isSafeInteger(busyTimeoutMs) || busyTimeoutMs < 0) {
     throw new RangeError('busyTimeoutMs must be a non-negative integer');
   }
-  return new DataSource({
-    type: 'better-sqlite3',
+  const dataSourceOptions = {
+    type: 'better-sqlite3' as const,
     database: options.sqlitePath,
     timeout: busyTimeoutMs,
     prepareDatabase: (database: PragmaTarget) => {
@@ -100,7 +109,10 @@ function createSqliteDataSource(options: SqliteDatabaseOptions): DataSource {
       database.pragma('temp_store = MEMORY');
     },
     ...schemaOptions(binaryColumnTypeOf('better-sqlite3')),
-  });
+  };
+  return options.walCheckpointThread === undefined
+    ? new DataSource(dataSourceOptions)
+    : new CheckpointedSqliteDataSource(dataSourceOptions, options.walCheckpointThread);
 }
 
 /** The session-level advisory lock that lets one process at a time migrate a PostgreSQL database. */
@@ -158,6 +170,8 @@ export interface OpenDatabaseOptions {
   databaseUrl?: string;
   /** SQLite only: the busy timeout in milliseconds ({@link DEFAULT_BUSY_TIMEOUT_MS} when omitted). */
   busyTimeoutMs?: number;
+  /** SQLite only: checkpoint the WAL on a thread (see {@link SqliteDatabaseOptions.walCheckpointThread}). */
+  walCheckpointThread?: WalCheckpointerOptions;
 }
 
 /**
@@ -166,7 +180,11 @@ export interface OpenDatabaseOptions {
  */
 export function databaseOptionsIn(dataDir: string, options: OpenDatabaseOptions = {}): DatabaseOptions {
   if (options.databaseUrl !== undefined) return { url: options.databaseUrl };
-  return { sqlitePath: path.join(dataDir, SQLITE_FILE_NAME), busyTimeoutMs: options.busyTimeoutMs };
+  return {
+    sqlitePath: path.join(dataDir, SQLITE_FILE_NAME),
+    busyTimeoutMs: options.busyTimeoutMs,
+    walCheckpointThread: options.walCheckpointThread,
+  };
 }
 
 /** Where a database is, for messages and logs: the file, or the URL without its password. */

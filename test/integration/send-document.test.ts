@@ -3,6 +3,7 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { DOMParser, type Element } from '@xmldom/xmldom';
 import { loadConfig } from '../../src/config/config';
+import { CheckpointedSqliteDataSource } from '../../src/storage/checkpointed-sqlite-data-source';
 import { ContentChunkEntity } from '../../src/storage/entities';
 import { opensslCmsVerify, testWithTool } from '../support/external-tools';
 import { defaultContentStore } from '../support/stored-content';
@@ -125,6 +126,18 @@ describe('sendDocument and getStatus over HTTP', () => {
         await it_.service.dataSource.manager.exists(ContentChunkEntity, { where: { sha256: hex } }),
       ).toBe(true);
     }
+  });
+
+  it('checkpoints its SQLite WAL on a thread, never inside the COMMIT of a request', async () => {
+    const dataSource = it_.service.dataSource;
+    expect(dataSource).toBeInstanceOf(CheckpointedSqliteDataSource);
+    const [setting] = (await dataSource.query('PRAGMA wal_autocheckpoint')) as {
+      wal_autocheckpoint: number;
+    }[];
+    expect(setting.wal_autocheckpoint).toBe(0);
+    expect((await send(citizenSpec('T-checkpoint'))).status).toBe(200);
+    const outcome = await (dataSource as CheckpointedSqliteDataSource).walCheckpointer!.checkpoint();
+    expect(outcome.checkpointedFrames).toBe(outcome.walFrames);
   });
 
   it('keeps a document larger than RM_DATABASE_CONTENT_MAX_BYTES as a blob file', async () => {

@@ -1,0 +1,53 @@
+import path from 'node:path';
+import { DataSource, type DataSourceOptions, type EntitySubscriberInterface } from 'typeorm';
+import { WalCheckpointer, type PragmaConnection, type WalCheckpointerOptions } from './wal-checkpointer';
+
+/** Tells the checkpointer of every transaction the DataSource commits. */
+class CommitCounter implements EntitySubscriberInterface {
+  constructor(private readonly checkpointer: WalCheckpointer) {}
+
+  afterTransactionCommit(): void {
+    this.checkpointer.noteCommit();
+  }
+}
+
+/**
+ * A DataSource on a SQLite file whose WAL is checkpointed by a {@link WalCheckpointer} (on a thread,
+ * off the event loop) from `initialize()` to `destroy()`, instead of inside the COMMITs of its
+ * connection. An in-memory database has no WAL and no checkpointer.
+ */
+export class CheckpointedSqliteDataSource extends DataSource {
+  private checkpointer: WalCheckpointer | undefined;
+
+  constructor(
+    options: DataSourceOptions & { type: 'better-sqlite3' },
+    private readonly checkpointerOptions: WalCheckpointerOptions,
+  ) {
+    super(options);
+  }
+
+  /** The running checkpointer (undefined before `initialize()`, after `destroy()`, or in memory). */
+  get walCheckpointer(): WalCheckpointer | undefined {
+    return this.checkpointer;
+  }
+
+  override async initialize(): Promise<this> {
+    await super.initialize();
+    const database = (this.options as { database?: unknown }).database;
+    if (typeof database === 'string' && database !== '' && database !== ':memory:') {
+      // TypeORM's better-sqlite3 driver keeps one connection, the one every query of this DataSource uses.
+      const connection = (this.driver as unknown as { databaseConnection: PragmaConnection })
+        .databaseConnection;
+      this.checkpointer = WalCheckpointer.start(path.resolve(database), connection, this.checkpointerOptions);
+      this.subscribers.push(new CommitCounter(this.checkpointer));
+    }
+    return this;
+  }
+
+  override async destroy(): Promise<void> {
+    const checkpointer = this.checkpointer;
+    this.checkpointer = undefined;
+    await checkpointer?.close();
+    await super.destroy();
+  }
+}
