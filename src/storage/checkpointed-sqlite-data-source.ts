@@ -1,5 +1,6 @@
 import path from 'node:path';
 import { DataSource, type DataSourceOptions, type EntitySubscriberInterface } from 'typeorm';
+import { runSerializedWrite } from './serial-access';
 import { WalCheckpointer, type PragmaConnection, type WalCheckpointerOptions } from './wal-checkpointer';
 
 /** Tells the checkpointer of every transaction the DataSource commits. */
@@ -38,7 +39,10 @@ export class CheckpointedSqliteDataSource extends DataSource {
       // TypeORM's better-sqlite3 driver keeps one connection, the one every query of this DataSource uses.
       const connection = (this.driver as unknown as { databaseConnection: PragmaConnection })
         .databaseConnection;
-      this.checkpointer = WalCheckpointer.start(path.resolve(database), connection, this.checkpointerOptions);
+      this.checkpointer = WalCheckpointer.start(path.resolve(database), connection, {
+        holdWrites: (work) => runSerializedWrite(this, work),
+        ...this.checkpointerOptions,
+      });
       this.subscribers.push(new CommitCounter(this.checkpointer));
     }
     return this;

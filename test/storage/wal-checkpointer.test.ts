@@ -4,7 +4,8 @@ import path from 'node:path';
 import type { DataSource } from 'typeorm';
 import { CheckpointedSqliteDataSource } from '../../src/storage/checkpointed-sqlite-data-source';
 import { createDataSource, openDatabase, SQLITE_FILE_NAME } from '../../src/storage/data-source';
-import { WalCheckpointer, type PragmaConnection } from '../../src/storage/wal-checkpointer';
+import { runSerializedWrite } from '../../src/storage/serial-access';
+import { WalCheckpointer, type HoldWrites, type PragmaConnection } from '../../src/storage/wal-checkpointer';
 
 /** The connection's own `wal_autocheckpoint` setting (0: it never checkpoints inside a COMMIT). */
 async function autocheckpointPages(dataSource: DataSource): Promise<number> {
@@ -12,14 +13,16 @@ async function autocheckpointPages(dataSource: DataSource): Promise<number> {
   return row.wal_autocheckpoint;
 }
 
-/** One committed transaction that adds one replay-cache row. */
+/** One committed transaction that adds one replay-cache row, queued as the service's writes are. */
 async function commitOneRow(dataSource: DataSource, key: string): Promise<void> {
-  await dataSource.transaction((manager) =>
-    manager.query('INSERT INTO replay_cache (message_key, expires_at, seen_at) VALUES (?, ?, ?)', [
-      key,
-      '2026-12-01T00:00:00.000Z',
-      '2026-11-28T00:00:00.000Z',
-    ]),
+  await runSerializedWrite(dataSource, () =>
+    dataSource.transaction((manager) =>
+      manager.query('INSERT INTO replay_cache (message_key, expires_at, seen_at) VALUES (?, ?, ?)', [
+        key,
+        '2026-12-01T00:00:00.000Z',
+        '2026-11-28T00:00:00.000Z',
+      ]),
+    ),
   );
 }
 
@@ -50,9 +53,12 @@ describe('WalCheckpointer (SQLite checkpoints on a thread)', () => {
     fs.rmSync(root, { recursive: true, force: true });
   });
 
-  async function openCheckpointed(commitsPerCheckpoint: number): Promise<CheckpointedSqliteDataSource> {
+  async function openCheckpointed(
+    commitsPerCheckpoint: number,
+    options: { holdWrites?: HoldWrites; restartAfterFrames?: number } = {},
+  ): Promise<CheckpointedSqliteDataSource> {
     const dataSource = await openDatabase(path.join(root, 'data'), {
-      walCheckpointThread: { commitsPerCheckpoint },
+      walCheckpointThread: { commitsPerCheckpoint, ...options },
     });
     open.push(dataSource);
     expect(dataSource).toBeInstanceOf(CheckpointedSqliteDataSource);
@@ -96,6 +102,61 @@ describe('WalCheckpointer (SQLite checkpoints on a thread)', () => {
     expect(outcome.walFrames).toBeGreaterThan(0);
     expect(outcome.checkpointedFrames).toBe(outcome.walFrames);
     expect(await rowsInDatabaseFileAlone(path.join(root, 'data'), root)).toBe(7);
+  });
+
+  it('starts the WAL over after a round that found restartAfterFrames, so it stays bounded', async () => {
+    const dataSource = await openCheckpointed(5, { restartAfterFrames: 1 });
+    const checkpointer = dataSource.walCheckpointer as WalCheckpointer;
+    await checkpointer.checkpoint();
+    await commitOneRow(dataSource, 'first');
+    const framesOfOneCommit = (await checkpointer.checkpoint()).walFrames;
+    expect(framesOfOneCommit).toBeGreaterThan(0);
+    // The round left the whole WAL in the database: the next commit starts it over.
+    await commitOneRow(dataSource, 'second');
+    expect((await checkpointer.checkpoint()).walFrames).toBe(framesOfOneCommit);
+
+    const walFile = path.join(root, 'data', `${SQLITE_FILE_NAME}-wal`);
+    // SQLite writes a restarted WAL over the old frames: the file keeps its largest size so far.
+    const walBytesBefore = fs.statSync(walFile).size;
+    // Rounds started by commits, commits during rounds: after every round the WAL starts over.
+    for (let batch = 0; batch < 20; batch += 1) {
+      for (let index = 0; index < 5; index += 1) {
+        await commitOneRow(dataSource, `batch-${batch}-${index}`);
+        await new Promise((resolve) => setImmediate(resolve));
+      }
+      const outcome = await checkpointer.checkpoint();
+      expect(outcome.checkpointedFrames).toBe(outcome.walFrames);
+      // Never started over, the WAL would end with the frames of all 102 commits.
+      expect(outcome.walFrames).toBeLessThan(framesOfOneCommit * 5 * 2);
+    }
+    const frameBytes = 24 + 4096;
+    expect(fs.statSync(walFile).size).toBeLessThanOrEqual(
+      Math.max(walBytesBefore, 32 + framesOfOneCommit * 5 * 2 * frameBytes),
+    );
+  });
+
+  it('runs a second checkpoint while the writers wait when the WAL is large enough', async () => {
+    const heldOutcomes: unknown[] = [];
+    const holdWrites: HoldWrites = async (work) => {
+      const outcome = await work();
+      heldOutcomes.push(outcome);
+      return outcome;
+    };
+    const dataSource = await openCheckpointed(1000, { holdWrites, restartAfterFrames: 10 });
+    const checkpointer = dataSource.walCheckpointer as WalCheckpointer;
+    await checkpointer.checkpoint(); // the migrations' frames: more than 10
+    expect(heldOutcomes).toHaveLength(1);
+
+    // Fewer than 10 frames: one checkpoint, nothing held.
+    await commitOneRow(dataSource, 'a');
+    const small = await checkpointer.checkpoint();
+    expect(small.walFrames).toBeLessThan(10);
+    expect(heldOutcomes).toHaveLength(1);
+
+    for (let index = 0; index < 10; index += 1) await commitOneRow(dataSource, `b-${index}`);
+    const large = await checkpointer.checkpoint();
+    expect(heldOutcomes).toHaveLength(2);
+    expect(heldOutcomes[1]).toBe(large);
   });
 
   it('asks made while a checkpoint runs share the next one', async () => {
@@ -149,8 +210,11 @@ describe('WalCheckpointer (SQLite checkpoints on a thread)', () => {
     expect(pragmas).toEqual(['wal_autocheckpoint = 0', 'wal_autocheckpoint = 1000']);
   });
 
-  it('refuses a commit count that is not a positive integer', () => {
+  it('refuses a commit count or a frame count that is not an integer in range', () => {
     const connection: PragmaConnection = { pragma: () => undefined };
+    expect(() =>
+      WalCheckpointer.start(path.join(root, 'x.sqlite'), connection, { restartAfterFrames: -1 }),
+    ).toThrow(RangeError);
     for (const commitsPerCheckpoint of [0, -1, 1.5]) {
       expect(() =>
         WalCheckpointer.start(path.join(root, 'x.sqlite'), connection, { commitsPerCheckpoint }),
