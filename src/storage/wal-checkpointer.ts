@@ -121,6 +121,7 @@ export class WalCheckpointer {
     worker.on('message', (outcome: CheckpointOutcome) => {
       const answer = this.answer;
       this.answer = undefined;
+      worker.unref();
       answer?.resolve(outcome);
     });
     worker.on('error', (error) => this.fail(error, options.onFailure));
@@ -151,7 +152,8 @@ export class WalCheckpointer {
       eval: true,
       workerData: { databasePath, driverPath: require.resolve('better-sqlite3') },
     });
-    // The thread never keeps the process alive: an open DataSource is what does.
+    // An idle thread does not keep the process alive (an open DataSource does not either); one that is
+    // checkpointing or closing does, so that its answer is waited for (see checkpointOnThread, close).
     worker.unref();
     connection.pragma('wal_autocheckpoint = 0');
     return new WalCheckpointer(worker, connection, options);
@@ -197,6 +199,7 @@ export class WalCheckpointer {
     this.closed = true;
     if (this.failure !== undefined) return;
     const exited = new Promise((resolve) => this.worker.once('exit', resolve));
+    this.worker.ref();
     this.worker.postMessage('close');
     await exited;
   }
@@ -232,6 +235,7 @@ export class WalCheckpointer {
     if (this.failure !== undefined) return Promise.reject(this.failure);
     return new Promise((resolve, reject) => {
       this.answer = { resolve, reject };
+      this.worker.ref();
       this.worker.postMessage('checkpoint');
     });
   }

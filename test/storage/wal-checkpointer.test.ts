@@ -1,6 +1,8 @@
+import { execFile } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { promisify } from 'node:util';
 import type { DataSource } from 'typeorm';
 import { CheckpointedSqliteDataSource } from '../../src/storage/checkpointed-sqlite-data-source';
 import { createDataSource, openDatabase, SQLITE_FILE_NAME } from '../../src/storage/data-source';
@@ -197,6 +199,30 @@ describe('WalCheckpointer (SQLite checkpoints on a thread)', () => {
     await expect(checkpointer.checkpoint()).rejects.toThrow('closed');
     expect(fs.existsSync(path.join(root, 'data', `${SQLITE_FILE_NAME}-wal`))).toBe(false);
     expect(await rowsInDatabaseFileAlone(path.join(root, 'data'), root)).toBe(1);
+  });
+
+  it('a process closing its database waits for the thread: its last round and its exit', async () => {
+    const root_ = path.resolve(__dirname, '..', '..');
+    const { stdout } = await promisify(execFile)(
+      process.execPath,
+      [
+        '-r',
+        'ts-node/register',
+        path.join(__dirname, 'wal-checkpointer-exit-worker.ts'),
+        path.join(root, 'exit'),
+      ],
+      {
+        cwd: root_,
+        env: {
+          ...process.env,
+          TS_NODE_TRANSPILE_ONLY: 'true',
+          TS_NODE_PROJECT: path.join(root_, 'tsconfig.json'),
+        },
+      },
+    );
+    expect(stdout.trim().split('\n').pop()).toBe('closed');
+    expect(fs.existsSync(path.join(root, 'exit', `${SQLITE_FILE_NAME}-wal`))).toBe(false);
+    expect(await rowsInDatabaseFileAlone(path.join(root, 'exit'), root)).toBe(5);
   });
 
   it('when the thread fails, the connection checkpoints by itself again and the failure is told', async () => {
