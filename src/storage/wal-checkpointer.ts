@@ -1,4 +1,5 @@
 import { Worker } from 'node:worker_threads';
+import { CoalescedRun } from './coalesced-run';
 
 /*
  * Why SQLite's WAL is checkpointed on a thread of our own:
@@ -99,16 +100,13 @@ export class WalCheckpointer {
   private readonly holdWrites: HoldWrites;
   private readonly restartAfterFrames: number;
   private commitsSinceCheckpoint = 0;
-  /** The round running now. */
-  private running: Promise<CheckpointOutcome> | undefined;
-  /** The round that starts when the running one ends, shared by everyone who asked meanwhile. */
-  private next: Promise<CheckpointOutcome> | undefined;
+  /** The rounds: a running one may have started before the caller's commits, so it does not count for them. */
+  private readonly rounds = new CoalescedRun(() => this.round());
   /** The thread's answer awaited now (the thread runs one checkpoint at a time). */
   private answer:
     { resolve: (outcome: CheckpointOutcome) => void; reject: (error: Error) => void } | undefined;
   private failure: Error | undefined;
   private closed = false;
-  private roundCount = 0;
 
   private constructor(
     private readonly worker: Worker,
@@ -161,7 +159,7 @@ export class WalCheckpointer {
 
   /** Checkpoint rounds started so far (by commits or by {@link checkpoint}). */
   get checkpoints(): number {
-    return this.roundCount;
+    return this.rounds.runs;
   }
 
   /** Counts one commit of the connection; every `commitsPerCheckpoint`-th starts a round. */
@@ -181,12 +179,7 @@ export class WalCheckpointer {
   checkpoint(): Promise<CheckpointOutcome> {
     if (this.failure !== undefined) return Promise.reject(this.failure);
     if (this.closed) return Promise.reject(new Error('the WAL checkpointer is closed'));
-    if (this.running === undefined) return this.startRound();
-    this.next ??= this.running.then(
-      () => this.startRound(),
-      () => this.startRound(),
-    );
-    return this.next;
+    return this.rounds.request();
   }
 
   /**
@@ -202,18 +195,6 @@ export class WalCheckpointer {
     this.worker.ref();
     this.worker.postMessage('close');
     await exited;
-  }
-
-  private startRound(): Promise<CheckpointOutcome> {
-    this.next = undefined;
-    this.roundCount += 1;
-    const round = this.round();
-    this.running = round;
-    const clear = () => {
-      if (this.running === round) this.running = undefined;
-    };
-    round.then(clear, clear);
-    return round;
   }
 
   /*

@@ -1,6 +1,7 @@
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import type { DataSource } from 'typeorm';
+import { CoalescedRun } from './coalesced-run';
 
 /*
  * Why commits are made durable here and not by SQLite (`synchronous = NORMAL`, see data-source.ts):
@@ -55,11 +56,8 @@ export class WalDurability {
   readonly walPath: string;
   private readonly fsyncFile: FsyncFile;
   private directorySynced = false;
-  /** The fsync running now (it may have started before the caller's commit: it does not count for it). */
-  private running: Promise<void> | undefined;
-  /** The fsync that starts when the running one ends, shared by everyone who asked meanwhile. */
-  private next: Promise<void> | undefined;
-  private flushCount = 0;
+  /** The fsyncs: a running one may have started before the caller's commit, so it does not count for it. */
+  private readonly fsyncs = new CoalescedRun(() => this.syncOnce());
 
   /**
    * @param databasePath the SQLite file
@@ -75,7 +73,7 @@ export class WalDurability {
 
   /** How many fsyncs of the WAL have been started (grouping shows as fewer flushes than callers). */
   get flushes(): number {
-    return this.flushCount;
+    return this.fsyncs.runs;
   }
 
   /**
@@ -83,25 +81,7 @@ export class WalDurability {
    * fsync fails (then nothing may be promised to a client).
    */
   flush(): Promise<void> {
-    if (this.running === undefined) return this.start();
-    // The running fsync may have missed the caller's frames: wait for the next one, started after it.
-    this.next ??= this.running.then(
-      () => this.start(),
-      () => this.start(),
-    );
-    return this.next;
-  }
-
-  private start(): Promise<void> {
-    this.next = undefined;
-    this.flushCount += 1;
-    const run = this.syncOnce();
-    this.running = run;
-    const clear = () => {
-      if (this.running === run) this.running = undefined;
-    };
-    run.then(clear, clear);
-    return run;
+    return this.fsyncs.request();
   }
 
   private async syncOnce(): Promise<void> {

@@ -1,0 +1,53 @@
+import { CoalescedRun } from '../../src/storage/coalesced-run';
+
+/** An operation whose runs end when the test says so. */
+function controlledOperation() {
+  const ends: { resolve: (value: number) => void; reject: (error: Error) => void }[] = [];
+  const operation = () => new Promise<number>((resolve, reject) => ends.push({ resolve, reject }));
+  return { operation, ends };
+}
+
+const turn = () => new Promise((resolve) => setImmediate(resolve));
+
+describe('CoalescedRun', () => {
+  it('starts a run at once when none runs', async () => {
+    const { operation, ends } = controlledOperation();
+    const runs = new CoalescedRun(operation);
+    const first = runs.request();
+    expect(runs.runs).toBe(1);
+    ends[0].resolve(1);
+    await expect(first).resolves.toBe(1);
+  });
+
+  it('requests made during a run share one next run, started when the running one ends', async () => {
+    const { operation, ends } = controlledOperation();
+    const runs = new CoalescedRun(operation);
+    const first = runs.request();
+    const second = runs.request();
+    const third = runs.request();
+    expect(runs.runs).toBe(1);
+    ends[0].resolve(1);
+    await expect(first).resolves.toBe(1);
+    await turn();
+    expect(runs.runs).toBe(2);
+    ends[1].resolve(2);
+    await expect(second).resolves.toBe(2);
+    await expect(third).resolves.toBe(2);
+  });
+
+  it('a failed run rejects its callers only; the next request runs again', async () => {
+    const { operation, ends } = controlledOperation();
+    const runs = new CoalescedRun(operation);
+    const failing = runs.request();
+    const queued = runs.request();
+    ends[0].reject(new Error('disk gone'));
+    await expect(failing).rejects.toThrow('disk gone');
+    await turn();
+    ends[1].resolve(7);
+    await expect(queued).resolves.toBe(7);
+    const later = runs.request();
+    expect(runs.runs).toBe(3);
+    ends[2].resolve(8);
+    await expect(later).resolves.toBe(8);
+  });
+});
