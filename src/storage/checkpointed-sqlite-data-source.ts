@@ -1,14 +1,29 @@
 import path from 'node:path';
-import { DataSource, type DataSourceOptions, type EntitySubscriberInterface } from 'typeorm';
+import {
+  DataSource,
+  type AfterQueryEvent,
+  type DataSourceOptions,
+  type EntitySubscriberInterface,
+} from 'typeorm';
 import { runSerializedWrite } from './serial-access';
 import { WalCheckpointer, type PragmaConnection, type WalCheckpointerOptions } from './wal-checkpointer';
 
-/** Tells the checkpointer of every transaction the DataSource commits. */
+/**
+ * Tells the checkpointer of every commit of the DataSource: each transaction's, and each statement's
+ * that writes outside a transaction (it commits by itself; TypeORM runs `update()` and `delete()` so).
+ */
 class CommitCounter implements EntitySubscriberInterface {
   constructor(private readonly checkpointer: WalCheckpointer) {}
 
   afterTransactionCommit(): void {
     this.checkpointer.noteCommit();
+  }
+
+  afterQuery(event: AfterQueryEvent): void {
+    // better-sqlite3's readers (SELECT, PRAGMA ...) answer rows, an array; the other statements do not.
+    if (event.success && !event.queryRunner.isTransactionActive && !Array.isArray(event.rawResults)) {
+      this.checkpointer.noteCommit();
+    }
   }
 }
 

@@ -124,8 +124,9 @@ export class WalCheckpointer {
     });
     worker.on('error', (error) => this.fail(error, options.onFailure));
     worker.on('exit', (code) => {
-      if (!this.closed)
+      if (!this.closed) {
         this.fail(new Error(`the WAL checkpoint thread exited (code ${code})`), options.onFailure);
+      }
     });
   }
 
@@ -201,9 +202,10 @@ export class WalCheckpointer {
    * A round is one PASSIVE checkpoint, which copies while writers go on, and sometimes a second one. The
    * WAL starts over only when a write transaction begins while every frame is in the database, which
    * under load, with commits arriving all the time, hardly ever happens: the WAL would grow for as long as
-   * the load lasts. So once it holds `restartAfterFrames` frames, a second checkpoint runs while this
-   * process's writers wait (asynchronously, at `holdWrites`: the event loop stays free) and copies the few
-   * frames committed meanwhile; the next write then starts the WAL over. That pause lasts about two fsyncs
+   * the load lasts. So once it holds `restartAfterFrames` frames, a second checkpoint runs while the
+   * writers wait (asynchronously, at `holdWrites`: the event loop stays free; the service's write queue,
+   * and in a cluster the workers' shared write lock) and copies the few frames committed meanwhile; the
+   * next write then starts the WAL over. That pause lasts about two fsyncs
    * (6 ms at the median on this machine's virtual disk), hence not every round.
    */
   private async round(): Promise<CheckpointOutcome> {

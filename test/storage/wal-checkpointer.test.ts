@@ -161,6 +161,24 @@ describe('WalCheckpointer (SQLite checkpoints on a thread)', () => {
     expect(heldOutcomes[1]).toBe(large);
   });
 
+  it('counts a statement that writes outside a transaction as a commit, and no read', async () => {
+    const dataSource = await openCheckpointed(3);
+    const checkpointer = dataSource.walCheckpointer as WalCheckpointer;
+    for (let index = 0; index < 5; index += 1) {
+      await dataSource.query('SELECT COUNT(*) AS n FROM replay_cache');
+    }
+    expect(checkpointer.checkpoints).toBe(0);
+    await dataSource.query('INSERT INTO replay_cache (message_key, expires_at, seen_at) VALUES (?, ?, ?)', [
+      'bare',
+      '2026-12-01T00:00:00.000Z',
+      '2026-11-28T00:00:00.000Z',
+    ]);
+    await dataSource.query('UPDATE replay_cache SET seen_at = ? WHERE message_key = ?', ['later', 'bare']);
+    expect(checkpointer.checkpoints).toBe(0);
+    await dataSource.query('DELETE FROM replay_cache WHERE message_key = ?', ['bare']);
+    expect(checkpointer.checkpoints).toBe(1);
+  });
+
   it('asks made while a checkpoint runs share the next one', async () => {
     const dataSource = await openCheckpointed(1000);
     const checkpointer = dataSource.walCheckpointer as WalCheckpointer;
