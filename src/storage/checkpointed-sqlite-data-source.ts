@@ -1,11 +1,10 @@
-import path from 'node:path';
 import {
   DataSource,
   type AfterQueryEvent,
   type DataSourceOptions,
   type EntitySubscriberInterface,
 } from 'typeorm';
-import { runSerializedWrite } from './serial-access';
+import { databaseFileOf, runSerializedWrite } from './serial-access';
 import { WalCheckpointer, type PragmaConnection, type WalCheckpointerOptions } from './wal-checkpointer';
 
 /**
@@ -49,12 +48,12 @@ export class CheckpointedSqliteDataSource extends DataSource {
 
   override async initialize(): Promise<this> {
     await super.initialize();
-    const database = (this.options as { database?: unknown }).database;
-    if (typeof database === 'string' && database !== '' && database !== ':memory:') {
+    const file = databaseFileOf(this);
+    if (file !== undefined) {
       // TypeORM's better-sqlite3 driver keeps one connection, the one every query of this DataSource uses.
       const connection = (this.driver as unknown as { databaseConnection: PragmaConnection })
         .databaseConnection;
-      this.checkpointer = WalCheckpointer.start(path.resolve(database), connection, {
+      this.checkpointer = WalCheckpointer.start(file, connection, {
         holdWrites: (work) => runSerializedWrite(this, work),
         ...this.checkpointerOptions,
       });

@@ -50,7 +50,11 @@ const queuesByFile = new Map<string, Promise<void>>();
 const queuesByDataSource = new WeakMap<DataSource, Promise<void>>();
 const idle = Promise.resolve();
 
-function fileOf(dataSource: DataSource): string | undefined {
+/**
+ * The absolute path of the database file of a single-connection DataSource (SQLite); undefined for an
+ * in-memory database, which belongs to its connection alone.
+ */
+export function databaseFileOf(dataSource: DataSource): string | undefined {
   const database = (dataSource.options as { database?: unknown }).database;
   if (typeof database !== 'string' || database === '' || database === ':memory:') return undefined;
   return path.resolve(database);
@@ -85,7 +89,7 @@ function enqueue<T>(dataSource: DataSource, file: string | undefined, work: () =
  */
 export async function runSerialized<T>(dataSource: DataSource, work: () => Promise<T>): Promise<T> {
   if (!SINGLE_CONNECTION_DRIVERS.has(dataSource.options.type)) return work();
-  return enqueue(dataSource, fileOf(dataSource), work);
+  return enqueue(dataSource, databaseFileOf(dataSource), work);
 }
 
 /**
@@ -97,7 +101,7 @@ export async function runSerialized<T>(dataSource: DataSource, work: () => Promi
  */
 export async function runSerializedWrite<T>(dataSource: DataSource, work: () => Promise<T>): Promise<T> {
   if (!SINGLE_CONNECTION_DRIVERS.has(dataSource.options.type)) return work();
-  const file = fileOf(dataSource);
+  const file = databaseFileOf(dataSource);
   const lock = crossProcessWriteLock;
   // An in-memory database belongs to this process alone.
   if (lock === undefined || file === undefined) return enqueue(dataSource, file, work);

@@ -96,9 +96,6 @@ parentPort.on('message', (message) => {
  * comment at the top of this file. {@link noteCommit} is called after every commit of the connection.
  */
 export class WalCheckpointer {
-  private readonly commitsPerCheckpoint: number;
-  private readonly holdWrites: HoldWrites;
-  private readonly restartAfterFrames: number;
   private commitsSinceCheckpoint = 0;
   /** The rounds: a running one may have started before the caller's commits, so it does not count for them. */
   private readonly rounds = new CoalescedRun(() => this.round());
@@ -111,22 +108,20 @@ export class WalCheckpointer {
   private constructor(
     private readonly worker: Worker,
     private readonly connection: PragmaConnection,
-    options: WalCheckpointerOptions,
+    private readonly commitsPerCheckpoint: number,
+    private readonly restartAfterFrames: number,
+    private readonly holdWrites: HoldWrites,
+    private readonly onFailure: ((error: Error) => void) | undefined,
   ) {
-    this.commitsPerCheckpoint = options.commitsPerCheckpoint ?? DEFAULT_COMMITS_PER_CHECKPOINT;
-    this.holdWrites = options.holdWrites ?? ((work) => work());
-    this.restartAfterFrames = options.restartAfterFrames ?? DEFAULT_RESTART_AFTER_FRAMES;
     worker.on('message', (outcome: CheckpointOutcome) => {
       const answer = this.answer;
       this.answer = undefined;
       worker.unref();
       answer?.resolve(outcome);
     });
-    worker.on('error', (error) => this.fail(error, options.onFailure));
+    worker.on('error', (error) => this.fail(error));
     worker.on('exit', (code) => {
-      if (!this.closed) {
-        this.fail(new Error(`the WAL checkpoint thread exited (code ${code})`), options.onFailure);
-      }
+      if (!this.closed) this.fail(new Error(`the WAL checkpoint thread exited (code ${code})`));
     });
   }
 
@@ -155,7 +150,14 @@ export class WalCheckpointer {
     // checkpointing or closing does, so that its answer is waited for (see checkpointOnThread, close).
     worker.unref();
     connection.pragma('wal_autocheckpoint = 0');
-    return new WalCheckpointer(worker, connection, options);
+    return new WalCheckpointer(
+      worker,
+      connection,
+      commits,
+      frames,
+      options.holdWrites ?? ((work) => work()),
+      options.onFailure,
+    );
   }
 
   /** Checkpoint rounds started so far (by commits or by {@link checkpoint}). */
@@ -223,7 +225,7 @@ export class WalCheckpointer {
     });
   }
 
-  private fail(error: Error, onFailure: ((error: Error) => void) | undefined): void {
+  private fail(error: Error): void {
     if (this.failure !== undefined) return;
     this.failure = error;
     try {
@@ -234,6 +236,6 @@ export class WalCheckpointer {
     const answer = this.answer;
     this.answer = undefined;
     answer?.reject(error);
-    onFailure?.(error);
+    this.onFailure?.(error);
   }
 }

@@ -2,6 +2,7 @@ import fs from 'node:fs/promises';
 import path from 'node:path';
 import type { DataSource } from 'typeorm';
 import { CoalescedRun } from './coalesced-run';
+import { databaseFileOf } from './serial-access';
 
 /*
  * Why commits are made durable here and not by SQLite (`synchronous = NORMAL`, see data-source.ts):
@@ -115,9 +116,8 @@ const byFile = new Map<string, WalDurability>();
  */
 export function walDurabilityOf(dataSource: DataSource): WalDurability | undefined {
   if (dataSource.options.type !== 'better-sqlite3') return undefined;
-  const database = (dataSource.options as { database?: unknown }).database;
-  if (typeof database !== 'string' || database === '' || database === ':memory:') return undefined;
-  const file = path.resolve(database);
+  const file = databaseFileOf(dataSource);
+  if (file === undefined) return undefined;
   let durability = byFile.get(file);
   if (durability === undefined) {
     durability = new WalDurability(file);
