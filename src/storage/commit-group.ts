@@ -85,29 +85,42 @@ export class CommitGroup {
   private async drain(): Promise<void> {
     this.draining = true;
     try {
-      while (this.queue.length > 0) await this.store(this.queue.splice(0, MAX_GROUP_SIZE));
+      // Writes submitted in the same turn as this one join its group (with PostgreSQL too, where the
+      // group's turn would come at once).
+      await undefined;
+      while (this.queue.length > 0) await this.storeNextGroup();
     } finally {
       this.draining = false;
     }
   }
 
-  /** Writes and commits one group; resolves after the COMMIT, settles durable writes after the WAL fsync. */
-  private async store(group: Pending<unknown>[]): Promise<void> {
+  /**
+   * Writes and commits the next group; resolves after the COMMIT, settles durable writes after the WAL
+   * fsync. The group is taken from the queue once the database is this process's to write (in a
+   * cluster, once the write lock is granted): the writes that arrive while it waits join it, so a lock
+   * round trip and a COMMIT serve as many writes as possible without delaying any.
+   */
+  private async storeNextGroup(): Promise<void> {
+    let group: Pending<unknown>[] | undefined;
     const settlements: Settlement[] = [];
     let groupError: { error: unknown } | undefined;
     try {
-      await runSerializedWrite(this.dataSource, () =>
-        this.dataSource.transaction(async (manager) => {
+      await runSerializedWrite(this.dataSource, () => {
+        group = this.queue.splice(0, MAX_GROUP_SIZE);
+        const taken = group;
+        return this.dataSource.transaction(async (manager) => {
           const directoriesToSync = new Set<string>();
-          for (const pending of group) {
+          for (const pending of taken) {
             settlements.push(await this.writeInSavepoint(manager, pending.write, directoriesToSync));
           }
           await fsyncDirectories(directoriesToSync);
-        }),
-      );
+        });
+      });
     } catch (error) {
       groupError = { error };
     }
+    // Failed before its turn came: the writes it would have taken fail with that error.
+    group ??= this.queue.splice(0, MAX_GROUP_SIZE);
     const outcomes = group.map((pending, index) => ({ pending, settlement: settlements[index] }));
     for (const { pending, settlement } of outcomes) {
       if (!pending.durable) settle(pending, settlement, groupError);

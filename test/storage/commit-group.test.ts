@@ -1,8 +1,10 @@
 import type { DataSource, EntitySubscriberInterface } from 'typeorm';
 import { CommitGroup } from '../../src/storage/commit-group';
 import { ReplayCacheEntryEntity } from '../../src/storage/entities';
+import { useCrossProcessWriteLock } from '../../src/storage/serial-access';
 import { walDurabilityOf } from '../../src/storage/wal-durability';
 import { makeTempDir } from '../domain/storage-fixture';
+import { ManualWriteLock, settle } from '../support/manual-write-lock';
 import { openTestDatabase, removeTestDataDir, testOnSqlite } from '../support/test-database';
 
 const AT = new Date('2025-03-01T10:00:00.000Z');
@@ -44,7 +46,7 @@ describe('CommitGroup', () => {
 
   it('writes arriving together share one transaction; a failing one rolls back alone', async () => {
     const group = CommitGroup.of(dataSource);
-    // The first write opens a group; the next ones arrive meanwhile and form the second group.
+    // Submitted in one turn of the event loop: the group takes them all once the database is its turn.
     const outcomes = await Promise.allSettled([
       group.submit(insertKey('a'.repeat(64))),
       group.submit(insertKey('b'.repeat(64)), { durable: false }),
@@ -57,10 +59,37 @@ describe('CommitGroup', () => {
       'rejected',
       'fulfilled',
     ]);
-    expect(commits).toBe(2);
+    expect(commits).toBe(1);
     const keys = await dataSource.manager.find(ReplayCacheEntryEntity, { order: { messageKey: 'ASC' } });
     expect(keys.map((entry) => entry.messageKey[0])).toEqual(['a', 'b', 'c']);
   });
+
+  // Only a SQLite file is shared through the cluster's write lock.
+  testOnSqlite('the cross-process write lock')(
+    'writes that arrive while the group waits for the write lock go into that group',
+    async () => {
+      const lock = new ManualWriteLock();
+      useCrossProcessWriteLock(lock);
+      try {
+        const group = CommitGroup.of(dataSource);
+        const first = group.submit(insertKey('a'.repeat(64)), { durable: false });
+        await settle();
+        expect(lock.events).toEqual(['requested 1']);
+
+        const later = ['b', 'c'].map((key) => group.submit(insertKey(key.repeat(64))));
+        await settle();
+        expect(lock.events).toEqual(['requested 1']);
+        lock.grantNext();
+        await Promise.all([first, ...later]);
+
+        expect(commits).toBe(1);
+        expect(lock.events).toEqual(['requested 1', 'granted 1', 'released 1']);
+        expect(await dataSource.manager.count(ReplayCacheEntryEntity)).toBe(3);
+      } finally {
+        useCrossProcessWriteLock(undefined);
+      }
+    },
+  );
 
   // PostgreSQL makes every COMMIT durable itself: there is no WAL fsync of ours to count or to skip.
   testOnSqlite('WAL group commit')(

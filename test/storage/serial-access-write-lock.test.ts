@@ -4,47 +4,8 @@ import path from 'node:path';
 import type { DataSource } from 'typeorm';
 import { createDataSource, openDatabase } from '../../src/storage/data-source';
 import { ReplayCacheEntryEntity } from '../../src/storage/entities';
-import {
-  runSerialized,
-  runSerializedWrite,
-  useCrossProcessWriteLock,
-  type CrossProcessWriteLock,
-} from '../../src/storage/serial-access';
-
-/** A cross-process lock whose grants the test hands out, recording what happens. */
-class ManualWriteLock implements CrossProcessWriteLock {
-  readonly events: string[] = [];
-  private readonly waiting: (() => void)[] = [];
-  private acquisitions = 0;
-
-  acquire(): Promise<() => void> {
-    this.acquisitions += 1;
-    const number = this.acquisitions;
-    this.events.push(`requested ${number}`);
-    return new Promise((resolve) =>
-      this.waiting.push(() => {
-        this.events.push(`granted ${number}`);
-        resolve(() => this.events.push(`released ${number}`));
-      }),
-    );
-  }
-
-  /** How many acquisitions wait for their grant. */
-  get waitingCount(): number {
-    return this.waiting.length;
-  }
-
-  grantNext(): void {
-    const next = this.waiting.shift();
-    if (next === undefined) throw new Error('nobody waits for the lock');
-    next();
-  }
-}
-
-/** Lets pending promise callbacks and immediates run. */
-async function settle(): Promise<void> {
-  for (let turn = 0; turn < 5; turn += 1) await new Promise<void>((resolve) => setImmediate(resolve));
-}
+import { runSerialized, runSerializedWrite, useCrossProcessWriteLock } from '../../src/storage/serial-access';
+import { ManualWriteLock, settle } from '../support/manual-write-lock';
 
 function entry(key: string): ReplayCacheEntryEntity {
   return { messageKey: key.padEnd(64, '0'), expiresAt: new Date(3_600_000), seenAt: new Date(0) };
