@@ -1,4 +1,5 @@
 import type { DataSource, EntityManager, EntityMetadata, EntityTarget, ObjectLiteral } from 'typeorm';
+import { quotedTablePath } from './quoted-table';
 
 /*
  * Why not `manager.insert`: TypeORM's InsertQueryBuilder builds the statement anew for every call (the
@@ -110,11 +111,7 @@ export class RowInserter<Row extends ObjectLiteral> {
     if (onConflict === 'do-nothing' && !driver.supportedUpsertTypes.includes('on-conflict-do-update')) {
       throw new TypeError(`RowInserter: ${dataSource.options.type} has no ON CONFLICT clause`);
     }
-    // As TypeORM's query builder quotes a table path: each part of `schema.table` on its own.
-    const table = metadata.tablePath
-      .split('.')
-      .map((part) => (part === '' ? part : driver.escape(part)))
-      .join('.');
+    const table = quotedTablePath(dataSource, metadata);
     const names = this.columns.map((column) => driver.escape(column.databaseName)).join(', ');
     this.head = `INSERT INTO ${table} (${names}) VALUES `;
     this.tail = onConflict === 'do-nothing' ? ' ON CONFLICT DO NOTHING' : '';

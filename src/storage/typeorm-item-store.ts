@@ -22,6 +22,7 @@ import {
 } from './entities';
 import { historyOf } from './item-history-mapping';
 import { findProofRow, proofOfRow } from './proof-records';
+import { RowFinder } from './row-finder';
 import { RowInserter } from './row-inserter';
 import { runSerialized } from './serial-access';
 import { isUniqueViolation, toStorageFault } from './storage-errors';
@@ -95,6 +96,35 @@ interface AcceptInserters {
   receipts: RowInserter<ItemReceiptEntity>;
 }
 
+/** The look-ups of the request path (see row-finder.ts for why not `manager.findOne`). */
+interface ItemFinders {
+  /** A sender's item by its Token (the retry key). */
+  byToken: RowFinder<
+    RegisteredMailItemEntity,
+    'ticket' | 'requestFingerprint',
+    'senderCbe' | 'senderApplicationId' | 'idempotencyToken'
+  >;
+  /** A sender's item by its ticket: the WHERE holds the sender, so unknown and foreign cost the same. */
+  sendersByTicket: RowFinder<
+    RegisteredMailItemEntity,
+    'ticket' | 'token' | 'status',
+    'ticket' | 'senderCbe' | 'senderApplicationId'
+  >;
+}
+
+function itemFindersOf(dataSource: DataSource): ItemFinders {
+  return {
+    byToken: new RowFinder(dataSource, RegisteredMailItemEntity, {
+      select: ['ticket', 'requestFingerprint'],
+      where: ['senderCbe', 'senderApplicationId', 'idempotencyToken'],
+    }),
+    sendersByTicket: new RowFinder(dataSource, RegisteredMailItemEntity, {
+      select: ['ticket', 'token', 'status'],
+      where: ['ticket', 'senderCbe', 'senderApplicationId'],
+    }),
+  };
+}
+
 function acceptInsertersOf(dataSource: DataSource): AcceptInserters {
   return {
     items: new RowInserter(dataSource, RegisteredMailItemEntity),
@@ -124,6 +154,8 @@ export class TypeormItemStore implements ItemStore {
   private readonly commits: CommitGroup;
   /** Built at the first accept: the DataSource may not be initialised (no metadata yet) at construction. */
   private inserters: AcceptInserters | undefined;
+  /** Built at the first look-up, for the same reason. */
+  private finders: ItemFinders | undefined;
 
   constructor(
     private readonly dataSource: DataSource,
@@ -135,9 +167,10 @@ export class TypeormItemStore implements ItemStore {
   async findByToken(sender: Sender, token: string): Promise<PriorAcceptance | undefined> {
     if (token === '') return undefined;
     const row = await this.access((manager) =>
-      manager.findOne(RegisteredMailItemEntity, {
-        select: { ticket: true, requestFingerprint: true },
-        where: { senderCbe: sender.cbe, senderApplicationId: sender.applicationId, idempotencyToken: token },
+      this.find().byToken.findOne(manager, {
+        senderCbe: sender.cbe,
+        senderApplicationId: sender.applicationId,
+        idempotencyToken: token,
       }),
     );
     return row ? { ticket: row.ticket, requestFingerprint: row.requestFingerprint } : undefined;
@@ -244,9 +277,10 @@ export class TypeormItemStore implements ItemStore {
   async findStatus(sender: Sender, ticket: string): Promise<ItemStatusView | undefined> {
     // One query whose WHERE holds the sender: an unknown ticket and another sender's ticket cost the same.
     const row = await this.access((manager) =>
-      manager.findOne(RegisteredMailItemEntity, {
-        select: { ticket: true, token: true, status: true },
-        where: { ticket, senderCbe: sender.cbe, senderApplicationId: sender.applicationId },
+      this.find().sendersByTicket.findOne(manager, {
+        ticket,
+        senderCbe: sender.cbe,
+        senderApplicationId: sender.applicationId,
       }),
     );
     if (!row) return undefined;
@@ -265,9 +299,10 @@ export class TypeormItemStore implements ItemStore {
     // readTransaction), so the status answered is the one after the last event listed.
     return this.readTransaction(async (manager) => {
       // First the query whose WHERE holds the sender, as in findStatus: unknown and foreign cost the same.
-      const item = await manager.findOne(RegisteredMailItemEntity, {
-        select: { ticket: true, token: true, status: true },
-        where: { ticket, senderCbe: sender.cbe, senderApplicationId: sender.applicationId },
+      const item = await this.find().sendersByTicket.findOne(manager, {
+        ticket,
+        senderCbe: sender.cbe,
+        senderApplicationId: sender.applicationId,
       });
       if (!item) return undefined;
       const rows = await manager.find(ItemStatusHistoryEntity, {
@@ -306,6 +341,10 @@ export class TypeormItemStore implements ItemStore {
     );
     if (ticketTaken) return { kind: 'ticket-taken' };
     throw new RepositoryError({ cause: violation });
+  }
+
+  private find(): ItemFinders {
+    return (this.finders ??= itemFindersOf(this.dataSource));
   }
 
   /** Reads (every write of this store is an accept, stored by the commit group). */

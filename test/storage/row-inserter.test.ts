@@ -11,28 +11,8 @@ import { MAX_PARAMETERS_PER_STATEMENT, RowInserter } from '../../src/storage/row
 import { isUniqueViolation } from '../../src/storage/storage-errors';
 import { makeTempDir } from '../domain/storage-fixture';
 import { queryRows } from '../support/portable-sql';
+import { ACCEPTED_AT, itemRow } from '../support/item-rows';
 import { onPostgres, openTestDatabase, removeTestDataDir } from '../support/test-database';
-
-const ACCEPTED_AT = new Date('2025-03-14T09:26:53.589Z');
-
-function itemRow(ticket: string, token: string | null): RegisteredMailItemEntity {
-  return {
-    ticket,
-    token: token ?? '',
-    idempotencyToken: token,
-    senderCbe: '0123456749',
-    senderApplicationId: 'sender-app',
-    recipientKind: 'citizen',
-    recipientId: '85073003328',
-    recipientQualityCode: 'CITIZEN',
-    checkEboxStatus: 'BYPASS',
-    meta: '[{"type":"k","values":["v"]}]',
-    status: 'PENDING',
-    requestFingerprint: 'f'.repeat(64),
-    acceptedAt: ACCEPTED_AT,
-    updatedAt: new Date(ACCEPTED_AT.getTime() + 1),
-  };
-}
 
 function fileRow(ticket: string, position: number): ItemFileEntity {
   return {
