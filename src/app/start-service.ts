@@ -58,6 +58,7 @@ import { createTimeStampAuthority } from './time-stamping';
 import { createProofSigner } from './proof-signing';
 import { createDelivery, type Delivery } from './delivery';
 import { ServiceMetrics } from '../metrics/service-metrics';
+import type { WalCheckpointerOptions } from '../storage/wal-checkpointer';
 import { timedTimeStampAuthority } from '../metrics/timed-time-stamp-authority';
 import { singleProcessSource } from '../metrics/metrics-exposition';
 import { createOperationsRoutes } from '../metrics/operations-routes';
@@ -104,6 +105,20 @@ async function packageVersion(): Promise<string> {
 }
 
 /** Wires every layer and starts listening. */
+/** SQLite: checkpoints off the event loop (see wal-checkpointer.ts), counted in /metrics, a failure logged. */
+function walCheckpointThreadOptions(metrics: ServiceMetrics, log: Logger): WalCheckpointerOptions {
+  const observer = metrics.walCheckpointObserver();
+  return {
+    onCheckpoint: observer.onCheckpoint,
+    onFailure: (error) => {
+      observer.onFailure(error);
+      log.error('WAL checkpoint thread failed; SQLite checkpoints inside commits again', {
+        error: error.message,
+      });
+    },
+  };
+}
+
 export async function startService(options: StartOptions = {}): Promise<RunningService> {
   const env = options.env ?? process.env;
   const config = loadConfig(env);
@@ -138,13 +153,8 @@ export async function startService(options: StartOptions = {}): Promise<RunningS
   const proofSigner = await createProofSigner(config, keys, timedTsa, revocation);
   const dataSource = await openDatabase(config.dataDir, {
     databaseUrl: config.databaseUrl,
-    // SQLite: checkpoints off the event loop (see wal-checkpointer.ts).
-    walCheckpointThread: {
-      onFailure: (error) =>
-        log.error('WAL checkpoint thread failed; SQLite checkpoints inside commits again', {
-          error: error.message,
-        }),
-    },
+    walCheckpointThread:
+      config.databaseUrl === undefined ? walCheckpointThreadOptions(metrics, log) : undefined,
   });
   const blobs = new BlobStore(config.dataDir, config.blobDir);
   const contents = new ContentStore(dataSource, blobs, config.databaseContentMaxBytes);

@@ -1,6 +1,7 @@
 import { Counter, Histogram, Registry } from 'prom-client';
 import type { SoapRequestObserver } from '../app/soap-endpoint';
 import type { OutboxWorkerObserver, PublicationAttemptOutcome } from '../delivery/outbox-worker';
+import type { WalCheckpointerOptions } from '../storage/wal-checkpointer';
 import type { TimeStampObserver } from './timed-time-stamp-authority';
 
 /** Every metric name of the service starts with this. */
@@ -10,6 +11,9 @@ export const METRIC_PREFIX = 'registered_mail_';
 const SOAP_DURATION_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30];
 /** Time-stamp latency: about a millisecond for the embedded TSA, up to RM_TSA_TIMEOUT_MS for a remote one. */
 const TIME_STAMP_DURATION_BUCKETS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
+
+/** WAL sizes in frames (pages): a round every 64 commits, the WAL started over from 4096 frames on. */
+const WAL_FRAME_BUCKETS = [64, 256, 1024, 4096, 16384, 65536, 262144];
 
 const PUBLICATION_OUTCOMES: readonly PublicationAttemptOutcome[] = [
   'published',
@@ -31,6 +35,8 @@ export class ServiceMetrics {
   private readonly soapDuration: Histogram<'port' | 'operation' | 'result'>;
   private readonly publicationAttempts: Counter<'outcome'>;
   private readonly timeStampDuration: Histogram<'tsa' | 'result'>;
+  private walCheckpointMetrics:
+    Required<Pick<WalCheckpointerOptions, 'onCheckpoint' | 'onFailure'>> | undefined;
 
   constructor() {
     const registers = [this.registry];
@@ -85,6 +91,43 @@ export class ServiceMetrics {
     return {
       publicationAttempted: (outcome) => this.publicationAttempts.inc({ outcome }),
     };
+  }
+
+  /**
+   * What the SQLite WAL checkpoint thread reports each checkpoint and its failure to. Its series exist
+   * once this is asked for (a service on SQLite), the failures and both kinds of checkpoint at 0.
+   */
+  walCheckpointObserver(): Required<Pick<WalCheckpointerOptions, 'onCheckpoint' | 'onFailure'>> {
+    if (this.walCheckpointMetrics !== undefined) return this.walCheckpointMetrics;
+    const registers = [this.registry];
+    const checkpoints = new Counter({
+      name: `${METRIC_PREFIX}sqlite_wal_checkpoints_total`,
+      help:
+        'SQLite WAL checkpoints run by the checkpoint thread, by writers_held: false while the writers go ' +
+        'on, true for the second checkpoint of a round that lets a large WAL start over',
+      labelNames: ['writers_held'],
+      registers,
+    });
+    for (const writersHeld of ['false', 'true']) checkpoints.inc({ writers_held: writersHeld }, 0);
+    const frames = new Histogram({
+      name: `${METRIC_PREFIX}sqlite_wal_frames`,
+      help: 'Frames (pages) in the SQLite WAL when the checkpoint thread checkpointed it',
+      buckets: WAL_FRAME_BUCKETS,
+      registers,
+    });
+    const failures = new Counter({
+      name: `${METRIC_PREFIX}sqlite_wal_checkpoint_thread_failures_total`,
+      help: 'Checkpoint threads that failed (SQLite then checkpoints inside commits again, on the event loop)',
+      registers,
+    });
+    this.walCheckpointMetrics = {
+      onCheckpoint: (outcome, writersHeld) => {
+        checkpoints.inc({ writers_held: String(writersHeld) });
+        frames.observe(outcome.walFrames);
+      },
+      onFailure: () => failures.inc(),
+    };
+    return this.walCheckpointMetrics;
   }
 
   /** What the time-stamp authority of kind `tsa` reports each token it was asked for to. */

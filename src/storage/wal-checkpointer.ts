@@ -54,6 +54,11 @@ export interface WalCheckpointerOptions {
   holdWrites?: HoldWrites;
   /** Told when the thread failed (the connection then checkpoints by itself again). */
   onFailure?: (error: Error) => void;
+  /**
+   * Told of every checkpoint the thread ran: `writersHeld` is true for a round's second one, run while the
+   * writers waited so that the WAL starts over (see {@link WalCheckpointer.round}).
+   */
+  onCheckpoint?: (outcome: CheckpointOutcome, writersHeld: boolean) => void;
 }
 
 /** Runs `work` while the writers of the database wait. */
@@ -111,7 +116,7 @@ export class WalCheckpointer {
     private readonly commitsPerCheckpoint: number,
     private readonly restartAfterFrames: number,
     private readonly holdWrites: HoldWrites,
-    private readonly onFailure: ((error: Error) => void) | undefined,
+    private readonly observer: Pick<WalCheckpointerOptions, 'onFailure' | 'onCheckpoint'>,
   ) {
     worker.on('message', (outcome: CheckpointOutcome) => {
       const answer = this.answer;
@@ -156,7 +161,7 @@ export class WalCheckpointer {
       commits,
       frames,
       options.holdWrites ?? ((work) => work()),
-      options.onFailure,
+      { onFailure: options.onFailure, onCheckpoint: options.onCheckpoint },
     );
   }
 
@@ -211,18 +216,20 @@ export class WalCheckpointer {
    * (6 ms at the median on this machine's virtual disk), hence not every round.
    */
   private async round(): Promise<CheckpointOutcome> {
-    const outcome = await this.checkpointOnThread();
+    const outcome = await this.checkpointOnThread(false);
     if (outcome.walFrames < this.restartAfterFrames) return outcome;
-    return this.holdWrites(() => this.checkpointOnThread());
+    return this.holdWrites(() => this.checkpointOnThread(true));
   }
 
-  private checkpointOnThread(): Promise<CheckpointOutcome> {
-    if (this.failure !== undefined) return Promise.reject(this.failure);
-    return new Promise((resolve, reject) => {
+  private async checkpointOnThread(writersHeld: boolean): Promise<CheckpointOutcome> {
+    if (this.failure !== undefined) throw this.failure;
+    const outcome = await new Promise<CheckpointOutcome>((resolve, reject) => {
       this.answer = { resolve, reject };
       this.worker.ref();
       this.worker.postMessage('checkpoint');
     });
+    this.observer.onCheckpoint?.(outcome, writersHeld);
+    return outcome;
   }
 
   private fail(error: Error): void {
@@ -236,6 +243,6 @@ export class WalCheckpointer {
     const answer = this.answer;
     this.answer = undefined;
     answer?.reject(error);
-    this.onFailure?.(error);
+    this.observer.onFailure?.(error);
   }
 }

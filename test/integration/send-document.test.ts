@@ -16,6 +16,7 @@ import {
   sendDocumentEnvelope,
   type SendDocumentSpec,
 } from '../support/v1-requests';
+import { scrape, type Scrape } from '../metrics/prometheus-scrape';
 
 const T = 'http://socialsecurity.be/registeredmail/types/v1';
 
@@ -131,8 +132,10 @@ describe('sendDocument and getStatus over HTTP', () => {
   it('checkpoints its SQLite WAL on a thread, never inside the COMMIT of a request (SQLite)', async () => {
     const dataSource = it_.service.dataSource;
     if (dataSource.options.type === 'postgres') {
-      // The PostgreSQL server checkpoints by itself: no thread of ours.
+      // The PostgreSQL server checkpoints by itself: no thread of ours, and no series of one.
       expect(dataSource).not.toBeInstanceOf(CheckpointedSqliteDataSource);
+      const metrics = await scrape(it_.baseUrl);
+      for (const family of metrics.families) expect(family.name).not.toMatch(/^registered_mail_sqlite_/);
       return;
     }
     expect(dataSource).toBeInstanceOf(CheckpointedSqliteDataSource);
@@ -141,8 +144,22 @@ describe('sendDocument and getStatus over HTTP', () => {
     }[];
     expect(setting.wal_autocheckpoint).toBe(0);
     expect((await send(citizenSpec('T-checkpoint'))).status).toBe(200);
+    const before = await scrape(it_.baseUrl);
     const outcome = await (dataSource as CheckpointedSqliteDataSource).walCheckpointer!.checkpoint();
     expect(outcome.checkpointedFrames).toBe(outcome.walFrames);
+
+    // /metrics counts the thread's checkpoints and the WAL sizes it found; no failure.
+    const after = await scrape(it_.baseUrl);
+    const checkpoints = (metrics: Scrape) =>
+      metrics.value('registered_mail_sqlite_wal_checkpoints_total', { writers_held: 'false' }) +
+      metrics.value('registered_mail_sqlite_wal_checkpoints_total', { writers_held: 'true' });
+    expect(checkpoints(after)).toBeGreaterThan(checkpoints(before));
+    expect(after.histogramCount('registered_mail_sqlite_wal_frames', {})).toBe(checkpoints(after));
+    expect(after.histogramSum('registered_mail_sqlite_wal_frames', {})).toBeGreaterThanOrEqual(
+      outcome.walFrames,
+    );
+    expect(after.sample('registered_mail_sqlite_wal_checkpoint_thread_failures_total')).toBeDefined();
+    expect(after.value('registered_mail_sqlite_wal_checkpoint_thread_failures_total')).toBe(0);
   });
 
   it('keeps a document larger than RM_DATABASE_CONTENT_MAX_BYTES as a blob file', async () => {

@@ -7,7 +7,12 @@ import type { DataSource } from 'typeorm';
 import { CheckpointedSqliteDataSource } from '../../src/storage/checkpointed-sqlite-data-source';
 import { createDataSource, openDatabase, SQLITE_FILE_NAME } from '../../src/storage/data-source';
 import { runSerializedWrite } from '../../src/storage/serial-access';
-import { WalCheckpointer, type HoldWrites, type PragmaConnection } from '../../src/storage/wal-checkpointer';
+import {
+  WalCheckpointer,
+  type HoldWrites,
+  type PragmaConnection,
+  type WalCheckpointerOptions,
+} from '../../src/storage/wal-checkpointer';
 
 /** The connection's own `wal_autocheckpoint` setting (0: it never checkpoints inside a COMMIT). */
 async function autocheckpointPages(dataSource: DataSource): Promise<number> {
@@ -57,7 +62,7 @@ describe('WalCheckpointer (SQLite checkpoints on a thread)', () => {
 
   async function openCheckpointed(
     commitsPerCheckpoint: number,
-    options: { holdWrites?: HoldWrites; restartAfterFrames?: number } = {},
+    options: Omit<WalCheckpointerOptions, 'commitsPerCheckpoint'> = {},
   ): Promise<CheckpointedSqliteDataSource> {
     const dataSource = await openDatabase(path.join(root, 'data'), {
       walCheckpointThread: { commitsPerCheckpoint, ...options },
@@ -144,10 +149,17 @@ describe('WalCheckpointer (SQLite checkpoints on a thread)', () => {
       heldOutcomes.push(outcome);
       return outcome;
     };
-    const dataSource = await openCheckpointed(1000, { holdWrites, restartAfterFrames: 10 });
+    const told: { walFrames: number; writersHeld: boolean }[] = [];
+    const dataSource = await openCheckpointed(1000, {
+      holdWrites,
+      restartAfterFrames: 10,
+      onCheckpoint: ({ walFrames }, writersHeld) => told.push({ walFrames, writersHeld }),
+    });
     const checkpointer = dataSource.walCheckpointer as WalCheckpointer;
     await checkpointer.checkpoint(); // the migrations' frames: more than 10
     expect(heldOutcomes).toHaveLength(1);
+    expect(told.map(({ writersHeld }) => writersHeld)).toEqual([false, true]);
+    expect(told[0].walFrames).toBeGreaterThanOrEqual(10);
 
     // Fewer than 10 frames: one checkpoint, nothing held.
     await commitOneRow(dataSource, 'a');
@@ -159,6 +171,9 @@ describe('WalCheckpointer (SQLite checkpoints on a thread)', () => {
     const large = await checkpointer.checkpoint();
     expect(heldOutcomes).toHaveLength(2);
     expect(heldOutcomes[1]).toBe(large);
+    // Each checkpoint is told, the held ones as such: [first round], small, [large round].
+    expect(told.map(({ writersHeld }) => writersHeld)).toEqual([false, true, false, false, true]);
+    expect(told[2].walFrames).toBe(small.walFrames);
   });
 
   it('counts a statement that writes outside a transaction as a commit, and no read', async () => {
