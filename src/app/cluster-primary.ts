@@ -48,7 +48,10 @@ async function prepareDataDirectory(config: Config, clock: Clock, log: Logger): 
   await fs.mkdir(config.dataDir, { recursive: true });
   const keys = await loadKeyMaterial(config, clock);
   await createTimeStampAuthority(config, keys, clock, log);
-  const dataSource = await openDatabase(config.dataDir, { databaseUrl: config.databaseUrl });
+  const dataSource = await openDatabase(config.dataDir, {
+    databaseUrl: config.databaseUrl,
+    poolSize: config.databasePoolSize,
+  });
   await dataSource.destroy();
   return keys.devPki;
 }

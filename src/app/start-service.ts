@@ -153,6 +153,7 @@ export async function startService(options: StartOptions = {}): Promise<RunningS
   const proofSigner = await createProofSigner(config, keys, timedTsa, revocation);
   const dataSource = await openDatabase(config.dataDir, {
     databaseUrl: config.databaseUrl,
+    poolSize: config.databasePoolSize,
     walCheckpointThread:
       config.databaseUrl === undefined ? walCheckpointThreadOptions(metrics, log) : undefined,
   });

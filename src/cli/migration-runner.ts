@@ -17,8 +17,13 @@ export { describeDatabase };
  * The service's database as `serve` opens it: the PostgreSQL database of RM_DATABASE_URL when set, else
  * the SQLite file in the data directory.
  */
-export function databaseOptionsOf(config: Pick<Config, 'dataDir' | 'databaseUrl'>): DatabaseOptions {
-  return databaseOptionsIn(config.dataDir, { databaseUrl: config.databaseUrl });
+export function databaseOptionsOf(
+  config: Pick<Config, 'dataDir' | 'databaseUrl' | 'databasePoolSize'>,
+): DatabaseOptions {
+  return databaseOptionsIn(config.dataDir, {
+    databaseUrl: config.databaseUrl,
+    poolSize: config.databasePoolSize,
+  });
 }
 
 /**

@@ -53,6 +53,11 @@ export interface Config {
    * large for the database stays in {@link blobDir} either way.
    */
   databaseUrl: string | undefined;
+  /**
+   * RM_DATABASE_POOL_SIZE: with {@link databaseUrl}, the connections each process keeps at most (2 or
+   * more); undefined = the storage's default (10).
+   */
+  databasePoolSize: number | undefined;
   /** Directory of PEM CA certificates trusted for senders; the dev CA when unset. */
   trustDir: string | undefined;
   /** Directory of PEM certificates of known senders: when set, the allowlist. */
@@ -361,6 +366,14 @@ function databaseUrl(env: NodeJS.ProcessEnv): string | undefined {
   return raw;
 }
 
+/** RM_DATABASE_POOL_SIZE: at least 2 (the migrations' advisory lock holds one connection of its own). */
+function databasePoolSize(env: NodeJS.ProcessEnv): number | undefined {
+  if (optional(env, 'RM_DATABASE_POOL_SIZE') === undefined) return undefined;
+  const value = integer(env, 'RM_DATABASE_POOL_SIZE', 0);
+  if (value < 2) throw new ConfigError('RM_DATABASE_POOL_SIZE must be an integer of at least 2');
+  return value;
+}
+
 /** Reads the configuration from environment variables (see README, "Configuration"). */
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const faultNamespace = (optional(env, 'RM_FAULT_NAMESPACE') ?? 'consumer').toLowerCase();
@@ -376,6 +389,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     tls: pair(env, 'RM_TLS_KEY', 'RM_TLS_CERT'),
     dataDir,
     databaseUrl: databaseUrl(env),
+    databasePoolSize: databasePoolSize(env),
     trustDir: optional(env, 'RM_TRUST_DIR'),
     senderCertsDir: optional(env, 'RM_SENDER_CERTS_DIR'),
     signer: pair(env, 'RM_SIGNER_KEY', 'RM_SIGNER_CERT'),

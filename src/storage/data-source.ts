@@ -168,6 +168,8 @@ function createPostgresDataSource(options: PostgresDatabaseOptions): DataSource 
 export interface OpenDatabaseOptions {
   /** `RM_DATABASE_URL`: the PostgreSQL database to use instead of the SQLite file. */
   databaseUrl?: string;
+  /** PostgreSQL only: the pool's size (`RM_DATABASE_POOL_SIZE`; {@link DEFAULT_POSTGRES_POOL_SIZE} when omitted). */
+  poolSize?: number;
   /** SQLite only: the busy timeout in milliseconds ({@link DEFAULT_BUSY_TIMEOUT_MS} when omitted). */
   busyTimeoutMs?: number;
   /** SQLite only: checkpoint the WAL on a thread (see {@link SqliteDatabaseOptions.walCheckpointThread}). */
@@ -179,7 +181,11 @@ export interface OpenDatabaseOptions {
  * `options.databaseUrl` when given, else the SQLite file {@link SQLITE_FILE_NAME} in `dataDir`.
  */
 export function databaseOptionsIn(dataDir: string, options: OpenDatabaseOptions = {}): DatabaseOptions {
-  if (options.databaseUrl !== undefined) return { url: options.databaseUrl };
+  if (options.databaseUrl !== undefined) {
+    return options.poolSize === undefined
+      ? { url: options.databaseUrl }
+      : { url: options.databaseUrl, poolSize: options.poolSize };
+  }
   return {
     sqlitePath: path.join(dataDir, SQLITE_FILE_NAME),
     busyTimeoutMs: options.busyTimeoutMs,

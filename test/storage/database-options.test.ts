@@ -4,6 +4,7 @@ import { databaseOptionsOf } from '../../src/cli/migration-runner';
 import {
   createDataSource,
   databaseOptionsIn,
+  DEFAULT_POSTGRES_POOL_SIZE,
   describeDatabase,
   SQLITE_FILE_NAME,
 } from '../../src/storage/data-source';
@@ -33,6 +34,24 @@ describe('the database of the configuration', () => {
     expect(databaseOptionsOf(config)).toEqual({ url });
     expect(databaseOptionsIn(dataDir, { databaseUrl: url, busyTimeoutMs: 50 })).toEqual({ url });
     expect(loadConfig({ RM_DATABASE_URL: 'postgresql://db/rm' }).databaseUrl).toBe('postgresql://db/rm');
+  });
+
+  it('RM_DATABASE_POOL_SIZE: the connections of each PostgreSQL pool; nothing on SQLite', () => {
+    const url = 'postgres://rm@127.0.0.1:1/rm';
+    const config = loadConfig({ RM_DATABASE_URL: url, RM_DATABASE_POOL_SIZE: '24' });
+    expect(config.databasePoolSize).toBe(24);
+    expect(databaseOptionsOf(config)).toEqual({ url, poolSize: 24 });
+    const dataSource = createDataSource(databaseOptionsOf(config));
+    expect((dataSource.options as { poolSize?: number }).poolSize).toBe(24);
+    // Unset: the storage's default.
+    const unset = createDataSource(databaseOptionsOf(loadConfig({ RM_DATABASE_URL: url })));
+    expect((unset.options as { poolSize?: number }).poolSize).toBe(DEFAULT_POSTGRES_POOL_SIZE);
+
+    const sqlite = loadConfig({ RM_DATA_DIR: dataDir, RM_DATABASE_POOL_SIZE: '24' });
+    expect(databaseOptionsOf(sqlite)).toEqual({ sqlitePath: path.join(dataDir, SQLITE_FILE_NAME) });
+    for (const value of ['1', '0', '-3', '2.5', 'ten']) {
+      expect(() => loadConfig({ RM_DATABASE_URL: url, RM_DATABASE_POOL_SIZE: value })).toThrow(ConfigError);
+    }
   });
 
   it('refuses another kind of URL, without repeating it (it may hold a password)', () => {
