@@ -104,7 +104,6 @@ async function packageVersion(): Promise<string> {
   return manifest.version;
 }
 
-/** Wires every layer and starts listening. */
 /** SQLite: checkpoints off the event loop (see wal-checkpointer.ts), counted in /metrics, a failure logged. */
 function walCheckpointThreadOptions(metrics: ServiceMetrics, log: Logger): WalCheckpointerOptions {
   const observer = metrics.walCheckpointObserver();
@@ -119,6 +118,7 @@ function walCheckpointThreadOptions(metrics: ServiceMetrics, log: Logger): WalCh
   };
 }
 
+/** Wires every layer and starts listening. */
 export async function startService(options: StartOptions = {}): Promise<RunningService> {
   const env = options.env ?? process.env;
   const config = loadConfig(env);
