@@ -181,11 +181,7 @@ export interface OpenDatabaseOptions {
  * `options.databaseUrl` when given, else the SQLite file {@link SQLITE_FILE_NAME} in `dataDir`.
  */
 export function databaseOptionsIn(dataDir: string, options: OpenDatabaseOptions = {}): DatabaseOptions {
-  if (options.databaseUrl !== undefined) {
-    return options.poolSize === undefined
-      ? { url: options.databaseUrl }
-      : { url: options.databaseUrl, poolSize: options.poolSize };
-  }
+  if (options.databaseUrl !== undefined) return { url: options.databaseUrl, poolSize: options.poolSize };
   return {
     sqlitePath: path.join(dataDir, SQLITE_FILE_NAME),
     busyTimeoutMs: options.busyTimeoutMs,

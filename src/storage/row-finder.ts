@@ -46,7 +46,8 @@ export class RowFinder<
 > {
   private readonly selected: readonly { column: Column; alias: string }[];
   private readonly keys: readonly Column[];
-  private readonly sql: string;
+  /** The statement's text (built once). */
+  readonly statement: string;
 
   /**
    * @param dataSource an initialised DataSource (its metadata describes `target`)
@@ -76,12 +77,7 @@ export class RowFinder<
           `${driver.escape(column.databaseName)} = ${driver.createParameter(column.databaseName, index)}`,
       )
       .join(' AND ');
-    this.sql = `SELECT ${list} FROM ${quotedTablePath(dataSource, metadata)} WHERE ${conditions} LIMIT 1`;
-  }
-
-  /** The statement's text (built once). */
-  get statement(): string {
-    return this.sql;
+    this.statement = `SELECT ${list} FROM ${quotedTablePath(dataSource, metadata)} WHERE ${conditions} LIMIT 1`;
   }
 
   /** The row whose key columns equal `key`'s values, with the selected properties only; else undefined. */
@@ -94,7 +90,7 @@ export class RowFinder<
       }
       return driver.preparePersistentValue(value, column);
     });
-    const rows = (await manager.query(this.sql, parameters)) as Record<string, unknown>[];
+    const rows = (await manager.query(this.statement, parameters)) as Record<string, unknown>[];
     const [row] = rows;
     if (row === undefined) return undefined;
     const found: Record<string, unknown> = {};

@@ -155,7 +155,7 @@ export class TypeormItemStore implements ItemStore {
   /** Built at the first accept: the DataSource may not be initialised (no metadata yet) at construction. */
   private inserters: AcceptInserters | undefined;
   /** Built at the first look-up, for the same reason. */
-  private finders: ItemFinders | undefined;
+  private itemFinders: ItemFinders | undefined;
 
   constructor(
     private readonly dataSource: DataSource,
@@ -167,7 +167,7 @@ export class TypeormItemStore implements ItemStore {
   async findByToken(sender: Sender, token: string): Promise<PriorAcceptance | undefined> {
     if (token === '') return undefined;
     const row = await this.access((manager) =>
-      this.find().byToken.findOne(manager, {
+      this.finders().byToken.findOne(manager, {
         senderCbe: sender.cbe,
         senderApplicationId: sender.applicationId,
         idempotencyToken: token,
@@ -277,7 +277,7 @@ export class TypeormItemStore implements ItemStore {
   async findStatus(sender: Sender, ticket: string): Promise<ItemStatusView | undefined> {
     // One query whose WHERE holds the sender: an unknown ticket and another sender's ticket cost the same.
     const row = await this.access((manager) =>
-      this.find().sendersByTicket.findOne(manager, {
+      this.finders().sendersByTicket.findOne(manager, {
         ticket,
         senderCbe: sender.cbe,
         senderApplicationId: sender.applicationId,
@@ -299,7 +299,7 @@ export class TypeormItemStore implements ItemStore {
     // readTransaction), so the status answered is the one after the last event listed.
     return this.readTransaction(async (manager) => {
       // First the query whose WHERE holds the sender, as in findStatus: unknown and foreign cost the same.
-      const item = await this.find().sendersByTicket.findOne(manager, {
+      const item = await this.finders().sendersByTicket.findOne(manager, {
         ticket,
         senderCbe: sender.cbe,
         senderApplicationId: sender.applicationId,
@@ -343,8 +343,8 @@ export class TypeormItemStore implements ItemStore {
     throw new RepositoryError({ cause: violation });
   }
 
-  private find(): ItemFinders {
-    return (this.finders ??= itemFindersOf(this.dataSource));
+  private finders(): ItemFinders {
+    return (this.itemFinders ??= itemFindersOf(this.dataSource));
   }
 
   /** Reads (every write of this store is an accept, stored by the commit group). */

@@ -1,18 +1,19 @@
 import { CoalescedRun } from '../../src/storage/coalesced-run';
 
-/** An operation whose runs end when the test says so. */
-function controlledOperation() {
+/** A CoalescedRun over an operation whose runs end when the test says so (`ends[n]`: the n-th run's). */
+function controlledRuns() {
   const ends: { resolve: (value: number) => void; reject: (error: Error) => void }[] = [];
-  const operation = () => new Promise<number>((resolve, reject) => ends.push({ resolve, reject }));
-  return { operation, ends };
+  const runs = new CoalescedRun(
+    () => new Promise<number>((resolve, reject) => ends.push({ resolve, reject })),
+  );
+  return { runs, ends };
 }
 
 const turn = () => new Promise((resolve) => setImmediate(resolve));
 
 describe('CoalescedRun', () => {
   it('starts a run at once when none runs', async () => {
-    const { operation, ends } = controlledOperation();
-    const runs = new CoalescedRun(operation);
+    const { runs, ends } = controlledRuns();
     const first = runs.request();
     expect(runs.runs).toBe(1);
     ends[0].resolve(1);
@@ -20,8 +21,7 @@ describe('CoalescedRun', () => {
   });
 
   it('requests made during a run share one next run, started when the running one ends', async () => {
-    const { operation, ends } = controlledOperation();
-    const runs = new CoalescedRun(operation);
+    const { runs, ends } = controlledRuns();
     const first = runs.request();
     const second = runs.request();
     const third = runs.request();
@@ -36,8 +36,7 @@ describe('CoalescedRun', () => {
   });
 
   it('a failed run rejects its callers only; the next request runs again', async () => {
-    const { operation, ends } = controlledOperation();
-    const runs = new CoalescedRun(operation);
+    const { runs, ends } = controlledRuns();
     const failing = runs.request();
     const queued = runs.request();
     ends[0].reject(new Error('disk gone'));

@@ -235,7 +235,7 @@ describe('WalCheckpointer (SQLite checkpoints on a thread)', () => {
   });
 
   it('a process closing its database waits for the thread: its last round and its exit', async () => {
-    const root_ = path.resolve(__dirname, '..', '..');
+    const projectRoot = path.resolve(__dirname, '..', '..');
     const { stdout } = await promisify(execFile)(
       process.execPath,
       [
@@ -245,11 +245,11 @@ describe('WalCheckpointer (SQLite checkpoints on a thread)', () => {
         path.join(root, 'exit'),
       ],
       {
-        cwd: root_,
+        cwd: projectRoot,
         env: {
           ...process.env,
           TS_NODE_TRANSPILE_ONLY: 'true',
-          TS_NODE_PROJECT: path.join(root_, 'tsconfig.json'),
+          TS_NODE_PROJECT: path.join(projectRoot, 'tsconfig.json'),
         },
       },
     );
