@@ -1,10 +1,12 @@
 import { DOMParser, type Element } from '@xmldom/xmldom';
+import { normalizeXml10LineEndings } from '../xml/line-endings';
 import { optionalChild, optionalText } from '../xml/element-reader';
 import { NS } from '../xml/namespaces';
 import { ClientError } from './client-errors';
 
 function parseReceipt(content: Buffer): Element {
   const parser = new DOMParser({
+    normalizeLineEndings: normalizeXml10LineEndings,
     onError: (level, message) => {
       if (level !== 'warning') throw new Error(String(message));
     },

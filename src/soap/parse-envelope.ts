@@ -1,5 +1,6 @@
 import { DOMParser, type Document, type Element, type Node } from '@xmldom/xmldom';
 import { MalformedMessageError, MissingBodyError, NotSoapError } from '../errors/faults';
+import { normalizeXml10LineEndings } from '../xml/line-endings';
 import { NS } from '../xml/namespaces';
 import { preflightXml, type XmlPreflightLimits } from './xml-preflight';
 
@@ -40,6 +41,7 @@ function decode(bytes: Buffer): string {
 
 function parseXml(text: string): Document {
   const parser = new DOMParser({
+    normalizeLineEndings: normalizeXml10LineEndings,
     onError: (_level, message) => {
       // Every warning of xmldom is a well-formedness or namespace problem: refuse them all.
       throw new MalformedMessageError(`not well-formed XML (${String(message).slice(0, 200)})`);

@@ -33,6 +33,32 @@ describe('parseEnvelope', () => {
     expect(() => parse(`\uFEFF<?xml version="1.0"?>\r\n<!-- c -->\n${envelope('<a/>')}\n`)).not.toThrow();
   });
 
+  it('ends lines as XML 1.0 does: CR LF and CR become LF, NEL and LINE SEPARATOR stay', () => {
+    const parsed = parse(envelope('<a>1\r\n2\r3\u00854\u20285</a>'));
+    expect(parsed.payload.textContent).toBe('1\n2\n3\u00854\u20285');
+  });
+
+  // Past a few dozen prefixes in scope, xmldom's namespace maps (patched) inherit instead of copying.
+  it.each([4, 31, 32, 90])('keeps namespace scopes apart with %i prefixes in scope', (count) => {
+    // p1..p{count}, declared 40 to an element (the preflight allows 50 attributes), innermost last.
+    const declarations = (from: number, to: number) =>
+      Array.from({ length: to - from + 1 }, (_, i) => ` xmlns:p${from + i}="urn:p${from + i}"`).join('');
+    let open = '';
+    let close = '';
+    for (let from = 1; from <= count; from += 40) {
+      open += `<w${declarations(from, Math.min(count, from + 39))}>`;
+      close = `</w>${close}`;
+    }
+    const last = `p${count}`;
+    const inner = `<${last}:b xmlns:${last}="urn:inner"><p1:c/></${last}:b><${last}:d/><p1:e xmlns:p1="urn:x"/><p1:f/>`;
+    const parsed = parse(envelope(`${open}${inner}${close}`));
+    const uris = Array.from(parsed.payload.getElementsByTagName('*'))
+      .filter((element) => element.localName !== 'w')
+      .map((element) => `${element.localName} ${element.namespaceURI}`);
+    expect(uris).toEqual(['b urn:inner', 'c urn:p1', `d urn:p${count}`, 'e urn:x', 'f urn:p1']);
+    expect(() => parse(envelope(`${open}<q:b/>${close}`))).toThrow(MalformedMessageError);
+  });
+
   it.each([
     ['a DOCTYPE', envelope('<a/>', '<!DOCTYPE x>')],
     ['an entity declaration', envelope('<a>&e;</a>', '<!DOCTYPE x [<!ENTITY e "boom">]>')],
