@@ -7,6 +7,8 @@
  * the bytes per nesting level.
  */
 
+import { LruCache } from './lru-cache';
+
 /** The definite length octets of a content of `length` bytes. */
 export function derLength(length: number): Buffer {
   if (length < 0x80) return Buffer.from([length]);
@@ -70,8 +72,25 @@ export function derSmallInteger(value: number): Buffer {
   return derUnsignedInteger(Buffer.from(octets));
 }
 
+/**
+ * Encodings of the object identifiers written so far: the same few dozen OIDs are in every receipt and
+ * time-stamp, and encoding one (BigInt arcs) costs several microseconds. Bounded, as a caller may write
+ * an OID it was given.
+ */
+const encodedObjectIdentifiers = new LruCache<Buffer>(256);
+
 /** `OBJECT IDENTIFIER` from its dotted form. */
 export function derObjectIdentifier(oid: string): Buffer {
+  let encoded = encodedObjectIdentifiers.get(oid);
+  if (encoded === undefined) {
+    encoded = encodeObjectIdentifier(oid);
+    encodedObjectIdentifiers.set(oid, encoded);
+  }
+  // A copy: the cached encoding must not change with what a caller does to its result.
+  return Buffer.from(encoded);
+}
+
+function encodeObjectIdentifier(oid: string): Buffer {
   if (!/^[0-2](\.(0|[1-9]\d*))+$/.test(oid)) throw new RangeError(`not an object identifier: ${oid}`);
   const arcs = oid.split('.').map(BigInt);
   if (arcs[0] < 2n && arcs[1] >= 40n) throw new RangeError(`not an object identifier: ${oid}`);

@@ -1,3 +1,5 @@
+import { LruCache } from './lru-cache';
+
 /*
  * A minimal, bounds-checked DER reader: just what reading a certificate's issuer, serial number,
  * public key and extensions, and a `#hex` value of a distinguished name string, need. It reads definite
@@ -98,6 +100,23 @@ export function derChildren(element: DerElement, expectedTag?: number): DerEleme
  * @throws DerError when the encoding is malformed
  */
 export function decodeObjectIdentifier(content: Buffer): string {
+  const key = content.toString('latin1');
+  let oid = decodedObjectIdentifiers.get(key);
+  if (oid === undefined) {
+    oid = decodeArcs(content);
+    decodedObjectIdentifiers.set(key, oid);
+  }
+  return oid;
+}
+
+/**
+ * Dotted forms of the OBJECT IDENTIFIER contents read so far, by their octets: a time-stamp token holds
+ * a dozen OIDs and decoding one (BigInt arcs) costs several microseconds. Bounded: the octets may come
+ * from anyone.
+ */
+const decodedObjectIdentifiers = new LruCache<string>(256);
+
+function decodeArcs(content: Buffer): string {
   if (content.length === 0) throw new DerError('empty OBJECT IDENTIFIER');
   const arcs: bigint[] = [];
   let value = 0n;

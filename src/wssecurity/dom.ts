@@ -107,13 +107,32 @@ export function countComments(root: Element): number {
   return comments;
 }
 
-/** Calls `visit` for every element of a subtree, the root included, in document order (iteratively). */
+/**
+ * Calls `visit` for every element of a subtree, the root included, in document order. It walks the
+ * sibling and parent links (iteratively, allocating nothing): deep documents cannot overflow the stack.
+ */
 export function forEachElement(root: Element, visit: (element: Element) => void): void {
-  const stack: Element[] = [root];
-  while (stack.length > 0) {
-    const element = stack.pop() as Element;
+  let element: Element | undefined = root;
+  while (element !== undefined) {
     visit(element);
-    const children = childElements(element);
-    for (let i = children.length - 1; i >= 0; i -= 1) stack.push(children[i]);
+    element = firstChildElement(element) ?? nextElementAfter(element, root);
   }
+}
+
+/** The first child of `parent` that is an element. */
+function firstChildElement(parent: Element): Element | undefined {
+  for (let child = parent.firstChild; child; child = child.nextSibling) {
+    if (isElement(child)) return child;
+  }
+  return undefined;
+}
+
+/** The element that follows `element`'s subtree in document order, within `root`'s subtree. */
+function nextElementAfter(element: Element, root: Element): Element | undefined {
+  for (let node: Element = element; node !== root; node = node.parentNode as Element) {
+    for (let sibling = node.nextSibling; sibling; sibling = sibling.nextSibling) {
+      if (isElement(sibling)) return sibling;
+    }
+  }
+  return undefined;
 }

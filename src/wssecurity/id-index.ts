@@ -23,18 +23,21 @@ function isResolvingIdAttribute(namespaceURI: string | null, localName: string):
 export function indexIds(root: Element): Map<string, IdMatch[]> {
   const matches = new Map<string, IdMatch[]>();
   forEachElement(root, (element) => {
-    const found = new Map<string, IdMatch>();
+    // Made at the element's first Id-like attribute: most elements have none.
+    let found: Map<string, IdMatch> | undefined;
     for (let i = 0; i < element.attributes.length; i += 1) {
       const attribute = element.attributes.item(i);
       if (!attribute || attribute.namespaceURI === XMLNS_NS) continue;
       const localName = attribute.localName ?? attribute.nodeName;
       if (!ID_LIKE_NAMES.has(localName)) continue;
       const resolving = isResolvingIdAttribute(attribute.namespaceURI, localName);
+      found ??= new Map();
       const previous = found.get(attribute.value);
       if (previous === undefined || (resolving && !previous.resolving)) {
         found.set(attribute.value, { element, attributeName: attribute.nodeName, resolving });
       }
     }
+    if (found === undefined) return;
     for (const [id, match] of found) {
       const list = matches.get(id) ?? [];
       list.push(match);

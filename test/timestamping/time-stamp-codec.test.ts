@@ -48,6 +48,20 @@ describe('the DER writer', () => {
     expect(() => derObjectIdentifier('1.02')).toThrow(RangeError);
   });
 
+  it('writes and reads an OBJECT IDENTIFIER the same way again (remembered encodings)', () => {
+    const first = derObjectIdentifier('1.2.840.113549.1.9.16.2.14');
+    first.fill(0);
+    const second = derObjectIdentifier('1.2.840.113549.1.9.16.2.14');
+    expect(second.toString('hex')).toBe('060b2a864886f70d010910020e');
+    expect(decodeObjectIdentifier(second.subarray(2))).toBe('1.2.840.113549.1.9.16.2.14');
+    expect(decodeObjectIdentifier(second.subarray(2))).toBe('1.2.840.113549.1.9.16.2.14');
+    for (let i = 0; i < 2; i += 1) {
+      expect(() => decodeObjectIdentifier(Buffer.from([0x80, 0x01]))).toThrow('non-minimal');
+      expect(() => decodeObjectIdentifier(Buffer.from([0x2a, 0x86]))).toThrow('truncated');
+      expect(() => derObjectIdentifier('1.40.1')).toThrow(RangeError);
+    }
+  });
+
   it('writes GeneralizedTime with the millisecond, no trailing zero', () => {
     expect(derGeneralizedTime(new Date('2030-12-31T23:59:59.5Z')).subarray(2).toString()).toBe(
       '20301231235959.5Z',
