@@ -86,7 +86,7 @@ async function main(): Promise<void> {
       '--warmup <n>',
       'requests before the measured phase (status: also the items asked about)',
       nonNegativeInteger,
-      3000,
+      10_000,
     )
     .option('--document-size <size>', 'document of each sendDocument (send, e2e)', size, 1024)
     .option('--size <sizes>', 'large mode: comma-separated document sizes', sizes, sizes('10MiB,100MiB,1GiB'))
