@@ -10,7 +10,7 @@ function parse(xml: string): Element {
 
 function visited(root: Element): string[] {
   const names: string[] = [];
-  forEachElement(root, (element) => names.push(element.localName));
+  forEachElement(root, (element) => names.push(element.localName ?? ''));
   return names;
 }
 
