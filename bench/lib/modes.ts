@@ -1,7 +1,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { measureCryptoFloor, type CryptoFloor } from './crypto-floor';
+import { averageCryptoFloors, measureCryptoFloor, type CryptoFloor } from './crypto-floor';
 import { uploadLargeDocument, writeLargeDocument } from './large-document';
 import { driveLoad, type LoadResult } from './load';
 import { processTreeCpuMs } from './process-stats';
@@ -27,7 +27,8 @@ import {
 /*
  * The benchmark's modes. Each starts its own service on a fresh data directory, signs every request
  * before its clock starts, warms the service up, then measures one phase: the answers (autocannon), the
- * server's CPU time over the phase (its own accounting) and, afterwards in the same run, the crypto floor.
+ * server's CPU time over the phase (its own accounting) and, in the same run, the crypto floor (measured
+ * just before and just after the phase, averaged).
  */
 
 /** Where and how the benchmark runs. */
@@ -247,11 +248,7 @@ function serverCpu(totalMs: number, count: number, floorMs: number): ServerCpu {
   return { totalMs, perRequestMs, floorMs, ratioToFloor: perRequestMs / floorMs };
 }
 
-function floorFor(
-  service: BenchService,
-  sizes: { documentBytes: number; receiptBytes: number; evidenceBytes: number },
-  repetitions: number,
-): CryptoFloor {
+function floorFor(service: BenchService, sizes: FloorSizes, repetitions: number): CryptoFloor {
   const sender = service.senders[0];
   return measureCryptoFloor({
     senderCertPem: sender.certPem,
@@ -261,6 +258,28 @@ function floorFor(
     ...sizes,
     repetitions,
   });
+}
+
+/** The sizes a crypto floor is measured for. */
+type FloorSizes = { documentBytes: number; receiptBytes: number; evidenceBytes: number };
+
+/**
+ * Runs a measured phase between two measures of the crypto floor (the first only when `before`, i.e. when
+ * a warm-up left receipts to size it by) and returns the phase's result with their average
+ * ({@link averageCryptoFloors}): the machine's speed drifts during a phase (other tenants), and a single
+ * measure afterwards stood for all of it.
+ */
+async function withFloorAround<T>(
+  service: BenchService,
+  sizes: () => Promise<FloorSizes>,
+  options: { repetitions: number; before: boolean },
+  phase: () => Promise<T>,
+): Promise<{ value: T; cryptoFloor: CryptoFloor }> {
+  const measures: CryptoFloor[] = [];
+  if (options.before) measures.push(floorFor(service, await sizes(), options.repetitions));
+  const value = await phase();
+  measures.push(floorFor(service, await sizes(), options.repetitions));
+  return { value, cryptoFloor: averageCryptoFloors(measures) };
 }
 
 /** Sends requests that are not measured (the JIT and the caches warm up); any failure stops the run. */
@@ -308,16 +327,18 @@ export function runSendMode(
         await warmUp(service, prepared.slice(0, options.warmup), options.concurrency, 'warm-up');
       }
       environment.log(`measuring: ${options.requests} sendDocument at concurrency ${options.concurrency}`);
-      const { load, cpuTotal } = await measureLoad(
+      const {
+        value: { load, cpuTotal },
+        cryptoFloor,
+      } = await withFloorAround(
         service,
-        prepared.slice(options.warmup),
-        options.concurrency,
-      );
-      const sizes = await signedContentSizes(service.dataDir);
-      const cryptoFloor = floorFor(
-        service,
-        { documentBytes: options.documentBytes, receiptBytes: sizes.receiptBytes, evidenceBytes: 0 },
-        options.floorRepetitions,
+        async () => ({
+          documentBytes: options.documentBytes,
+          receiptBytes: (await signedContentSizes(service.dataDir)).receiptBytes,
+          evidenceBytes: 0,
+        }),
+        { repetitions: options.floorRepetitions, before: options.warmup > 0 },
+        () => measureLoad(service, prepared.slice(options.warmup), options.concurrency),
       );
       return {
         mode: 'send',
@@ -375,19 +396,19 @@ export function runStatusMode(
         await warmUp(service, prepared.slice(0, options.warmup), options.concurrency, 'warm-up getStatus');
       }
       environment.log(`measuring: ${options.requests} getStatus at concurrency ${options.concurrency}`);
-      const { load, cpuTotal } = await measureLoad(
+      const {
+        value: { load, cpuTotal },
+        cryptoFloor,
+      } = await withFloorAround(
         service,
-        prepared.slice(options.warmup),
-        options.concurrency,
-      );
-      const cryptoFloor = floorFor(
-        service,
-        {
+        async () => ({
           documentBytes: options.documentBytes,
           receiptBytes: (await signedContentSizes(service.dataDir)).receiptBytes,
           evidenceBytes: 0,
-        },
-        options.floorRepetitions,
+        }),
+        // The sendDocument warm-up always leaves receipts.
+        { repetitions: options.floorRepetitions, before: true },
+        () => measureLoad(service, prepared.slice(options.warmup), options.concurrency),
       );
       return {
         mode: 'status',
@@ -432,30 +453,39 @@ export function runEndToEndMode(
       await waitUntilDelivered(service.dataDir, options.warmup, { timeoutMs: timeoutFor(options.warmup) });
     }
     environment.log(`measuring: ${options.requests} items at concurrency ${options.concurrency}, until SENT`);
-    const cpuBefore = processTreeCpuMs(service.pid);
-    const eboxCpuBefore = processTreeCpuMs(ebox.pid);
-    const started = performance.now();
-    const load = await driveLoad({
-      url: service.url,
-      requests: prepared.slice(options.warmup),
-      concurrency: options.concurrency,
-    });
-    const delivered = await waitUntilDelivered(service.dataDir, options.warmup + load.ok, {
-      timeoutMs: timeoutFor(options.requests),
-      intervalMs: 50,
-    });
-    const deliveredMs = performance.now() - started;
-    const eboxCpuMs = processTreeCpuMs(ebox.pid) - eboxCpuBefore;
-    const cpuTotal = processTreeCpuMs(service.pid) - cpuBefore + eboxCpuMs;
-    const sizes = await signedContentSizes(service.dataDir);
-    const cryptoFloor = floorFor(
+    const {
+      value: { load, delivered, deliveredMs, eboxCpuMs, cpuTotal },
+      cryptoFloor,
+    } = await withFloorAround(
       service,
-      {
-        documentBytes: options.documentBytes,
-        receiptBytes: sizes.receiptBytes,
-        evidenceBytes: sizes.dispatchEvidenceBytes,
+      async () => {
+        const sizes = await signedContentSizes(service.dataDir);
+        return {
+          documentBytes: options.documentBytes,
+          receiptBytes: sizes.receiptBytes,
+          evidenceBytes: sizes.dispatchEvidenceBytes,
+        };
       },
-      options.floorRepetitions,
+      // The warm-up items were delivered: their evidence sizes the floor before the phase.
+      { repetitions: options.floorRepetitions, before: options.warmup > 0 },
+      async () => {
+        const cpuBefore = processTreeCpuMs(service.pid);
+        const eboxCpuBefore = processTreeCpuMs(ebox.pid);
+        const started = performance.now();
+        const load = await driveLoad({
+          url: service.url,
+          requests: prepared.slice(options.warmup),
+          concurrency: options.concurrency,
+        });
+        const delivered = await waitUntilDelivered(service.dataDir, options.warmup + load.ok, {
+          timeoutMs: timeoutFor(options.requests),
+          intervalMs: 50,
+        });
+        const deliveredMs = performance.now() - started;
+        const eboxCpuMs = processTreeCpuMs(ebox.pid) - eboxCpuBefore;
+        const cpuTotal = processTreeCpuMs(service.pid) - cpuBefore + eboxCpuMs;
+        return { load, delivered, deliveredMs, eboxCpuMs, cpuTotal };
+      },
     );
     return {
       mode: 'e2e',

@@ -54,6 +54,8 @@ function expectRequestPathFigures(result: RequestPathResult): void {
     receiptBytes: result.cryptoFloor.sizes.receiptBytes,
   });
   expect(result.load.latencyMs.p50).toBeLessThanOrEqual(result.load.latencyMs.p99);
+  // Before the phase (after the warm-up) and after it.
+  expect(result.cryptoFloor.measures).toBe(2);
   expect(result.settings).toMatchObject({ RM_DELIVERY_PAUSED: 'true', RM_TIMESTAMP_MAX_AGE_SECONDS: '3600' });
 }
 
@@ -137,6 +139,7 @@ describe('benchmark harness (smoke run, small N)', () => {
       ratio: result.cpu.ratioToFloor,
     });
     expect(result.cryptoFloor.floorMs.endToEnd).toBeGreaterThan(result.cryptoFloor.floorMs.sendDocument);
+    expect(result.cryptoFloor.measures).toBe(2);
   }, 180_000);
 
   it('reports every result as a table and as JSON', () => {

@@ -1,0 +1,41 @@
+import { averageCryptoFloors, type CryptoFloor } from '../../bench/lib/crypto-floor';
+
+function floor(verify: number, sign: number): CryptoFloor {
+  const primitivesMs = {
+    verify,
+    signerSign: sign,
+    tsaSign: sign,
+    sha256Document: 0.01,
+    sha256Receipt: 0.02,
+    sha256Evidence: 0.03,
+  };
+  const sendDocument = verify + 3 * sign + 0.03;
+  return {
+    repetitions: 200,
+    measures: 1,
+    primitivesMs,
+    sizes: { documentBytes: 1024, receiptBytes: 4000, evidenceBytes: 5000 },
+    floorMs: { sendDocument, getStatus: verify + sign, endToEnd: sendDocument + 2 * sign + 0.03 },
+  };
+}
+
+describe('averageCryptoFloors', () => {
+  it('averages each primitive and sums the floors again from the averages', () => {
+    const average = averageCryptoFloors([floor(0.02, 0.2), floor(0.04, 0.3)]);
+    expect(average.measures).toBe(2);
+    expect(average.repetitions).toBe(200);
+    expect(average.primitivesMs.verify).toBeCloseTo(0.03, 10);
+    expect(average.primitivesMs.signerSign).toBeCloseTo(0.25, 10);
+    expect(average.floorMs.sendDocument).toBeCloseTo(0.03 + 3 * 0.25 + 0.03, 10);
+    expect(average.floorMs.getStatus).toBeCloseTo(0.28, 10);
+    expect(average.floorMs.endToEnd).toBeCloseTo(0.81 + 0.5 + 0.03, 10);
+  });
+
+  it('returns a single measure as it is, and refuses none', () => {
+    const single = averageCryptoFloors([floor(0.02, 0.2)]);
+    expect(single.primitivesMs).toEqual(floor(0.02, 0.2).primitivesMs);
+    expect(single.measures).toBe(1);
+    expect(single.floorMs.sendDocument).toBeCloseTo(floor(0.02, 0.2).floorMs.sendDocument, 10);
+    expect(() => averageCryptoFloors([])).toThrow('no floor');
+  });
+});
