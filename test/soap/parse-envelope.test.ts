@@ -33,6 +33,15 @@ describe('parseEnvelope', () => {
     expect(() => parse(`\uFEFF<?xml version="1.0"?>\r\n<!-- c -->\n${envelope('<a/>')}\n`)).not.toThrow();
   });
 
+  it('says why the XML is not well-formed', () => {
+    expect(() => parse(envelope('<a><b></c></a>'))).toThrow(
+      new MalformedMessageError('not well-formed XML (Opening and ending tag mismatch: "b" != "c")'),
+    );
+    expect(() => parse(envelope('<q:a/>'))).toThrow(
+      /^Malformed message: not well-formed XML \(.*namespace is null/,
+    );
+  });
+
   it('ends lines as XML 1.0 does: CR LF and CR become LF, NEL and LINE SEPARATOR stay', () => {
     const parsed = parse(envelope('<a>1\r\n2\r3\u00854\u20285</a>'));
     expect(parsed.payload.textContent).toBe('1\n2\n3\u00854\u20285');
