@@ -1,6 +1,6 @@
 import { DOMParser, type Element } from '@xmldom/xmldom';
-import { normalizeXml10LineEndings } from '../xml/line-endings';
 import { optionalChild, optionalText } from '../xml/element-reader';
+import { normalizeXml10LineEndings } from '../xml/line-endings';
 import { NS } from '../xml/namespaces';
 import { ClientError } from './client-errors';
 

@@ -1,10 +1,10 @@
-import { LruCache } from './lru-cache';
-
 /*
  * A minimal, bounds-checked DER reader: just what reading a certificate's issuer, serial number,
  * public key and extensions, and a `#hex` value of a distinguished name string, need. It reads definite
  * lengths only (DER) and throws DerError on anything malformed; it never reads past its buffer.
  */
+
+import { LruCache } from './lru-cache';
 
 /** Thrown on input that is not well-formed DER. */
 export class DerError extends Error {
