@@ -64,15 +64,29 @@ function median(values: number[]): number {
   return sorted.length % 2 === 1 ? sorted[middle] : (sorted[middle - 1] + sorted[middle]) / 2;
 }
 
-function medianMs(repetitions: number, operation: () => void): number {
-  for (let i = 0; i < Math.min(10, repetitions); i += 1) operation(); // warm up
-  const samples: number[] = [];
+/**
+ * The median time of each operation over `repetitions` runs, the operations timed in turn within each
+ * run: the machine's speed drifts within a second (other tenants), so timing one operation's runs after
+ * another's would let the drift pass for a difference between them.
+ */
+function interleavedMediansMs<Name extends string>(
+  repetitions: number,
+  operations: Record<Name, () => void>,
+): Record<Name, number> {
+  const entries = Object.entries(operations) as Array<[Name, () => void]>;
+  for (let i = 0; i < Math.min(10, repetitions); i += 1) for (const [, operation] of entries) operation();
+  const samples = entries.map((): number[] => []);
   for (let i = 0; i < repetitions; i += 1) {
-    const started = performance.now();
-    operation();
-    samples.push(performance.now() - started);
+    entries.forEach(([, operation], index) => {
+      const started = performance.now();
+      operation();
+      samples[index].push(performance.now() - started);
+    });
   }
-  return median(samples);
+  return Object.fromEntries(entries.map(([name], index) => [name, median(samples[index])])) as Record<
+    Name,
+    number
+  >;
 }
 
 /** SHA-256 of `size` bytes: timed directly up to {@link HASH_SAMPLE_MAX}, scaled beyond. */
@@ -82,34 +96,10 @@ function sha256Ms(size: number, repetitions: number): number {
   const sample = Buffer.alloc(sampleSize, 0x5a);
   // Large buffers take long enough per hash for fewer repetitions to give a stable median.
   const count = sampleSize > 1024 * 1024 ? Math.max(5, Math.min(repetitions, 20)) : repetitions;
-  const measured = medianMs(count, () => createHash('sha256').update(sample).digest());
+  const measured = interleavedMediansMs(count, {
+    sha256: () => createHash('sha256').update(sample).digest(),
+  }).sha256;
   return (measured * size) / sampleSize;
-}
-
-/**
- * The medians of the RSA primitives, timed in turn within each repetition: the machine's speed drifts
- * within a second (other tenants), so timing one primitive's repetitions after the other's would let the
- * drift pass for a difference between them.
- */
-function interleavedMediansMs(
-  repetitions: number,
-  operations: Record<'verify' | 'signerSign' | 'tsaSign', () => void>,
-): Record<'verify' | 'signerSign' | 'tsaSign', number> {
-  const entries = Object.entries(operations) as Array<[keyof typeof operations, () => void]>;
-  for (let i = 0; i < Math.min(10, repetitions); i += 1) for (const [, operation] of entries) operation();
-  const samples = { verify: [] as number[], signerSign: [] as number[], tsaSign: [] as number[] };
-  for (let i = 0; i < repetitions; i += 1) {
-    for (const [name, operation] of entries) {
-      const started = performance.now();
-      operation();
-      samples[name].push(performance.now() - started);
-    }
-  }
-  return {
-    verify: median(samples.verify),
-    signerSign: median(samples.signerSign),
-    tsaSign: median(samples.tsaSign),
-  };
 }
 
 /** The floors of each operation, summed from the primitives. */

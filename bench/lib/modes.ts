@@ -282,6 +282,15 @@ async function withFloorAround<T>(
   return { value, cryptoFloor: averageCryptoFloors(measures) };
 }
 
+/** The sizes of a sendDocument's floor: `documentBytes`, and the receipts the service stored so far. */
+function sendFloorSizes(service: BenchService, documentBytes: number): () => Promise<FloorSizes> {
+  return async () => ({
+    documentBytes,
+    receiptBytes: (await signedContentSizes(service.dataDir)).receiptBytes,
+    evidenceBytes: 0,
+  });
+}
+
 /** Sends requests that are not measured (the JIT and the caches warm up); any failure stops the run. */
 async function warmUp(
   service: BenchService,
@@ -332,11 +341,7 @@ export function runSendMode(
         cryptoFloor,
       } = await withFloorAround(
         service,
-        async () => ({
-          documentBytes: options.documentBytes,
-          receiptBytes: (await signedContentSizes(service.dataDir)).receiptBytes,
-          evidenceBytes: 0,
-        }),
+        sendFloorSizes(service, options.documentBytes),
         { repetitions: options.floorRepetitions, before: options.warmup > 0 },
         () => measureLoad(service, prepared.slice(options.warmup), options.concurrency),
       );
@@ -401,11 +406,7 @@ export function runStatusMode(
         cryptoFloor,
       } = await withFloorAround(
         service,
-        async () => ({
-          documentBytes: options.documentBytes,
-          receiptBytes: (await signedContentSizes(service.dataDir)).receiptBytes,
-          evidenceBytes: 0,
-        }),
+        sendFloorSizes(service, options.documentBytes),
         // The sendDocument warm-up always leaves receipts.
         { repetitions: options.floorRepetitions, before: true },
         () => measureLoad(service, prepared.slice(options.warmup), options.concurrency),
@@ -534,25 +535,27 @@ export async function runLargeMode(
       environment.log(`warm-up: ${LARGE_MODE_WARMUP} small sendDocument`);
       await warmUp(service, presignSends(service, LARGE_MODE_WARMUP, 1024, 'large-warmup'), 2, 'warm-up');
       environment.log(`uploading it`);
-      const cpuBefore = processTreeCpuMs(service.pid);
-      const upload = await uploadLargeDocument({
-        url: service.url,
-        request,
-        file,
-        size: options.sizeBytes,
-        serverPid: service.pid,
-      });
-      const cpuTotal = processTreeCpuMs(service.pid) - cpuBefore;
-      const ok = upload.status === 200 && ticketOf(upload.responseBody) !== undefined;
-      const cryptoFloor = floorFor(
+      const {
+        value: { upload, cpuTotal },
+        cryptoFloor,
+      } = await withFloorAround(
         service,
-        {
-          documentBytes: options.sizeBytes,
-          receiptBytes: (await signedContentSizes(service.dataDir)).receiptBytes,
-          evidenceBytes: 0,
+        sendFloorSizes(service, options.sizeBytes),
+        // The warm-up left receipts.
+        { repetitions: options.floorRepetitions, before: true },
+        async () => {
+          const cpuBefore = processTreeCpuMs(service.pid);
+          const upload = await uploadLargeDocument({
+            url: service.url,
+            request,
+            file,
+            size: options.sizeBytes,
+            serverPid: service.pid,
+          });
+          return { upload, cpuTotal: processTreeCpuMs(service.pid) - cpuBefore };
         },
-        options.floorRepetitions,
       );
+      const ok = upload.status === 200 && ticketOf(upload.responseBody) !== undefined;
       const floorMs = cryptoFloor.floorMs.sendDocument;
       return {
         mode: 'large',

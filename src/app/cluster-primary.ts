@@ -1,7 +1,7 @@
 import cluster from 'node:cluster';
 import fs from 'node:fs/promises';
 import { systemClock, type Clock } from '../clock/clock';
-import { loadConfig, type Config } from '../config/config';
+import { databaseSettingsOf, loadConfig, type Config } from '../config/config';
 import type { EboxSimulator } from '../ebox-simulator';
 import { createLogger, type Logger } from '../logging/logger';
 import { ClusterMetricsRelay } from '../metrics/cluster-metrics-relay';
@@ -48,10 +48,7 @@ async function prepareDataDirectory(config: Config, clock: Clock, log: Logger): 
   await fs.mkdir(config.dataDir, { recursive: true });
   const keys = await loadKeyMaterial(config, clock);
   await createTimeStampAuthority(config, keys, clock, log);
-  const dataSource = await openDatabase(config.dataDir, {
-    databaseUrl: config.databaseUrl,
-    poolSize: config.databasePoolSize,
-  });
+  const dataSource = await openDatabase(config.dataDir, databaseSettingsOf(config));
   await dataSource.destroy();
   return keys.devPki;
 }

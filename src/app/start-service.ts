@@ -4,7 +4,7 @@ import type { AddressInfo } from 'node:net';
 import os from 'node:os';
 import type { DataSource } from 'typeorm';
 import { systemClock, type Clock } from '../clock/clock';
-import { loadConfig, type Config } from '../config/config';
+import { databaseSettingsOf, loadConfig, type Config } from '../config/config';
 import { createV1Handlers } from '../contract/v1/operations';
 import { monitoringEnvironment } from '../contract/v1/health-check';
 import {
@@ -152,8 +152,7 @@ export async function startService(options: StartOptions = {}): Promise<RunningS
       : undefined;
   const proofSigner = await createProofSigner(config, keys, timedTsa, revocation);
   const dataSource = await openDatabase(config.dataDir, {
-    databaseUrl: config.databaseUrl,
-    poolSize: config.databasePoolSize,
+    ...databaseSettingsOf(config),
     walCheckpointThread:
       config.databaseUrl === undefined ? walCheckpointThreadOptions(metrics, log) : undefined,
   });

@@ -2,7 +2,7 @@ import { existsSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import { MigrationExecutor, type DataSource } from 'typeorm';
-import type { Config } from '../config/config';
+import { databaseSettingsOf, type Config } from '../config/config';
 import {
   createDataSource,
   databaseOptionsIn,
@@ -20,10 +20,7 @@ export { describeDatabase };
 export function databaseOptionsOf(
   config: Pick<Config, 'dataDir' | 'databaseUrl' | 'databasePoolSize'>,
 ): DatabaseOptions {
-  return databaseOptionsIn(config.dataDir, {
-    databaseUrl: config.databaseUrl,
-    poolSize: config.databasePoolSize,
-  });
+  return databaseOptionsIn(config.dataDir, databaseSettingsOf(config));
 }
 
 /**

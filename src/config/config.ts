@@ -374,6 +374,18 @@ function databasePoolSize(env: NodeJS.ProcessEnv): number | undefined {
   return value;
 }
 
+/**
+ * Where the configured database is and how it is reached (RM_DATABASE_URL, RM_DATABASE_POOL_SIZE), as the
+ * storage layer's `openDatabase` and `databaseOptionsIn` take them: every process opening the database
+ * (serve, its primary, migrate) passes the same settings.
+ */
+export function databaseSettingsOf(config: Pick<Config, 'databaseUrl' | 'databasePoolSize'>): {
+  databaseUrl: string | undefined;
+  poolSize: number | undefined;
+} {
+  return { databaseUrl: config.databaseUrl, poolSize: config.databasePoolSize };
+}
+
 /** Reads the configuration from environment variables (see README, "Configuration"). */
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const faultNamespace = (optional(env, 'RM_FAULT_NAMESPACE') ?? 'consumer').toLowerCase();

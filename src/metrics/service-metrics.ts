@@ -1,7 +1,7 @@
 import { Counter, Histogram, Registry } from 'prom-client';
 import type { SoapRequestObserver } from '../app/soap-endpoint';
 import type { OutboxWorkerObserver, PublicationAttemptOutcome } from '../delivery/outbox-worker';
-import type { WalCheckpointerOptions } from '../storage/wal-checkpointer';
+import type { WalCheckpointObserver } from '../storage/wal-checkpointer';
 import type { TimeStampObserver } from './timed-time-stamp-authority';
 
 /** Every metric name of the service starts with this. */
@@ -35,8 +35,7 @@ export class ServiceMetrics {
   private readonly soapDuration: Histogram<'port' | 'operation' | 'result'>;
   private readonly publicationAttempts: Counter<'outcome'>;
   private readonly timeStampDuration: Histogram<'tsa' | 'result'>;
-  private walCheckpointMetrics:
-    Required<Pick<WalCheckpointerOptions, 'onCheckpoint' | 'onFailure'>> | undefined;
+  private walCheckpointMetrics: WalCheckpointObserver | undefined;
 
   constructor() {
     const registers = [this.registry];
@@ -97,7 +96,7 @@ export class ServiceMetrics {
    * What the SQLite WAL checkpoint thread reports each checkpoint and its failure to. Its series exist
    * once this is asked for (a service on SQLite), the failures and both kinds of checkpoint at 0.
    */
-  walCheckpointObserver(): Required<Pick<WalCheckpointerOptions, 'onCheckpoint' | 'onFailure'>> {
+  walCheckpointObserver(): WalCheckpointObserver {
     if (this.walCheckpointMetrics !== undefined) return this.walCheckpointMetrics;
     const registers = [this.registry];
     const checkpoints = new Counter({

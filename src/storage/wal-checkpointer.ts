@@ -61,6 +61,9 @@ export interface WalCheckpointerOptions {
   onCheckpoint?: (outcome: CheckpointOutcome, writersHeld: boolean) => void;
 }
 
+/** What a {@link WalCheckpointer} reports to: every checkpoint, and the thread's failure. */
+export type WalCheckpointObserver = Required<Pick<WalCheckpointerOptions, 'onCheckpoint' | 'onFailure'>>;
+
 /** Runs `work` while the writers of the database wait. */
 export type HoldWrites = <T>(work: () => Promise<T>) => Promise<T>;
 
@@ -116,7 +119,7 @@ export class WalCheckpointer {
     private readonly commitsPerCheckpoint: number,
     private readonly restartAfterFrames: number,
     private readonly holdWrites: HoldWrites,
-    private readonly observer: Pick<WalCheckpointerOptions, 'onFailure' | 'onCheckpoint'>,
+    private readonly observer: Partial<WalCheckpointObserver>,
   ) {
     worker.on('message', (outcome: CheckpointOutcome) => {
       const answer = this.answer;
@@ -161,7 +164,7 @@ export class WalCheckpointer {
       commits,
       frames,
       options.holdWrites ?? ((work) => work()),
-      { onFailure: options.onFailure, onCheckpoint: options.onCheckpoint },
+      options,
     );
   }
 

@@ -118,6 +118,7 @@ describe('benchmark harness (smoke run, small N)', () => {
       floor: result.cpu.floorMs,
       hashedBytes: result.cryptoFloor.sizes.documentBytes,
     });
+    expect(result.cryptoFloor.measures).toBe(2);
     expect(Number(result.settings.RM_MAX_REQUEST_BYTES)).toBeGreaterThan(1024 * 1024);
   }, 120_000);
 
