@@ -33,6 +33,11 @@ export interface LoadResult {
   latencyMs: LatencyPercentiles;
   /** Requests the phase asked for beyond the prepared ones (a reconnect replays nothing; should stay 0). */
   spareRequestsUsed: number;
+  /**
+   * CPU milliseconds this process (the load generator) spent over the phase: not part of the server's
+   * figure, but taken from the same vCPUs.
+   */
+  generatorCpuMs: number;
 }
 
 export interface LoadOptions {
@@ -79,6 +84,7 @@ export async function driveLoad(options: LoadOptions): Promise<LoadResult> {
   const statuses: Record<string, number> = {};
 
   const started = performance.now();
+  const generatorCpuBefore = process.cpuUsage();
   let lastAnswerAt: number | undefined;
   const result = await new Promise<autocannon.Result>((resolve, reject) => {
     const instance = autocannon(
@@ -122,6 +128,7 @@ export async function driveLoad(options: LoadOptions): Promise<LoadResult> {
   // Up to the last answer: autocannon reports the end of an `amount` run only at its next one-second
   // tick, which would add up to a second of idle time to the phase.
   const durationMs = (lastAnswerAt ?? performance.now()) - started;
+  const generatorCpu = process.cpuUsage(generatorCpuBefore);
 
   const ok = Object.entries(statuses)
     .filter(([status]) => status.startsWith('2'))
@@ -140,5 +147,6 @@ export async function driveLoad(options: LoadOptions): Promise<LoadResult> {
     latencyMs: latencyPercentiles(latencies),
     // Builds past the prepared ones happen only if autocannon asks for more than `amount`.
     spareRequestsUsed: Math.max(0, spareRequestsUsed),
+    generatorCpuMs: (generatorCpu.user + generatorCpu.system) / 1000,
   };
 }

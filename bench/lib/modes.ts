@@ -4,6 +4,7 @@ import { performance } from 'node:perf_hooks';
 import { averageCryptoFloors, measureCryptoFloor, type CryptoFloor } from './crypto-floor';
 import { uploadLargeDocument, writeLargeDocument } from './large-document';
 import { driveLoad, type LoadResult } from './load';
+import { packBodies } from './pack-bodies';
 import { processTreeCpuMs } from './process-stats';
 import {
   countItemsByStatus,
@@ -213,16 +214,21 @@ async function withService<T>(
   }
 }
 
+/**
+ * Signs `count` sendDocument requests, the `first`th onwards of the run (each its own token and
+ * recipient: tokens name the range's start time and the index), their bodies packed into one buffer
+ * ({@link packBodies}).
+ */
 function presignSends(
   service: BenchService,
-  count: number,
+  range: { first: number; count: number },
   documentBytes: number,
   label: string,
 ): PreparedRequest[] {
   const runId = Date.now().toString(36);
   const sender = service.senders[0];
   const requests: PreparedRequest[] = [];
-  for (let i = 0; i < count; i += 1) {
+  for (let i = range.first; i < range.first + range.count; i += 1) {
     const token = `bench-${label}-${runId}-${i}`;
     requests.push(
       signedSendDocument(
@@ -234,7 +240,48 @@ function presignSends(
       ),
     );
   }
-  return requests;
+  return packBodies(requests);
+}
+
+/**
+ * The requests of a warm-up and of the measured phase after it, signed before either starts. The
+ * warm-up's are dropped once sent ({@link warmUpWith}), so the load generator does not carry them
+ * through the measured phase.
+ */
+interface PresignedPhases {
+  warmup: PreparedRequest[] | undefined;
+  measured: PreparedRequest[];
+}
+
+function presignSendPhases(
+  service: BenchService,
+  options: LoadModeOptions,
+  label: string,
+): { value: PresignedPhases; ms: number } {
+  return timed(() => ({
+    warmup:
+      options.warmup > 0
+        ? presignSends(service, { first: 0, count: options.warmup }, options.documentBytes, label)
+        : undefined,
+    measured: presignSends(
+      service,
+      { first: options.warmup, count: options.requests },
+      options.documentBytes,
+      label,
+    ),
+  }));
+}
+
+/** Sends the warm-up's requests, if any, taking them out of `phases` first: nothing holds them afterwards. */
+async function warmUpWith(
+  service: BenchService,
+  phases: PresignedPhases,
+  concurrency: number,
+  phase: string,
+): Promise<void> {
+  const requests = phases.warmup;
+  phases.warmup = undefined;
+  if (requests) await warmUp(service, requests, concurrency, phase);
 }
 
 function timed<T>(work: () => T): { value: T; ms: number } {
@@ -328,13 +375,9 @@ export function runSendMode(
     baseSettings(true),
     async (service, seed) => {
       environment.log(`signing ${options.warmup + options.requests} sendDocument requests`);
-      const { value: prepared, ms: presignMs } = timed(() =>
-        presignSends(service, options.warmup + options.requests, options.documentBytes, 'send'),
-      );
-      if (options.warmup > 0) {
-        environment.log(`warm-up: ${options.warmup} requests`);
-        await warmUp(service, prepared.slice(0, options.warmup), options.concurrency, 'warm-up');
-      }
+      const { value: phases, ms: presignMs } = presignSendPhases(service, options, 'send');
+      if (options.warmup > 0) environment.log(`warm-up: ${options.warmup} requests`);
+      await warmUpWith(service, phases, options.concurrency, 'warm-up');
       environment.log(`measuring: ${options.requests} sendDocument at concurrency ${options.concurrency}`);
       const {
         value: { load, cpuTotal },
@@ -343,7 +386,7 @@ export function runSendMode(
         service,
         sendFloorSizes(service, options.documentBytes),
         { repetitions: options.floorRepetitions, before: options.warmup > 0 },
-        () => measureLoad(service, prepared.slice(options.warmup), options.concurrency),
+        () => measureLoad(service, phases.measured, options.concurrency),
       );
       return {
         mode: 'send',
@@ -379,7 +422,7 @@ export function runStatusMode(
       const tickets: string[] = [];
       await warmUp(
         service,
-        presignSends(service, itemCount, options.documentBytes, 'status'),
+        presignSends(service, { first: 0, count: itemCount }, options.documentBytes, 'status'),
         options.concurrency,
         'warm-up sendDocument',
         (_status, body) => {
@@ -391,15 +434,18 @@ export function runStatusMode(
 
       const sender = service.senders[0];
       environment.log(`signing ${options.warmup + options.requests} getStatus requests`);
-      const { value: prepared, ms: presignMs } = timed(() =>
-        Array.from({ length: options.warmup + options.requests }, (_, i) =>
-          signedGetStatus(sender, tickets[i % tickets.length], PRESIGNED_VALIDITY_SECONDS),
-        ),
-      );
-      if (options.warmup > 0) {
-        environment.log(`warm-up: ${options.warmup} getStatus`);
-        await warmUp(service, prepared.slice(0, options.warmup), options.concurrency, 'warm-up getStatus');
-      }
+      const signStatuses = (first: number, count: number) =>
+        packBodies(
+          Array.from({ length: count }, (_, i) =>
+            signedGetStatus(sender, tickets[(first + i) % tickets.length], PRESIGNED_VALIDITY_SECONDS),
+          ),
+        );
+      const { value: phases, ms: presignMs } = timed((): PresignedPhases => ({
+        warmup: options.warmup > 0 ? signStatuses(0, options.warmup) : undefined,
+        measured: signStatuses(options.warmup, options.requests),
+      }));
+      if (options.warmup > 0) environment.log(`warm-up: ${options.warmup} getStatus`);
+      await warmUpWith(service, phases, options.concurrency, 'warm-up getStatus');
       environment.log(`measuring: ${options.requests} getStatus at concurrency ${options.concurrency}`);
       const {
         value: { load, cpuTotal },
@@ -409,7 +455,7 @@ export function runStatusMode(
         sendFloorSizes(service, options.documentBytes),
         // The sendDocument warm-up always leaves receipts.
         { repetitions: options.floorRepetitions, before: true },
-        () => measureLoad(service, prepared.slice(options.warmup), options.concurrency),
+        () => measureLoad(service, phases.measured, options.concurrency),
       );
       return {
         mode: 'status',
@@ -444,13 +490,11 @@ export function runEndToEndMode(
 ): Promise<EndToEndResult> {
   return withService(environment, baseSettings(false), async (service, _seed, ebox) => {
     environment.log(`signing ${options.warmup + options.requests} sendDocument requests`);
-    const { value: prepared, ms: presignMs } = timed(() =>
-      presignSends(service, options.warmup + options.requests, options.documentBytes, 'e2e'),
-    );
+    const { value: phases, ms: presignMs } = presignSendPhases(service, options, 'e2e');
     const timeoutFor = (items: number) => 60_000 + items * DELIVERY_TIMEOUT_MS_PER_ITEM;
     if (options.warmup > 0) {
       environment.log(`warm-up: ${options.warmup} items, sent and delivered`);
-      await warmUp(service, prepared.slice(0, options.warmup), options.concurrency, 'warm-up');
+      await warmUpWith(service, phases, options.concurrency, 'warm-up');
       await waitUntilDelivered(service.dataDir, options.warmup, { timeoutMs: timeoutFor(options.warmup) });
     }
     environment.log(`measuring: ${options.requests} items at concurrency ${options.concurrency}, until SENT`);
@@ -475,7 +519,7 @@ export function runEndToEndMode(
         const started = performance.now();
         const load = await driveLoad({
           url: service.url,
-          requests: prepared.slice(options.warmup),
+          requests: phases.measured,
           concurrency: options.concurrency,
         });
         const delivered = await waitUntilDelivered(service.dataDir, options.warmup + load.ok, {
@@ -533,7 +577,12 @@ export async function runLargeMode(
       );
       // A few small requests first, so that the upload does not pay for the service's first request.
       environment.log(`warm-up: ${LARGE_MODE_WARMUP} small sendDocument`);
-      await warmUp(service, presignSends(service, LARGE_MODE_WARMUP, 1024, 'large-warmup'), 2, 'warm-up');
+      await warmUp(
+        service,
+        presignSends(service, { first: 0, count: LARGE_MODE_WARMUP }, 1024, 'large-warmup'),
+        2,
+        'warm-up',
+      );
       environment.log(`uploading it`);
       const {
         value: { upload, cpuTotal },

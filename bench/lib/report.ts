@@ -194,6 +194,18 @@ function largeRows(results: LargeDocumentResult[]): string {
   );
 }
 
+/** The load generator's CPU per request of each measured phase (it shares the vCPUs with the service). */
+function generatorNotes(results: BenchResult[]): string[] {
+  const phases = results.filter(
+    (result): result is RequestPathResult | EndToEndResult => result.mode !== 'large',
+  );
+  if (phases.length === 0) return [];
+  const perRequest = phases.map((result) =>
+    fixed(result.load.generatorCpuMs / Math.max(1, result.load.requests), 2),
+  );
+  return [`load generator (autocannon, this process) CPU ms/request: ${perRequest.join(', ')}`];
+}
+
 /** The report as text: one table per kind of mode, then how the figures were made. */
 export function formatReport(report: BenchReport): string {
   const requestPath = report.results.filter(
@@ -220,6 +232,7 @@ export function formatReport(report: BenchReport): string {
     first
       ? `settings: RM_TIMESTAMP_MAX_AGE_SECONDS=${first.settings.RM_TIMESTAMP_MAX_AGE_SECONDS} (requests are signed before the load), RM_LOG_LEVEL=${first.settings.RM_LOG_LEVEL}`
       : '',
+    ...generatorNotes(report.results),
     ...seedNotes(requestPath),
     `command: ${report.command}`,
   ].filter((line) => line !== '');

@@ -49,6 +49,7 @@ function expectRequestPathFigures(result: RequestPathResult): void {
     cpuPerRequest: result.cpu.perRequestMs,
     floor: result.cpu.floorMs,
     ratio: result.cpu.ratioToFloor,
+    generatorCpu: result.load.generatorCpuMs,
     verify: result.cryptoFloor.primitivesMs.verify,
     sign: result.cryptoFloor.primitivesMs.signerSign,
     receiptBytes: result.cryptoFloor.sizes.receiptBytes,
@@ -149,6 +150,10 @@ describe('benchmark harness (smoke run, small N)', () => {
     for (const heading of ['sendDocument', 'getStatus', '1 MiB', 'send + deliver', 'CPU/floor', 'p99 ms']) {
       expect(text).toContain(heading);
     }
+    // send, status and e2e each report what the load generator spent beside the service.
+    expect(text).toMatch(
+      /load generator \(autocannon, this process\) CPU ms\/request: [\d.]+, [\d.]+, [\d.]+\n/,
+    );
     const file = path.join(workDir, 'results', 'smoke.json');
     writeReportJson(file, report);
     const written = JSON.parse(readFileSync(file, 'utf8')) as BenchReport;
