@@ -56,6 +56,8 @@ async function measure(requests: number, concurrency: number): Promise<void> {
     what: 'the crypto-only server',
     entry: __filename,
     args: ['serve'],
+    // The server runs as this script does (compiled, or through ts-node in the smoke test).
+    nodeArgs: process.execArgv,
     cwd: process.cwd(),
     settings: {},
     ready: /crypto-only server listening on (\d+)/,
