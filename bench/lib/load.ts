@@ -52,6 +52,15 @@ export interface LoadOptions {
   onAnswer?: (status: number, body: string) => void;
 }
 
+/**
+ * Collects the harness's own garbage (what signing the requests and the phases before left) before a
+ * measured phase, when node runs with `--expose-gc` (`npm run bench` does; elsewhere it does nothing):
+ * otherwise the load generator collects it during the phase, on the vCPUs the service shares with it.
+ */
+export function collectHarnessGarbage(): void {
+  (globalThis as { gc?: () => void }).gc?.();
+}
+
 /** The value at percentile `p` (0-100) of ascending `sorted`: the nearest-rank method. */
 export function percentile(sorted: readonly number[], p: number): number {
   if (sorted.length === 0) return NaN;

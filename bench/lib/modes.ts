@@ -3,7 +3,7 @@ import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { averageCryptoFloors, measureCryptoFloor, type CryptoFloor } from './crypto-floor';
 import { uploadLargeDocument, writeLargeDocument } from './large-document';
-import { driveLoad, type LoadResult } from './load';
+import { collectHarnessGarbage, driveLoad, type LoadResult } from './load';
 import { packBodies } from './pack-bodies';
 import { processTreeCpuMs } from './process-stats';
 import {
@@ -360,6 +360,7 @@ async function measureLoad(
   requests: PreparedRequest[],
   concurrency: number,
 ): Promise<{ load: LoadResult; cpuTotal: number }> {
+  collectHarnessGarbage();
   const cpuBefore = processTreeCpuMs(service.pid);
   const load = await driveLoad({ url: service.url, requests, concurrency });
   return { load, cpuTotal: processTreeCpuMs(service.pid) - cpuBefore };
@@ -514,6 +515,7 @@ export function runEndToEndMode(
       // The warm-up items were delivered: their evidence sizes the floor before the phase.
       { repetitions: options.floorRepetitions, before: options.warmup > 0 },
       async () => {
+        collectHarnessGarbage();
         const cpuBefore = processTreeCpuMs(service.pid);
         const eboxCpuBefore = processTreeCpuMs(ebox.pid);
         const started = performance.now();

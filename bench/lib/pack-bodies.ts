@@ -2,9 +2,8 @@ import type { PreparedRequest } from './signed-requests';
 
 /*
  * The prepared requests' bodies copied into one buffer, each request keeping a view of its part. Thousands
- * of separate body buffers each carry an ArrayBuffer that every garbage collection of the load generator
- * tracks and sweeps; while the load runs, that work took a third of the generator's CPU, on the vCPUs the
- * service under measure shares with it. One buffer costs it nothing.
+ * of separate body buffers are thousands of ArrayBuffers that every garbage collection of the load
+ * generator tracks and sweeps, on the vCPUs the service under measure shares with it; one buffer is one.
  */
 
 /** The same requests, their bodies views into one buffer. */
