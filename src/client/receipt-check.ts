@@ -1,12 +1,11 @@
-import { DOMParser, type Element } from '@xmldom/xmldom';
+import type { Element } from '@xmldom/xmldom';
 import { optionalChild, optionalText } from '../xml/element-reader';
-import { normalizeXml10LineEndings } from '../xml/line-endings';
+import { createDomParser } from '../xml/dom-parser';
 import { NS } from '../xml/namespaces';
 import { ClientError } from './client-errors';
 
 function parseReceipt(content: Buffer): Element {
-  const parser = new DOMParser({
-    normalizeLineEndings: normalizeXml10LineEndings,
+  const parser = createDomParser({
     onError: (level, message) => {
       if (level !== 'warning') throw new Error(String(message));
     },

@@ -1,7 +1,8 @@
 import fs from 'node:fs/promises';
 import path from 'node:path';
-import { DOMParser, XMLSerializer, onErrorStopParsing, type Document, type Element } from '@xmldom/xmldom';
+import { XMLSerializer, onErrorStopParsing, type Document, type Element } from '@xmldom/xmldom';
 import type { FaultNamespace } from '../config/config';
+import { createDomParser } from '../xml/dom-parser';
 import { NS } from '../xml/namespaces';
 
 /** The path of the v1 port; the WSDL is `?wsdl` on it, each schema `?xsd=<file name>`. */
@@ -55,7 +56,7 @@ interface RenderedContract {
 
 function parseContractFile(text: string, fileName: string): Document {
   try {
-    return new DOMParser({ onError: onErrorStopParsing }).parseFromString(text, 'text/xml');
+    return createDomParser({ onError: onErrorStopParsing }).parseFromString(text, 'text/xml');
   } catch (error) {
     throw new Error(`Contract file ${fileName} is not well-formed XML`, { cause: error });
   }

@@ -1,6 +1,6 @@
-import { DOMParser, type Document, type Element, type Node } from '@xmldom/xmldom';
+import type { Document, Element, Node } from '@xmldom/xmldom';
 import { MalformedMessageError, MissingBodyError, NotSoapError } from '../errors/faults';
-import { normalizeXml10LineEndings } from '../xml/line-endings';
+import { createDomParser } from '../xml/dom-parser';
 import { NS } from '../xml/namespaces';
 import { preflightXml, type XmlPreflightLimits } from './xml-preflight';
 
@@ -43,8 +43,7 @@ function parseXml(text: string): Document {
   // The first refusal, with xmldom's reason: xmldom reports a fatal error through onError and then throws
   // its own ParseError, which carries what onError threw in its message only, not as its cause.
   let refusal: MalformedMessageError | undefined;
-  const parser = new DOMParser({
-    normalizeLineEndings: normalizeXml10LineEndings,
+  const parser = createDomParser({
     // No line and column on every node: nothing reads them, and tracking them is a tenth of a parse.
     locator: false,
     onError: (_level, message) => {

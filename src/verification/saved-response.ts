@@ -1,8 +1,8 @@
-import { DOMParser, type Element } from '@xmldom/xmldom';
+import type { Element } from '@xmldom/xmldom';
 import { contentIdFromCidUrl } from '../contract/swa-reference';
 import { contentIdFromHeader } from '../http/mime/content-id';
 import { parseContentType } from '../http/mime/content-type';
-import { normalizeXml10LineEndings } from '../xml/line-endings';
+import { createDomParser } from '../xml/dom-parser';
 import { NS } from '../xml/namespaces';
 import type { ProofInput } from './proof-evidence';
 import { decodeSignatureFile } from './signature-file';
@@ -141,8 +141,7 @@ function signedFiles(element: Element, path: string[], found: { element: Element
 }
 
 function parseEnvelope(envelope: Buffer): Element {
-  const parser = new DOMParser({
-    normalizeLineEndings: normalizeXml10LineEndings,
+  const parser = createDomParser({
     onError: (level, message) => {
       if (level !== 'warning')
         throw new SavedResponseError(
