@@ -253,23 +253,27 @@ interface PresignedPhases {
   measured: PreparedRequest[];
 }
 
-function presignSendPhases(
+/**
+ * Signs a warm-up's requests and the measured phase's after them, before either starts; `sign(first,
+ * count)` signs `count` requests from the `first`th of the run on.
+ */
+function presignPhases(
+  options: LoadModeOptions,
+  sign: (first: number, count: number) => PreparedRequest[],
+): { value: PresignedPhases; ms: number } {
+  return timed(() => ({
+    warmup: options.warmup > 0 ? sign(0, options.warmup) : undefined,
+    measured: sign(options.warmup, options.requests),
+  }));
+}
+
+/** The sendDocument requests of a mode's phases, labelled `label`. */
+function sendSigner(
   service: BenchService,
   options: LoadModeOptions,
   label: string,
-): { value: PresignedPhases; ms: number } {
-  return timed(() => ({
-    warmup:
-      options.warmup > 0
-        ? presignSends(service, { first: 0, count: options.warmup }, options.documentBytes, label)
-        : undefined,
-    measured: presignSends(
-      service,
-      { first: options.warmup, count: options.requests },
-      options.documentBytes,
-      label,
-    ),
-  }));
+): (first: number, count: number) => PreparedRequest[] {
+  return (first, count) => presignSends(service, { first, count }, options.documentBytes, label);
 }
 
 /** Sends the warm-up's requests, if any, taking them out of `phases` first: nothing holds them afterwards. */
@@ -376,7 +380,7 @@ export function runSendMode(
     baseSettings(true),
     async (service, seed) => {
       environment.log(`signing ${options.warmup + options.requests} sendDocument requests`);
-      const { value: phases, ms: presignMs } = presignSendPhases(service, options, 'send');
+      const { value: phases, ms: presignMs } = presignPhases(options, sendSigner(service, options, 'send'));
       if (options.warmup > 0) environment.log(`warm-up: ${options.warmup} requests`);
       await warmUpWith(service, phases, options.concurrency, 'warm-up');
       environment.log(`measuring: ${options.requests} sendDocument at concurrency ${options.concurrency}`);
@@ -441,10 +445,7 @@ export function runStatusMode(
             signedGetStatus(sender, tickets[(first + i) % tickets.length], PRESIGNED_VALIDITY_SECONDS),
           ),
         );
-      const { value: phases, ms: presignMs } = timed((): PresignedPhases => ({
-        warmup: options.warmup > 0 ? signStatuses(0, options.warmup) : undefined,
-        measured: signStatuses(options.warmup, options.requests),
-      }));
+      const { value: phases, ms: presignMs } = presignPhases(options, signStatuses);
       if (options.warmup > 0) environment.log(`warm-up: ${options.warmup} getStatus`);
       await warmUpWith(service, phases, options.concurrency, 'warm-up getStatus');
       environment.log(`measuring: ${options.requests} getStatus at concurrency ${options.concurrency}`);
@@ -491,7 +492,7 @@ export function runEndToEndMode(
 ): Promise<EndToEndResult> {
   return withService(environment, baseSettings(false), async (service, _seed, ebox) => {
     environment.log(`signing ${options.warmup + options.requests} sendDocument requests`);
-    const { value: phases, ms: presignMs } = presignSendPhases(service, options, 'e2e');
+    const { value: phases, ms: presignMs } = presignPhases(options, sendSigner(service, options, 'e2e'));
     const timeoutFor = (items: number) => 60_000 + items * DELIVERY_TIMEOUT_MS_PER_ITEM;
     if (options.warmup > 0) {
       environment.log(`warm-up: ${options.warmup} items, sent and delivered`);
