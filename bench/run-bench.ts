@@ -10,6 +10,7 @@ import {
   type BenchResult,
   type LoadModeOptions,
 } from './lib/modes';
+import { medianFigures } from './lib/medians';
 import { formatReport, machineFacts, writeReportJson, type BenchReport } from './lib/report';
 import { parseSize } from './lib/sizes';
 import { projectRoot } from '../src/app/project-paths';
@@ -41,6 +42,7 @@ interface CliOptions {
   nodeOption: string[];
   seedItems: number;
   workers?: number;
+  runs: number;
 }
 
 function positiveInteger(value: string): number {
@@ -100,6 +102,12 @@ async function main(): Promise<void> {
       nonNegativeInteger,
       0,
     )
+    .option(
+      '--runs <n>',
+      'send, status, e2e: run each n times, each on its own service, and report the medians',
+      positiveInteger,
+      1,
+    )
     .option('--workers <n>', "the service's RM_WORKERS (default: its own, one per CPU)", positiveInteger)
     .option('--floor-repetitions <n>', 'repetitions per crypto primitive of the floor', positiveInteger, 200)
     .option('--json <file>', 'where to write the JSON results (default bench/results/<time>-<mode>.json)')
@@ -150,11 +158,14 @@ async function main(): Promise<void> {
     environment.log(`mode ${mode}`);
     // With --seed-items: first on an empty database, then on a seeded one (compared in the report).
     const databases = options.seedItems > 0 ? [0, options.seedItems] : [0];
-    for (const seedItems of databases) {
-      if (mode === 'send') results.push(await runSendMode(environment, { ...loadOptions, seedItems }));
-      if (mode === 'status') results.push(await runStatusMode(environment, { ...loadOptions, seedItems }));
+    for (let run = 1; run <= options.runs; run += 1) {
+      if (options.runs > 1 && mode !== 'large') environment.log(`run ${run} of ${options.runs}`);
+      for (const seedItems of databases) {
+        if (mode === 'send') results.push(await runSendMode(environment, { ...loadOptions, seedItems }));
+        if (mode === 'status') results.push(await runStatusMode(environment, { ...loadOptions, seedItems }));
+      }
+      if (mode === 'e2e') results.push(await runEndToEndMode(environment, loadOptions));
     }
-    if (mode === 'e2e') results.push(await runEndToEndMode(environment, loadOptions));
     if (mode === 'large') {
       for (const sizeBytes of options.size) {
         results.push(
@@ -169,6 +180,7 @@ async function main(): Promise<void> {
     startedAt: startedAt.toISOString(),
     machine: machineFacts(),
     results,
+    medians: medianFigures(results),
   };
   process.stdout.write(formatReport(report));
   const jsonFile =

@@ -1,5 +1,6 @@
 import { createHash, createPrivateKey, sign, verify, X509Certificate } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
+import { median } from './medians';
 
 /*
  * The crypto floor: what Node's crypto alone takes for the verifications, signatures and digests one
@@ -57,12 +58,6 @@ export interface CryptoFloorInput {
 
 /** The largest buffer hashed at once; bigger documents are timed on it and scaled (hashing is linear). */
 const HASH_SAMPLE_MAX = 16 * 1024 * 1024;
-
-function median(values: number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  const middle = Math.floor(sorted.length / 2);
-  return sorted.length % 2 === 1 ? sorted[middle] : (sorted[middle - 1] + sorted[middle]) / 2;
-}
 
 /**
  * The median time of each operation over `repetitions` runs, the operations timed in turn within each

@@ -1,6 +1,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { measurementLabel, type MedianFigures } from './medians';
 import type { BenchResult, EndToEndResult, LargeDocumentResult, RequestPathResult } from './modes';
 
 /*
@@ -16,6 +17,8 @@ export interface BenchReport {
   startedAt: string;
   machine: { cpus: number; cpuModel: string; memoryBytes: number; node: string; platform: string };
   results: BenchResult[];
+  /** With `--runs` above 1: the median of each figure over each measurement's runs. */
+  medians: MedianFigures[];
 }
 
 /** Describes this machine. */
@@ -61,7 +64,7 @@ function requestPathRows(results: RequestPathResult[]): string {
       'CPU/floor',
     ],
     results.map((result) => [
-      result.seed ? `${result.operation} (${result.seed.items} seeded)` : result.operation,
+      measurementLabel(result),
       String(result.load.requests),
       String(result.load.errors),
       String(result.concurrency),
@@ -84,16 +87,18 @@ function relative(value: number, reference: number): string {
 }
 
 /**
- * Each operation measured on a seeded database against the same operation on an empty one (the run
- * before it): throughput and latency, and the change.
+ * Each operation measured on a seeded database against the same operation on an empty one (the nearest
+ * run before it: with `--runs`, that of the same round): throughput and latency, and the change.
  */
 function seededComparisonRows(results: RequestPathResult[]): string {
   const rows: string[][] = [];
-  for (const seeded of results.filter((result) => result.seed !== undefined)) {
-    const empty = results.find(
-      (result) => result.operation === seeded.operation && result.seed === undefined,
-    );
-    if (!empty) continue;
+  results.forEach((seeded, index) => {
+    if (seeded.seed === undefined) return;
+    const empty = results
+      .slice(0, index)
+      .reverse()
+      .find((result) => result.operation === seeded.operation && result.seed === undefined);
+    if (!empty) return;
     rows.push([
       seeded.operation,
       String(seeded.seed?.items ?? 0),
@@ -107,7 +112,7 @@ function seededComparisonRows(results: RequestPathResult[]): string {
       fixed(seeded.load.latencyMs.p99, 1),
       relative(seeded.load.latencyMs.p99, empty.load.latencyMs.p99),
     ]);
-  }
+  });
   return table(
     [
       'operation',
@@ -194,6 +199,38 @@ function largeRows(results: LargeDocumentResult[]): string {
   );
 }
 
+/** One row per measurement run several times: the median of each figure over its runs. */
+function medianRows(medians: MedianFigures[]): string {
+  return table(
+    [
+      'median of runs',
+      'requests',
+      'errors',
+      'req/s',
+      'p50 ms',
+      'p95 ms',
+      'p99 ms',
+      'CPU ms/req',
+      'floor ms',
+      'CPU/floor',
+      'delivered items/s',
+    ],
+    medians.map((figures) => [
+      figures.label,
+      `${figures.runs} x ${figures.requestsPerRun}`,
+      String(figures.errors),
+      fixed(figures.throughputPerSecond, 1),
+      fixed(figures.p50Ms, 1),
+      fixed(figures.p95Ms, 1),
+      fixed(figures.p99Ms, 1),
+      fixed(figures.cpuPerRequestMs, 2),
+      fixed(figures.floorMs, 2),
+      `${fixed(figures.ratioToFloor, 2)}x`,
+      figures.sustainedItemsPerSecond === undefined ? '' : fixed(figures.sustainedItemsPerSecond, 1),
+    ]),
+  );
+}
+
 /** The load generator's CPU per request of each measured phase (it shares the vCPUs with the service). */
 function generatorNotes(results: BenchResult[]): string[] {
   const phases = results.filter(
@@ -222,6 +259,11 @@ export function formatReport(report: BenchReport): string {
   if (endToEnd.length > 0)
     sections.push(`End to end (delivery running, embedded e-Box simulator)\n${endToEndRows(endToEnd)}`);
   if (large.length > 0) sections.push(`One large document (streamed; delivery paused)\n${largeRows(large)}`);
+  if (report.medians.length > 0) {
+    sections.push(
+      `Medians over the runs (each figure's own median; each run on its own service)\n${medianRows(report.medians)}`,
+    );
+  }
   const first = report.results[0];
   const floor = first?.cryptoFloor.primitivesMs;
   const notes = [

@@ -69,6 +69,7 @@ describe('benchmark harness (smoke run, small N)', () => {
     startedAt: new Date().toISOString(),
     machine: machineFacts(),
     results: [],
+    medians: [],
   };
 
   beforeAll(() => {
