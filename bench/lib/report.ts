@@ -199,8 +199,12 @@ function largeRows(results: LargeDocumentResult[]): string {
   );
 }
 
-/** One row per measurement run several times: the median of each figure over its runs. */
+/**
+ * One row per measurement run several times: the median of each figure over its runs (delivered items
+ * per second only when end-to-end runs are among them).
+ */
 function medianRows(medians: MedianFigures[]): string {
+  const delivered = medians.some((figures) => figures.sustainedItemsPerSecond !== undefined);
   return table(
     [
       'median of runs',
@@ -213,7 +217,7 @@ function medianRows(medians: MedianFigures[]): string {
       'CPU ms/req',
       'floor ms',
       'CPU/floor',
-      'delivered items/s',
+      ...(delivered ? ['delivered items/s'] : []),
     ],
     medians.map((figures) => [
       figures.label,
@@ -226,7 +230,7 @@ function medianRows(medians: MedianFigures[]): string {
       fixed(figures.cpuPerRequestMs, 2),
       fixed(figures.floorMs, 2),
       `${fixed(figures.ratioToFloor, 2)}x`,
-      figures.sustainedItemsPerSecond === undefined ? '' : fixed(figures.sustainedItemsPerSecond, 1),
+      ...(delivered ? [fixed(figures.sustainedItemsPerSecond ?? Number.NaN, 1)] : []),
     ]),
   );
 }

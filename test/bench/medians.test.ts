@@ -182,7 +182,8 @@ describe('the report with several runs', () => {
   it('lists every run, then a table of the medians', () => {
     expect(text.match(/^sendDocument +100 /gm)).toHaveLength(2);
     expect(text).toContain('Medians over the runs');
-    expect(text).toMatch(/^sendDocument +2 x 100 +0 +550\.0 +30\.0 +59\.0 +60\.0 +2\.80 +0\.90 +3\.13x *$/m);
+    // No delivered-items column without end-to-end runs.
+    expect(text).toMatch(/^sendDocument +2 x 100 +0 +550\.0 +30\.0 +59\.0 +60\.0 +2\.80 +0\.90 +3\.13x$/m);
     expect(text).toMatch(/^sendDocument \(1000 seeded\) +2 x 100 +0 +535\.0 /m);
   });
 
@@ -192,6 +193,14 @@ describe('the report with several runs', () => {
     expect(rows).toHaveLength(2);
     expect(rows[0]).toMatch(/^sendDocument +1000 +500\.0 +480\.0 +-4\.0%/);
     expect(rows[1]).toMatch(/^sendDocument +1000 +600\.0 +590\.0 +-1\.7%/);
+  });
+
+  it('gives delivered items per second beside the end-to-end medians, "-" for the request path', () => {
+    const results = [...runs.slice(0, 1), runs[2], endToEnd(400, 180), endToEnd(420, 220)];
+    const withDelivery = formatReport({ ...report, results, medians: medianFigures(results) });
+    expect(withDelivery).toMatch(/^median of runs .* delivered items\/s$/m);
+    expect(withDelivery).toMatch(/^sendDocument .* 3\.13x +-$/m);
+    expect(withDelivery).toMatch(/^send \+ deliver +2 x 100 .* 200\.0$/m);
   });
 
   it('shows no medians table for single runs', () => {
