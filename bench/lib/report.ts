@@ -48,33 +48,42 @@ function table(header: string[], rows: string[][]): string {
   return [line(header), widths.map((width) => '-'.repeat(width)).join('  '), ...rows.map(line)].join('\n');
 }
 
+/** The figures of a request-path row, the same for one run and for the medians of several. */
+const FIGURE_COLUMNS = ['req/s', 'p50 ms', 'p95 ms', 'p99 ms', 'CPU ms/req', 'floor ms', 'CPU/floor'];
+
+function figureCells(figures: {
+  perSecond: number;
+  latencyMs: { p50: number; p95: number; p99: number };
+  cpuMs: number;
+  floorMs: number;
+  ratio: number;
+}): string[] {
+  return [
+    fixed(figures.perSecond, 1),
+    fixed(figures.latencyMs.p50, 1),
+    fixed(figures.latencyMs.p95, 1),
+    fixed(figures.latencyMs.p99, 1),
+    fixed(figures.cpuMs, 2),
+    fixed(figures.floorMs, 2),
+    `${fixed(figures.ratio, 2)}x`,
+  ];
+}
+
 function requestPathRows(results: RequestPathResult[]): string {
   return table(
-    [
-      'operation',
-      'requests',
-      'errors',
-      'conc',
-      'req/s',
-      'p50 ms',
-      'p95 ms',
-      'p99 ms',
-      'CPU ms/req',
-      'floor ms',
-      'CPU/floor',
-    ],
+    ['operation', 'requests', 'errors', 'conc', ...FIGURE_COLUMNS],
     results.map((result) => [
       measurementLabel(result),
       String(result.load.requests),
       String(result.load.errors),
       String(result.concurrency),
-      fixed(result.load.throughputPerSecond, 1),
-      fixed(result.load.latencyMs.p50, 1),
-      fixed(result.load.latencyMs.p95, 1),
-      fixed(result.load.latencyMs.p99, 1),
-      fixed(result.cpu.perRequestMs, 2),
-      fixed(result.cpu.floorMs, 2),
-      `${fixed(result.cpu.ratioToFloor, 2)}x`,
+      ...figureCells({
+        perSecond: result.load.throughputPerSecond,
+        latencyMs: result.load.latencyMs,
+        cpuMs: result.cpu.perRequestMs,
+        floorMs: result.cpu.floorMs,
+        ratio: result.cpu.ratioToFloor,
+      }),
     ]),
   );
 }
@@ -206,30 +215,18 @@ function largeRows(results: LargeDocumentResult[]): string {
 function medianRows(medians: MedianFigures[]): string {
   const delivered = medians.some((figures) => figures.sustainedItemsPerSecond !== undefined);
   return table(
-    [
-      'median of runs',
-      'requests',
-      'errors',
-      'req/s',
-      'p50 ms',
-      'p95 ms',
-      'p99 ms',
-      'CPU ms/req',
-      'floor ms',
-      'CPU/floor',
-      ...(delivered ? ['delivered items/s'] : []),
-    ],
+    ['median of runs', 'requests', 'errors', ...FIGURE_COLUMNS, ...(delivered ? ['delivered items/s'] : [])],
     medians.map((figures) => [
       figures.label,
       `${figures.runs} x ${figures.requestsPerRun}`,
       String(figures.errors),
-      fixed(figures.throughputPerSecond, 1),
-      fixed(figures.p50Ms, 1),
-      fixed(figures.p95Ms, 1),
-      fixed(figures.p99Ms, 1),
-      fixed(figures.cpuPerRequestMs, 2),
-      fixed(figures.floorMs, 2),
-      `${fixed(figures.ratioToFloor, 2)}x`,
+      ...figureCells({
+        perSecond: figures.throughputPerSecond,
+        latencyMs: { p50: figures.p50Ms, p95: figures.p95Ms, p99: figures.p99Ms },
+        cpuMs: figures.cpuPerRequestMs,
+        floorMs: figures.floorMs,
+        ratio: figures.ratioToFloor,
+      }),
       ...(delivered ? [fixed(figures.sustainedItemsPerSecond ?? Number.NaN, 1)] : []),
     ]),
   );
