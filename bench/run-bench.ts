@@ -156,20 +156,29 @@ async function main(): Promise<void> {
   const results: BenchResult[] = [];
   for (const mode of modes) {
     environment.log(`mode ${mode}`);
-    // With --seed-items: first on an empty database, then on a seeded one (compared in the report).
-    const databases = options.seedItems > 0 ? [0, options.seedItems] : [0];
-    for (let run = 1; run <= options.runs; run += 1) {
-      if (options.runs > 1 && mode !== 'large') environment.log(`run ${run} of ${options.runs}`);
-      for (const seedItems of databases) {
-        if (mode === 'send') results.push(await runSendMode(environment, { ...loadOptions, seedItems }));
-        if (mode === 'status') results.push(await runStatusMode(environment, { ...loadOptions, seedItems }));
-      }
-      if (mode === 'e2e') results.push(await runEndToEndMode(environment, loadOptions));
-    }
     if (mode === 'large') {
+      // One upload per size: --runs is for the load modes.
       for (const sizeBytes of options.size) {
         results.push(
           await runLargeMode(environment, { sizeBytes, floorRepetitions: options.floorRepetitions }),
+        );
+      }
+      continue;
+    }
+    // With --seed-items: first on an empty database, then on a seeded one (compared in the report).
+    const databases = options.seedItems > 0 ? [0, options.seedItems] : [0];
+    for (let run = 1; run <= options.runs; run += 1) {
+      if (options.runs > 1) environment.log(`run ${run} of ${options.runs}`);
+      if (mode === 'e2e') {
+        results.push(await runEndToEndMode(environment, loadOptions));
+        continue;
+      }
+      for (const seedItems of databases) {
+        const modeOptions = { ...loadOptions, seedItems };
+        results.push(
+          await (mode === 'send'
+            ? runSendMode(environment, modeOptions)
+            : runStatusMode(environment, modeOptions)),
         );
       }
     }

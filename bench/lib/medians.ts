@@ -55,7 +55,9 @@ export function medianFigures(results: readonly BenchResult[]): MedianFigures[] 
   for (const result of results) {
     if (result.mode === 'large') continue;
     const key = `${result.mode} ${measurementLabel(result)}`;
-    groups.set(key, [...(groups.get(key) ?? []), result]);
+    const runs = groups.get(key);
+    if (runs) runs.push(result);
+    else groups.set(key, [result]);
   }
   return [...groups.values()]
     .filter((runs) => runs.length > 1)
