@@ -1,5 +1,5 @@
 import type { Element } from '@xmldom/xmldom';
-import { decodeBase64 } from './base64';
+import { decodeBase64Binary } from '../xml/base64-binary';
 import { attributeValue, directText, hasOnlyTextChildren } from './dom';
 import { BASE64_BINARY_ENCODING, WSU_NS, X509V3_VALUE_TYPE } from './namespaces';
 import type { BinarySecurityTokenFacts } from './security-facts';
@@ -23,7 +23,7 @@ export function readBinarySecurityToken(element: Element): BinarySecurityTokenFa
   } else if (!hasOnlyTextChildren(element)) {
     facts.contentProblem = 'the token holds markup or comments besides its base64 text';
   } else {
-    const der = decodeBase64(directText(element));
+    const der = decodeBase64Binary(directText(element));
     if (der === undefined || der.length === 0) facts.contentProblem = 'the token content is not base64';
     else facts.certificateDer = der;
   }

@@ -1,6 +1,6 @@
 import type { Element } from '@xmldom/xmldom';
 import { digestAlgorithmNamed, EXC_C14N_ALGORITHM, signatureAlgorithmNamed } from './algorithms';
-import { decodeBase64 } from './base64';
+import { decodeBase64Binary } from '../xml/base64-binary';
 import {
   attributeValue,
   childElements,
@@ -118,7 +118,7 @@ function readReference(node: Element, limits: SignatureLimits): ReferenceFacts {
   let declaredDigest: Buffer | undefined;
   if (digestValueElement) {
     declaredDigest = hasOnlyTextChildren(digestValueElement)
-      ? decodeBase64(directText(digestValueElement))
+      ? decodeBase64Binary(directText(digestValueElement))
       : undefined;
     if (declaredDigest === undefined) problems.push('DigestValue is not base64');
   }
@@ -183,7 +183,7 @@ export function readSignature(element: Element, limits: SignatureLimits): Signat
   let signatureValueBytes: Buffer | undefined;
   if (signatureValueElement) {
     if (hasOnlyTextChildren(signatureValueElement)) {
-      signatureValueBytes = decodeBase64(directText(signatureValueElement));
+      signatureValueBytes = decodeBase64Binary(directText(signatureValueElement));
     }
     if (signatureValueBytes === undefined || signatureValueBytes.length === 0) {
       signatureValueBytes = undefined;

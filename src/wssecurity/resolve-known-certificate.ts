@@ -1,6 +1,6 @@
 import type { Element } from '@xmldom/xmldom';
 import type { KnownCertificate, KnownCertificates } from '../pki/known-certificates';
-import { decodeBase64 } from './base64';
+import { decodeBase64Binary } from '../xml/base64-binary';
 import {
   attributeValue,
   childElements,
@@ -74,7 +74,9 @@ export function resolveKeyIdentifier(
   if (encodingType !== BASE64_BINARY_ENCODING) {
     return unresolved(kind, `the KeyIdentifier EncodingType ${encodingType ?? '(none)'} is not Base64Binary`);
   }
-  const bytes = hasOnlyTextChildren(keyIdentifier) ? decodeBase64(directText(keyIdentifier)) : undefined;
+  const bytes = hasOnlyTextChildren(keyIdentifier)
+    ? decodeBase64Binary(directText(keyIdentifier))
+    : undefined;
   if (bytes === undefined || bytes.length === 0) return unresolved(kind, 'the KeyIdentifier is not base64');
   if (kind === 'thumbprint') {
     if (bytes.length !== SHA1_LENGTH) return unresolved(kind, 'the ThumbprintSHA1 is not 20 bytes');

@@ -231,6 +231,24 @@ describe('cost: nothing is digested unless the structure and key allow it', () =
     expect(facts.digestedBytes).toBe(0);
   });
 
+  test('a SignatureValue spelt with non-zero unused bits (the same bytes to a lax decoder) is not base64', async () => {
+    let spelt = '';
+    const xml = tamper(ctx.sign(), (document) => {
+      const value = firstElement(document, DS_NS, 'SignatureValue');
+      // RSA-2048: 256 bytes, so the text ends in one character carrying 4 bits, then "==".
+      const text = (value.textContent ?? '').trim();
+      expect(text.endsWith('==')).toBe(true);
+      const last = text[text.length - 3];
+      const alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/';
+      spelt = `${text.slice(0, -3)}${alphabet[alphabet.indexOf(last) | 1]}==`;
+      value.textContent = spelt;
+    });
+    expect(Buffer.from(spelt, 'base64')).toHaveLength(256);
+    const signature = onlySignature(await processSecurityHeader(parse(xml)));
+    expect(signature.structureProblems).toContain('SignatureValue is not base64');
+    expect(signature.signatureValue.outcome).not.toBe('valid');
+  });
+
   test('two signatures are reported and neither is evaluated', async () => {
     const xml = tamper(ctx.sign(), (document) => {
       const signature = firstElement(document, DS_NS, 'Signature');

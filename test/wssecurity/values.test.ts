@@ -1,4 +1,3 @@
-import { decodeBase64 } from '../../src/wssecurity/base64';
 import { parseXmlDateTime } from '../../src/wssecurity/xml-date-time';
 
 describe('parseXmlDateTime', () => {
@@ -23,15 +22,5 @@ describe('parseXmlDateTime', () => {
     ['20250602T090000Z', undefined],
   ])('%j has no instant', (text, timeZone) => {
     expect(parseXmlDateTime(text)).toMatchObject({ date: undefined, timeZone });
-  });
-});
-
-describe('decodeBase64', () => {
-  test('accepts line-wrapped base64', () => {
-    expect(decodeBase64('AAEC\r\nAwQ=\n')).toEqual(Buffer.from([0, 1, 2, 3, 4]));
-  });
-
-  test.each(['AAE', 'AA=E', 'AA E*', 'A===', '@@@@'])('refuses %j', (text) => {
-    expect(decodeBase64(text)).toBeUndefined();
   });
 });

@@ -10,7 +10,7 @@ import {
   mapRecipient,
 } from '../map-v1-types';
 import { contentIdFromCidUrl } from '../swa-reference';
-import { decodeBase64Binary } from './base64-binary';
+import { decodeBase64Binary } from '../../xml/base64-binary';
 import { RMS } from './namespace';
 
 /** Where one file's bytes are: an MTOM/XOP part (by Content-ID), or inline in the payload (decoded). */

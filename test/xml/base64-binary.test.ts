@@ -1,6 +1,9 @@
-import { decodeBase64Binary } from '../../src/contract/service/base64-binary';
+import { decodeBase64Binary } from '../../src/xml/base64-binary';
 
-/* The strict xs:base64Binary reading that completes libxml2's validation of inline Content. */
+/*
+ * The strict xs:base64Binary reading: it completes libxml2's validation of inline Content and reads
+ * WS-Security's tokens, digests and signature values.
+ */
 
 describe('decodeBase64Binary', () => {
   it.each([
@@ -10,6 +13,7 @@ describe('decodeBase64Binary', () => {
     ['the empty text', '', ''],
     ['line breaks and spaces between characters', ' QU\r\nJD\tQU\n  I= ', 'ABCAB'],
     ['a space between the two =', 'QQ= =', 'A'],
+    ['a line-wrapped value ending in a line break', 'AAEC\r\nAwQ=\n', '\u0000\u0001\u0002\u0003\u0004'],
     ['+ and /', '+/+/', Buffer.from('fbffbf', 'hex').toString('latin1')],
   ])('reads %s', (_name, text, expected) => {
     expect(decodeBase64Binary(text)?.toString('latin1')).toBe(expected);
@@ -27,6 +31,9 @@ describe('decodeBase64Binary', () => {
     ['non-zero bits before ==', 'QR=='],
     ['a non-breaking space (not XML whitespace)', 'QUJD\u00a0'],
     ['a cid: URL', 'cid:document@example'],
+    ['= inside a group', 'AA=E'],
+    ['a character outside the alphabet after a space', 'AA E*'],
+    ['at signs', '@@@@'],
   ])('refuses %s', (_name, text) => {
     expect(decodeBase64Binary(text)).toBeUndefined();
   });

@@ -1,7 +1,10 @@
 /*
- * Strict reading of inline xs:base64Binary. libxml2's schema validation lets through text that is not in
- * the type's lexical space, and Node's base64 decoder skips any character it does not know, so bytes
- * would be taken from garbage. A Content that does not decode exactly is refused instead.
+ * The one strict reading of xs:base64Binary, for every base64 value the service reads from XML: inline
+ * Content, and WS-Security's BinarySecurityToken, KeyIdentifier, DigestValue and SignatureValue. Node's
+ * base64 decoder skips any character it does not know, and libxml2's schema validation lets through
+ * text outside the type's lexical space, so bytes would be taken from garbage; and a decoder that allowed
+ * non-zero unused bits would let two different texts stand for the same bytes. A value that does not
+ * decode exactly is refused instead.
  */
 
 /** XML whitespace (XSD `collapse`): the only characters allowed between the base64 characters. */
