@@ -10,6 +10,7 @@ import {
   type PublishedItem,
 } from '../domain/outbox';
 import type { ItemStatus } from '../domain/model';
+import { CommitGroup } from './commit-group';
 import type { ContentStore } from './content-store';
 import {
   ItemPublicationEntity,
@@ -20,7 +21,6 @@ import {
 import { loadItemFacts } from './item-facts-mapping';
 import { storeProof } from './proof-records';
 import { runSerialized, runSerializedWrite } from './serial-access';
-import { makeCommitsDurable } from './wal-durability';
 import { toStorageFault } from './storage-errors';
 import { timeText } from './time-column';
 
@@ -351,14 +351,14 @@ export class TypeormOutboxStore implements OutboxStore {
   }
 
   /**
-   * The records of a delivery (published with its proof, deferred, failed, consulted with its proof) are
-   * durable against a power loss before the caller goes on (the WAL group commit of wal-durability.ts).
+   * The records of a delivery (published with its proof, deferred, failed, consulted with its proof):
+   * each atomic (its own savepoint) and durable against a power loss before the caller goes on, written
+   * with the database's group commit (commit-group.ts), so that the records of many deliveries, and the
+   * accepts of the same moment, share one transaction, one turn at the write lock and one WAL fsync.
    */
   private async transaction<T>(work: (manager: EntityManager) => Promise<T>): Promise<T> {
     try {
-      const result = await runSerializedWrite(this.dataSource, () => this.dataSource.transaction(work));
-      await makeCommitsDurable(this.dataSource);
-      return result;
+      return await CommitGroup.of(this.dataSource).submit((manager) => work(manager));
     } catch (error) {
       throw toStorageFault(error);
     }

@@ -389,6 +389,49 @@ describe('TypeormOutboxStore on a real database', () => {
     await expect(env.node.store.loadProof(ticket, 'DISPATCH')).resolves.toEqual(proof);
   });
 
+  it('delivery records made together share one commit; one whose lease is gone writes nothing, the others are kept', async () => {
+    const tickets = [
+      await accept(env, 'together-1'),
+      await accept(env, 'together-2'),
+      await accept(env, 'together-3'),
+    ];
+    const claimed = await outbox.claimDue('worker', env.clock.now(), later(5), 3);
+    expect(claimed.map((item) => item.ticket).sort()).toEqual([...tickets].sort());
+    env.clock.advance(1000);
+    const recordedAt = env.clock.now();
+    let commits = 0;
+    env.node.dataSource.subscribers.push({
+      afterTransactionCommit: () => {
+        commits += 1;
+      },
+    });
+
+    const [published, failed, stale] = await Promise.all([
+      outbox.recordPublished({
+        ticket: claimed[0].ticket,
+        owner: 'worker',
+        eboxMessageId: 'msg-together',
+        publishedAt: recordedAt,
+        noDigitalUser: false,
+        proof: proofOf('DISPATCH', recordedAt),
+        recordedAt,
+      }),
+      outbox.recordFailed({ ticket: claimed[1].ticket, owner: 'worker', reason: 'refused', recordedAt }),
+      outbox.recordFailed({ ticket: claimed[2].ticket, owner: 'another-worker', reason: 'x', recordedAt }),
+    ]);
+
+    expect([published, failed, stale]).toEqual([true, true, false]);
+    expect(commits).toBe(1);
+    const state = await deliveryState(env);
+    const statusOf = (ticket: string) => state.items.find(([itemTicket]) => itemTicket === ticket)?.[1];
+    expect([claimed[0], claimed[1], claimed[2]].map((item) => statusOf(item.ticket))).toEqual([
+      'SENT',
+      'ERROR',
+      'PENDING',
+    ]);
+    expect(state.outbox.map((entry) => entry.ticket)).toEqual([claimed[2].ticket]);
+  });
+
   it('recordPublished with NO_DIGITAL_USER writes that history row after PUBLISHED', async () => {
     const ticket = await accept(env, 'no-ebox');
     const [claimed] = await outbox.claimDue('worker', env.clock.now(), later(5), 1);
