@@ -5,6 +5,7 @@ import type { DataSource, EntityManager } from 'typeorm';
 import type { StagedBytes } from '../domain/model';
 import { toHex, type BlobAddress, type BlobStore } from './blob-store';
 import { CONTENT_CHUNK_BYTES, ContentChunkEntity } from './entities/content-chunk.schema';
+import { RowFinder } from './row-finder';
 import { RowInserter } from './row-inserter';
 import { runSerialized } from './serial-access';
 
@@ -68,6 +69,8 @@ export class ContentStore {
    * same bytes). Built at first use: the DataSource may not be initialised at construction.
    */
   private chunkInserter: RowInserter<ContentChunkEntity> | undefined;
+  /** The look-up of one piece by address and index (a stream reads piece after piece); built at first use. */
+  private chunkFinder: RowFinder<ContentChunkEntity, 'bytes', 'sha256' | 'chunkIndex'> | undefined;
 
   /**
    * @param databaseMaxBytes content up to this size goes to the database (RM_DATABASE_CONTENT_MAX_BYTES),
@@ -187,14 +190,18 @@ export class ContentStore {
     // One piece at a time: a large content in the database is never read whole into memory.
     const pieces = async function* (store: ContentStore): AsyncGenerator<Buffer> {
       for (let chunkIndex = 0; ; chunkIndex += 1) {
+        const finder = (store.chunkFinder ??= new RowFinder(store.dataSource, ContentChunkEntity, {
+          select: ['bytes'],
+          where: ['sha256', 'chunkIndex'],
+        }));
         const row = await runSerialized(store.dataSource, () =>
-          store.dataSource.manager.findOne(ContentChunkEntity, { where: { sha256, chunkIndex } }),
+          finder.findOne(store.dataSource.manager, { sha256, chunkIndex }),
         );
-        if (row === null && chunkIndex === 0) {
+        if (row === undefined && chunkIndex === 0) {
           yield* store.blobs.openReadStream(sha256) as AsyncIterable<Buffer>;
           return;
         }
-        if (row === null) return;
+        if (row === undefined) return;
         yield row.bytes;
       }
     };

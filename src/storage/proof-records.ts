@@ -1,6 +1,7 @@
 import type { EntityManager } from 'typeorm';
 import type { ProofKind, StoredProof } from '../domain/model';
 import type { ContentStore } from './content-store';
+import type { RowInserter } from './row-inserter';
 import { ItemProofEntity } from './entities';
 
 /*
@@ -16,6 +17,7 @@ import { ItemProofEntity } from './entities';
 export async function storeProof(
   manager: EntityManager,
   contents: ContentStore,
+  proofs: RowInserter<ItemProofEntity>,
   ticket: string,
   proof: StoredProof,
 ): Promise<void> {
@@ -23,7 +25,7 @@ export async function storeProof(
   if (!contentSha256.equals(proof.contentSha256)) {
     throw new Error(`The ${proof.kind} proof states another SHA-256 than its content has`);
   }
-  await manager.insert(ItemProofEntity, {
+  await proofs.insert(manager, {
     ticket,
     kind: proof.kind,
     evidenceId: proof.evidenceId,

@@ -13,13 +13,16 @@ import type { ItemStatus } from '../domain/model';
 import { CommitGroup } from './commit-group';
 import type { ContentStore } from './content-store';
 import {
+  ItemProofEntity,
   ItemPublicationEntity,
   ItemStatusHistoryEntity,
   OutboxEntryEntity,
   RegisteredMailItemEntity,
+  type NewItemStatusHistoryRow,
 } from './entities';
 import { loadItemFacts } from './item-facts-mapping';
 import { storeProof } from './proof-records';
+import { RowInserter } from './row-inserter';
 import { runSerialized, runSerializedWrite } from './serial-access';
 import { toStorageFault } from './storage-errors';
 import { timeText } from './time-column';
@@ -30,6 +33,13 @@ const CLAIMABLE = 'next_attempt_at <= :now AND (lease_expires_at IS NULL OR leas
 /** The detail of the NO_DIGITAL_USER history row. */
 const NO_DIGITAL_USER_DETAIL =
   'The recipient has no e-Box (NO_DIGITAL_USER); the item was published all the same.';
+
+/** The INSERTs of delivery records, one per table (see row-inserter.ts for why not `manager.insert`). */
+interface DeliveryInserters {
+  history: RowInserter<NewItemStatusHistoryRow>;
+  publications: RowInserter<ItemPublicationEntity>;
+  proofs: RowInserter<ItemProofEntity>;
+}
 
 /**
  * The {@link OutboxStore} on TypeORM. Claims are compare-and-set UPDATEs whose WHERE repeats the
@@ -44,6 +54,9 @@ const NO_DIGITAL_USER_DETAIL =
  * the write lock (busy timeout) instead of failing to upgrade a stale read snapshot.
  */
 export class TypeormOutboxStore implements OutboxStore {
+  /** Built at the first record: the DataSource may not be initialised (no metadata yet) at construction. */
+  private inserters: DeliveryInserters | undefined;
+
   constructor(
     private readonly dataSource: DataSource,
     private readonly contents: ContentStore,
@@ -172,8 +185,8 @@ export class TypeormOutboxStore implements OutboxStore {
       throw toStorageFault(new Error('A publication is proven by a DISPATCH proof'));
     return this.transaction(async (manager) => {
       if (!(await this.leaveOutbox(manager, ticket, owner))) return false;
-      await storeProof(manager, this.contents, ticket, proof);
-      await manager.insert(ItemPublicationEntity, {
+      await storeProof(manager, this.contents, this.insert().proofs, ticket, proof);
+      await this.insert().publications.insert(manager, {
         ticket,
         eboxMessageId: outcome.eboxMessageId,
         publishedAt: outcome.publishedAt,
@@ -183,6 +196,7 @@ export class TypeormOutboxStore implements OutboxStore {
       });
       await setStatus(manager, ticket, 'SENT', recordedAt);
       await addHistory(
+        this.insert().history,
         manager,
         ticket,
         'SENT',
@@ -192,6 +206,7 @@ export class TypeormOutboxStore implements OutboxStore {
       );
       if (outcome.noDigitalUser) {
         await addHistory(
+          this.insert().history,
           manager,
           ticket,
           'SENT',
@@ -227,7 +242,15 @@ export class TypeormOutboxStore implements OutboxStore {
     return this.transaction(async (manager) => {
       if (!(await this.leaveOutbox(manager, ticket, owner))) return false;
       await setStatus(manager, ticket, 'ERROR', recordedAt);
-      await addHistory(manager, ticket, 'ERROR', DELIVERY_EVENTS.publicationFailed, recordedAt, reason);
+      await addHistory(
+        this.insert().history,
+        manager,
+        ticket,
+        'ERROR',
+        DELIVERY_EVENTS.publicationFailed,
+        recordedAt,
+        reason,
+      );
       return true;
     });
   }
@@ -296,8 +319,16 @@ export class TypeormOutboxStore implements OutboxStore {
         .where('ticket = :ticket AND consulted_at IS NULL', { ticket })
         .execute();
       if (result.affected !== 1) return false;
-      await storeProof(manager, this.contents, ticket, proof);
-      await addHistory(manager, ticket, 'SENT', DELIVERY_EVENTS.consulted, readAt, null);
+      await storeProof(manager, this.contents, this.insert().proofs, ticket, proof);
+      await addHistory(
+        this.insert().history,
+        manager,
+        ticket,
+        'SENT',
+        DELIVERY_EVENTS.consulted,
+        readAt,
+        null,
+      );
       return true;
     });
   }
@@ -326,6 +357,14 @@ export class TypeormOutboxStore implements OutboxStore {
       .where('ticket = :ticket AND lease_owner = :owner', { ticket, owner })
       .execute();
     return result.affected === 1;
+  }
+
+  private insert(): DeliveryInserters {
+    return (this.inserters ??= {
+      history: new RowInserter<NewItemStatusHistoryRow>(this.dataSource, ItemStatusHistoryEntity),
+      publications: new RowInserter(this.dataSource, ItemPublicationEntity),
+      proofs: new RowInserter(this.dataSource, ItemProofEntity),
+    });
   }
 
   /** Statements that only read. */
@@ -381,6 +420,7 @@ async function setStatus(
 }
 
 async function addHistory(
+  inserter: RowInserter<NewItemStatusHistoryRow>,
   manager: EntityManager,
   ticket: string,
   status: ItemStatus,
@@ -388,5 +428,5 @@ async function addHistory(
   occurredAt: Date,
   detail: string | null,
 ): Promise<void> {
-  await manager.insert(ItemStatusHistoryEntity, { ticket, status, event, occurredAt, detail });
+  await inserter.insert(manager, { ticket, status, event, occurredAt, detail });
 }

@@ -19,6 +19,7 @@ export {
 };
 export { CONTENT_CHUNK_BYTES, ContentChunkEntity, contentChunkSchema } from './content-chunk.schema';
 export type { ItemFileRole } from './item-file.entity';
+export type { NewItemStatusHistoryRow } from './item-status-history.entity';
 export type { RecipientKind } from './registered-mail-item.entity';
 
 /** Every entity class, passed to the DataSource as classes (no globs: bundling and ts-jest stay simple). */
