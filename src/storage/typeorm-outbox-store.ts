@@ -185,8 +185,8 @@ export class TypeormOutboxStore implements OutboxStore {
       throw toStorageFault(new Error('A publication is proven by a DISPATCH proof'));
     return this.transaction(async (manager) => {
       if (!(await this.leaveOutbox(manager, ticket, owner))) return false;
-      await storeProof(manager, this.contents, this.insert().proofs, ticket, proof);
-      await this.insert().publications.insert(manager, {
+      await storeProof(manager, this.contents, this.rowInserters().proofs, ticket, proof);
+      await this.rowInserters().publications.insert(manager, {
         ticket,
         eboxMessageId: outcome.eboxMessageId,
         publishedAt: outcome.publishedAt,
@@ -196,7 +196,7 @@ export class TypeormOutboxStore implements OutboxStore {
       });
       await setStatus(manager, ticket, 'SENT', recordedAt);
       await addHistory(
-        this.insert().history,
+        this.rowInserters().history,
         manager,
         ticket,
         'SENT',
@@ -206,7 +206,7 @@ export class TypeormOutboxStore implements OutboxStore {
       );
       if (outcome.noDigitalUser) {
         await addHistory(
-          this.insert().history,
+          this.rowInserters().history,
           manager,
           ticket,
           'SENT',
@@ -243,7 +243,7 @@ export class TypeormOutboxStore implements OutboxStore {
       if (!(await this.leaveOutbox(manager, ticket, owner))) return false;
       await setStatus(manager, ticket, 'ERROR', recordedAt);
       await addHistory(
-        this.insert().history,
+        this.rowInserters().history,
         manager,
         ticket,
         'ERROR',
@@ -319,9 +319,9 @@ export class TypeormOutboxStore implements OutboxStore {
         .where('ticket = :ticket AND consulted_at IS NULL', { ticket })
         .execute();
       if (result.affected !== 1) return false;
-      await storeProof(manager, this.contents, this.insert().proofs, ticket, proof);
+      await storeProof(manager, this.contents, this.rowInserters().proofs, ticket, proof);
       await addHistory(
-        this.insert().history,
+        this.rowInserters().history,
         manager,
         ticket,
         'SENT',
@@ -359,7 +359,8 @@ export class TypeormOutboxStore implements OutboxStore {
     return result.affected === 1;
   }
 
-  private insert(): DeliveryInserters {
+  /** The INSERTs of delivery records, built at first use. */
+  private rowInserters(): DeliveryInserters {
     return (this.inserters ??= {
       history: new RowInserter<NewItemStatusHistoryRow>(this.dataSource, ItemStatusHistoryEntity),
       publications: new RowInserter(this.dataSource, ItemPublicationEntity),
