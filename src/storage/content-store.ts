@@ -189,11 +189,11 @@ export class ContentStore {
     const sha256 = toHex(address);
     // One piece at a time: a large content in the database is never read whole into memory.
     const pieces = async function* (store: ContentStore): AsyncGenerator<Buffer> {
+      const finder = (store.chunkFinder ??= new RowFinder(store.dataSource, ContentChunkEntity, {
+        select: ['bytes'],
+        where: ['sha256', 'chunkIndex'],
+      }));
       for (let chunkIndex = 0; ; chunkIndex += 1) {
-        const finder = (store.chunkFinder ??= new RowFinder(store.dataSource, ContentChunkEntity, {
-          select: ['bytes'],
-          where: ['sha256', 'chunkIndex'],
-        }));
         const row = await runSerialized(store.dataSource, () =>
           finder.findOne(store.dataSource.manager, { sha256, chunkIndex }),
         );

@@ -195,25 +195,22 @@ export class TypeormOutboxStore implements OutboxStore {
         consultationCheckedAt: null,
       });
       await setStatus(manager, ticket, 'SENT', recordedAt);
-      await addHistory(
-        this.rowInserters().history,
-        manager,
+      const history = this.rowInserters().history;
+      await history.insert(manager, {
         ticket,
-        'SENT',
-        DELIVERY_EVENTS.published,
-        recordedAt,
-        `e-Box message ${outcome.eboxMessageId}`,
-      );
+        status: 'SENT',
+        event: DELIVERY_EVENTS.published,
+        occurredAt: recordedAt,
+        detail: `e-Box message ${outcome.eboxMessageId}`,
+      });
       if (outcome.noDigitalUser) {
-        await addHistory(
-          this.rowInserters().history,
-          manager,
+        await history.insert(manager, {
           ticket,
-          'SENT',
-          DELIVERY_EVENTS.noDigitalUser,
-          recordedAt,
-          NO_DIGITAL_USER_DETAIL,
-        );
+          status: 'SENT',
+          event: DELIVERY_EVENTS.noDigitalUser,
+          occurredAt: recordedAt,
+          detail: NO_DIGITAL_USER_DETAIL,
+        });
       }
       return true;
     });
@@ -242,15 +239,13 @@ export class TypeormOutboxStore implements OutboxStore {
     return this.transaction(async (manager) => {
       if (!(await this.leaveOutbox(manager, ticket, owner))) return false;
       await setStatus(manager, ticket, 'ERROR', recordedAt);
-      await addHistory(
-        this.rowInserters().history,
-        manager,
+      await this.rowInserters().history.insert(manager, {
         ticket,
-        'ERROR',
-        DELIVERY_EVENTS.publicationFailed,
-        recordedAt,
-        reason,
-      );
+        status: 'ERROR',
+        event: DELIVERY_EVENTS.publicationFailed,
+        occurredAt: recordedAt,
+        detail: reason,
+      });
       return true;
     });
   }
@@ -320,15 +315,13 @@ export class TypeormOutboxStore implements OutboxStore {
         .execute();
       if (result.affected !== 1) return false;
       await storeProof(manager, this.contents, this.rowInserters().proofs, ticket, proof);
-      await addHistory(
-        this.rowInserters().history,
-        manager,
+      await this.rowInserters().history.insert(manager, {
         ticket,
-        'SENT',
-        DELIVERY_EVENTS.consulted,
-        readAt,
-        null,
-      );
+        status: 'SENT',
+        event: DELIVERY_EVENTS.consulted,
+        occurredAt: readAt,
+        detail: null,
+      });
       return true;
     });
   }
@@ -418,16 +411,4 @@ async function setStatus(
   at: Date,
 ): Promise<void> {
   await manager.update(RegisteredMailItemEntity, { ticket }, { status, updatedAt: at });
-}
-
-async function addHistory(
-  inserter: RowInserter<NewItemStatusHistoryRow>,
-  manager: EntityManager,
-  ticket: string,
-  status: ItemStatus,
-  event: string,
-  occurredAt: Date,
-  detail: string | null,
-): Promise<void> {
-  await inserter.insert(manager, { ticket, status, event, occurredAt, detail });
 }
