@@ -1,12 +1,12 @@
-import type { Element } from '@xmldom/xmldom';
 import type { DocumentDescription, Recipient } from '../domain/model';
 import type { ReceiptFacts } from '../domain/receipt-issuer';
-import { appendElement, createDocument, serialize } from '../xml/element-builder';
+import { endTag, startTag, textElement, XML_DECLARATION } from '../xml/markup';
 import { NS } from '../xml/namespaces';
 
 /*
  * Receipt.xml: a `ReceiptContent` of the contract's types namespace, stating who sent what to whom
- * under which ticket. Values only ever enter through DOM text nodes, so the serialiser escapes them.
+ * under which ticket. Written as text: every value is escaped (`xml/markup.ts`), never put into the
+ * markup as it is.
  */
 
 /** The contract's types namespace, the namespace of every element of Receipt.xml. */
@@ -17,40 +17,37 @@ export const ANNEX_TYPE = 'ANNEX';
 
 export type { ReceiptFacts };
 
-const T = NS.types;
-
-function typed(parent: Element, localName: string, typeName: string, fill: (element: Element) => void): void {
-  const element = appendElement(parent, T, localName, fill);
-  element.setAttributeNS(NS.xsi, 'xsi:type', typeName);
+function typed(localName: string, typeName: string, children: string[]): string {
+  return startTag(localName, { 'xsi:type': typeName }) + children.join('') + endTag(localName);
 }
 
-function appendRecipient(parent: Element, recipient: Recipient): void {
-  if (recipient.kind === 'citizen') {
-    typed(parent, 'Recipient', 'Citizen', (element) => {
-      appendElement(element, T, 'INSS', recipient.inss);
-      appendElement(element, T, 'QualityCode', recipient.qualityCode);
-    });
-  } else {
-    typed(parent, 'Recipient', 'Enterprise', (element) => {
-      appendElement(element, T, 'CompanyID', recipient.cbe);
-      appendElement(element, T, 'QualityCode', recipient.qualityCode);
-    });
-  }
+function recipientElement(recipient: Recipient): string {
+  return recipient.kind === 'citizen'
+    ? typed('Recipient', 'Citizen', [
+        textElement('INSS', recipient.inss),
+        textElement('QualityCode', recipient.qualityCode),
+      ])
+    : typed('Recipient', 'Enterprise', [
+        textElement('CompanyID', recipient.cbe),
+        textElement('QualityCode', recipient.qualityCode),
+      ]);
 }
 
 /** FileDescription: Title, Digest, DownloadFileName, MIME?, Type, Language?. */
-function appendFileDescription(parent: Element, localName: string, file: DocumentDescription): void {
-  appendElement(parent, T, localName, (element) => {
-    appendElement(element, T, 'Title', file.title);
-    appendElement(element, T, 'Digest', (digest) => {
-      appendElement(digest, T, 'DigestMethod', file.digest.method);
-      appendElement(digest, T, 'DigestValue', file.digest.value.toString('base64'));
-    });
-    appendElement(element, T, 'DownloadFileName', file.downloadFileName);
-    if (file.mime !== undefined) appendElement(element, T, 'MIME', file.mime);
-    appendElement(element, T, 'Type', file.type);
-    if (file.language !== undefined) appendElement(element, T, 'Language', file.language);
-  });
+function fileDescription(localName: string, file: DocumentDescription): string {
+  return (
+    startTag(localName) +
+    textElement('Title', file.title) +
+    startTag('Digest') +
+    textElement('DigestMethod', file.digest.method) +
+    textElement('DigestValue', file.digest.value.toString('base64')) +
+    endTag('Digest') +
+    textElement('DownloadFileName', file.downloadFileName) +
+    (file.mime !== undefined ? textElement('MIME', file.mime) : '') +
+    textElement('Type', file.type) +
+    (file.language !== undefined ? textElement('Language', file.language) : '') +
+    endTag(localName)
+  );
 }
 
 /**
@@ -60,21 +57,19 @@ function appendFileDescription(parent: Element, localName: string, file: Documen
  * the default namespace, which is the types namespace.
  */
 export function buildReceiptContent(facts: ReceiptFacts): Buffer {
-  const document = createDocument(T, 'ReceiptContent');
-  const root = document.documentElement as Element;
-  root.setAttributeNS(NS.xmlns, 'xmlns', T);
-  root.setAttributeNS(NS.xmlns, 'xmlns:xsi', NS.xsi);
-
-  appendElement(root, T, 'Ticket', facts.ticket);
-  appendElement(root, T, 'Token', facts.token);
-  appendRecipient(root, facts.recipient);
-  typed(root, 'Sender', 'Sender', (sender) => {
-    appendElement(sender, T, 'CompanyID', facts.sender.cbe);
-    appendElement(sender, T, 'ApplicationID', facts.sender.applicationId);
-  });
-  appendFileDescription(root, 'Document', facts.document);
+  let xml =
+    XML_DECLARATION +
+    startTag('ReceiptContent', { xmlns: TYPES_NAMESPACE, 'xmlns:xsi': NS.xsi }) +
+    textElement('Ticket', facts.ticket) +
+    textElement('Token', facts.token) +
+    recipientElement(facts.recipient) +
+    typed('Sender', 'Sender', [
+      textElement('CompanyID', facts.sender.cbe),
+      textElement('ApplicationID', facts.sender.applicationId),
+    ]) +
+    fileDescription('Document', facts.document);
   for (const annex of facts.annexes) {
-    appendFileDescription(root, 'Annex', { ...annex, type: ANNEX_TYPE, language: undefined });
+    xml += fileDescription('Annex', { ...annex, type: ANNEX_TYPE, language: undefined });
   }
-  return serialize(document);
+  return Buffer.from(xml + endTag('ReceiptContent'), 'utf8');
 }
