@@ -4,7 +4,8 @@ import {
   type MessageImprint,
   type TimeStampAuthority,
 } from '../timestamping/time-stamp-authority';
-import { parseTimeStampToken } from '../timestamping/time-stamp-token';
+import type { DecodedMessageImprint } from '../timestamping/time-stamp-codec';
+import { parseTimeStampToken, readTokenImprint } from '../timestamping/time-stamp-token';
 import { identifiesTokenSigner } from '../timestamping/verify-time-stamp-token';
 import { CMS_OIDS, type CmsAttribute } from './cms-detached-signature';
 
@@ -63,16 +64,16 @@ export async function signatureTimeStampAttribute(
 ): Promise<CmsAttribute> {
   const imprint = signatureTimeStampImprint(signatureValue);
   const token = await tsa.timestamp(imprint);
-  let facts: TimeStampTokenFacts;
+  let stated: DecodedMessageImprint;
   try {
-    facts = await readTimeStampToken(token);
+    stated = readTokenImprint(token);
   } catch (cause) {
     throw new TimeStampUnavailableError('the TSA answered something that is not a time-stamp token', {
       cause,
     });
   }
   // The TSA checks its reply; this guards the proof against a TSA implementation that does not.
-  if (!facts.digest.equals(imprint.digest)) {
+  if (stated.hashAlgorithmOid !== SHA256_OID || !stated.digest.equals(imprint.digest)) {
     throw new TimeStampUnavailableError('the time-stamp token covers other bytes than the signature value');
   }
   return { type: CMS_OIDS.signatureTimeStampToken, values: [token] };

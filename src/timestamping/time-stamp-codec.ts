@@ -66,7 +66,7 @@ export function encodeMessageImprint(imprint: MessageImprint): Buffer {
   return derSequence(derSequence(derObjectIdentifier(hash.oid), derNull()), derOctetString(imprint.digest));
 }
 
-function decodeMessageImprint(element: DerElement): DecodedMessageImprint {
+export function decodeMessageImprint(element: DerElement): DecodedMessageImprint {
   const [algorithm, hashed, ...rest] = derChildren(element, DER_TAG.sequence);
   if (algorithm === undefined || hashed === undefined || rest.length > 0)
     throw new DerError('MessageImprint must hold an algorithm and a digest');

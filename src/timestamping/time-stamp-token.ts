@@ -9,7 +9,12 @@ import {
 } from '../pki/der';
 import { CMS_OIDS } from '../evidence/cms-detached-signature';
 import { TSP_OIDS } from './rfc3161';
-import { decodeTstInfo, type DecodedTstInfo } from './time-stamp-codec';
+import {
+  decodeMessageImprint,
+  decodeTstInfo,
+  type DecodedMessageImprint,
+  type DecodedTstInfo,
+} from './time-stamp-codec';
 
 /*
  * Reading a TimeStampToken (RFC 3161 section 2.4.2): the ContentInfo, its SignedData and its one
@@ -85,6 +90,30 @@ export function parseTimeStampToken(der: Buffer): ParsedTimeStampToken {
     certificates,
     signerInfo: parseSignerInfo(signers[0]),
   };
+}
+
+/**
+ * The MessageImprint that a TimeStampToken's TSTInfo states, read without the rest of the token (its
+ * certificates, its SignerInfo, the TSTInfo's other fields): what the caller that asked for the token
+ * compares with what it asked for.
+ * @throws DerError when `der` is not a DER ContentInfo holding a SignedData over a TSTInfo
+ */
+export function readTokenImprint(der: Buffer): DecodedMessageImprint {
+  const [contentType, explicitContent, ...rest] = derChildren(readSingleDerElement(der), DER_TAG.sequence);
+  if (contentType?.tag !== DER_TAG.objectIdentifier || explicitContent?.tag !== 0xa0 || rest.length > 0)
+    throw new DerError('not a ContentInfo');
+  if (decodeObjectIdentifier(contentType.content) !== CMS_OIDS.signedData)
+    throw new DerError('the ContentInfo does not hold a SignedData');
+  const [signedData, ...more] = derChildren(explicitContent);
+  if (signedData === undefined || more.length > 0) throw new DerError('malformed ContentInfo content');
+  const [, , encapsulated] = derChildren(signedData, DER_TAG.sequence);
+  if (encapsulated === undefined) throw new DerError('truncated SignedData');
+  const [, , imprint] = derChildren(
+    readSingleDerElement(encapsulatedTstInfo(encapsulated)),
+    DER_TAG.sequence,
+  );
+  if (imprint === undefined) throw new DerError('TSTInfo lacks a mandatory field');
+  return decodeMessageImprint(imprint);
 }
 
 function encapsulatedTstInfo(encapsulated: DerElement): Buffer {

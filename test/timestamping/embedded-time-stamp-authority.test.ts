@@ -15,7 +15,8 @@ import {
   encodeMessageImprint,
   encodeTimeStampRequest,
 } from '../../src/timestamping/time-stamp-codec';
-import { parseTimeStampToken } from '../../src/timestamping/time-stamp-token';
+import { DerError } from '../../src/pki/der';
+import { parseTimeStampToken, readTokenImprint } from '../../src/timestamping/time-stamp-token';
 import { runStatus, testWithTool } from '../support/external-tools';
 import {
   createTsaTestPki,
@@ -147,6 +148,20 @@ describe('tokens of the embedded TSA', () => {
       expect(token.tstInfo.genTime.toISOString()).toBe(time);
     }
     testPki.clock.set(Date.now());
+  });
+
+  it('state their imprint as readTokenImprint reads it without the rest of the token', async () => {
+    for (const imprint of [
+      sha256Imprint(Buffer.from('x')),
+      { hashAlgorithm: 'SHA-512' as const, digest: createHash('sha512').update('y').digest() },
+    ]) {
+      const token = await tsa.timestamp(imprint);
+      const read = readTokenImprint(token);
+      expect(read).toEqual(parseTimeStampToken(token).tstInfo.imprint);
+      expect(read.digest).toEqual(imprint.digest);
+      expect(() => readTokenImprint(token.subarray(0, token.length - 1))).toThrow(DerError);
+    }
+    expect(() => readTokenImprint(testPki.signer.certificate)).toThrow(DerError);
   });
 
   it('have serial numbers that do not repeat over many tokens', async () => {
