@@ -2,7 +2,7 @@ import { createHash, randomBytes, X509Certificate } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
 import type { DataSource, EntityTarget, ObjectLiteral } from 'typeorm';
 import { ACCEPTED_EVENT, DELIVERY_EVENTS } from '../../src/domain/outbox';
-import { TICKET_ALPHABET, TICKET_LENGTH } from '../../src/domain/ticket-generator';
+import { TICKET_ALPHABET, TICKET_LENGTH, ticketTimeSymbols } from '../../src/domain/ticket-generator';
 import { openDatabase } from '../../src/storage/data-source';
 import { RowInserter } from '../../src/storage/row-inserter';
 import {
@@ -109,11 +109,15 @@ function ownContent(rows: BatchRows, base: Buffer, label: string) {
   return { sha256Hex: digest.toString('hex'), sha256Base64: digest.toString('base64'), size: bytes.length };
 }
 
-/** 13 symbols of the ticket alphabet from a counter, scrambled so that keys arrive in random order. */
-function seededTicket(index: number, salt: Buffer): string {
+/**
+ * A ticket as the service makes them (`timeOrderedTickets`): the acceptance time, then 5 symbols from a
+ * hash of the counter.
+ */
+function seededTicket(index: number, salt: Buffer, acceptedAt: Date): string {
   const digest = createHash('sha256').update(salt).update(String(index)).digest();
-  let ticket = '';
-  for (let i = 0; i < TICKET_LENGTH; i += 1) ticket += TICKET_ALPHABET[digest[i] % TICKET_ALPHABET.length];
+  let ticket = ticketTimeSymbols(acceptedAt);
+  for (let i = 0; ticket.length < TICKET_LENGTH; i += 1)
+    ticket += TICKET_ALPHABET[digest[i] % TICKET_ALPHABET.length];
   return ticket;
 }
 
@@ -145,11 +149,11 @@ function addItem(
   options: { items: number; senders: readonly SeedSender[]; now: Date; salt: Buffer; bases: ContentBases },
 ): Fate {
   const { items, senders, now, salt, bases } = options;
-  const ticket = seededTicket(index, salt);
-  const document = ownContent(rows, bases.document, `document of ${ticket}`);
-  const sender = senders[index % senders.length];
   // Spread over the year before now, in index order.
   const acceptedAt = new Date(now.getTime() - 365 * DAY_MS + Math.floor((index / items) * 365 * DAY_MS));
+  const ticket = seededTicket(index, salt, acceptedAt);
+  const document = ownContent(rows, bases.document, `document of ${ticket}`);
+  const sender = senders[index % senders.length];
   const sentAt = new Date(acceptedAt.getTime() + 2_000);
   const consultedAt = new Date(acceptedAt.getTime() + 3 * DAY_MS);
   const fate = fateOf(index, items);

@@ -14,7 +14,7 @@ import type { ItemStore, PriorAcceptance } from './item-store';
 import type { Digest, IssuedReceipt, Recipient, Sender, SendDocumentCommand, StagedContent } from './model';
 import type { ReceiptIssuer } from './receipt-issuer';
 import { requestFingerprint } from './request-fingerprint';
-import { generateTicket, TICKET_PATTERN, type TicketGenerator } from './ticket-generator';
+import { TICKET_PATTERN, timeOrderedTickets, type TicketGenerator } from './ticket-generator';
 
 /** How many fresh tickets an accept tries before giving up with TNG_T02. */
 export const DEFAULT_MAX_TICKET_ATTEMPTS = 5;
@@ -90,7 +90,7 @@ export interface SendDocumentDependencies {
   store: ItemStore;
   receiptIssuer: ReceiptIssuer;
   clock: Clock;
-  /** Defaults to {@link generateTicket}; tests inject collisions. */
+  /** Defaults to {@link timeOrderedTickets} on `clock`; tests inject collisions. */
   generateTicket?: TicketGenerator;
   /** Defaults to {@link DEFAULT_MAX_TICKET_ATTEMPTS}. */
   maxTicketAttempts?: number;
@@ -115,7 +115,7 @@ export class SendDocumentService {
     this.store = dependencies.store;
     this.receiptIssuer = dependencies.receiptIssuer;
     this.clock = dependencies.clock;
-    this.generateTicket = dependencies.generateTicket ?? generateTicket;
+    this.generateTicket = dependencies.generateTicket ?? timeOrderedTickets(dependencies.clock);
     this.maxTicketAttempts = dependencies.maxTicketAttempts ?? DEFAULT_MAX_TICKET_ATTEMPTS;
     this.logger = dependencies.logger;
   }
