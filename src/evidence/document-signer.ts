@@ -12,6 +12,12 @@ export interface DocumentSigner {
   readonly chain: Buffer[];
   /** RSASSA-PKCS1-v1_5 with SHA-256 over `data` (the signer hashes). */
   sign(data: Buffer): Promise<Buffer>;
+  /**
+   * True when the signer itself guarantees that every signature it returns verifies with the key of
+   * {@link certificate}: `checkedSigner` then verifies nothing again. Left out (an HSM, a remote
+   * signer), every signature is verified before it is used.
+   */
+  readonly checksItsSignatures?: boolean;
 }
 
 /** How a {@link PemFileSigner} computes its signatures. */
@@ -27,6 +33,12 @@ export interface SigningOptions {
 export class PemFileSigner implements DocumentSigner {
   readonly certificate: Buffer;
   readonly chain: Buffer[];
+  /**
+   * The key is checked against the certificate at construction, and OpenSSL verifies each RSA result
+   * computed with the CRT before returning it (recomputing without the CRT when it does not verify,
+   * against fault attacks): a signature it returns verifies.
+   */
+  readonly checksItsSignatures = true;
   private readonly threadPool: boolean;
 
   /**

@@ -1,6 +1,6 @@
 import { constants, createPrivateKey, sign as rsaSign, verify, X509Certificate } from 'node:crypto';
 import { checkedSigner, SignatureCheckError } from '../../src/evidence/checked-signer';
-import type { DocumentSigner } from '../../src/evidence/document-signer';
+import { PemFileSigner, type DocumentSigner } from '../../src/evidence/document-signer';
 import { selfSignedCertificate, type PemKeyPair } from '../support/test-certificates';
 
 /** A signer with any key behind any certificate (what PemFileSigner refuses, an HSM could still do). */
@@ -52,6 +52,20 @@ describe('checkedSigner', () => {
       sign: () => Promise.reject(new Error('device unplugged')),
     });
     await expect(signer.sign(Buffer.from('x'))).rejects.toThrow('device unplugged');
+  });
+
+  it('returns a signer that checks its own signatures as it is, and checks one that only says false', async () => {
+    const pemSigner = new PemFileSigner(
+      createPrivateKey(first.keyPem),
+      Buffer.from(new X509Certificate(first.certPem).raw),
+    );
+    expect(pemSigner.checksItsSignatures).toBe(true);
+    expect(checkedSigner(pemSigner)).toBe(pemSigner);
+    const claimsNothing = checkedSigner({
+      ...rawSigner(first.certPem, second.keyPem),
+      checksItsSignatures: false,
+    });
+    await expect(claimsNothing.sign(Buffer.from('x'))).rejects.toThrow(SignatureCheckError);
   });
 
   it('refuses a certificate it cannot read', () => {
