@@ -5,9 +5,9 @@ import { isDatabaseUnavailable } from './storage-errors';
 import { makeCommitsDurable } from './wal-durability';
 
 /**
- * One write of a group: runs inside the group's transaction, inside its own SAVEPOINT. It places its
- * blobs with `BlobStore.place`, which adds to `directoriesToSync`; the group fsyncs those directories
- * once, before its COMMIT.
+ * One write of a group: runs inside the group's transaction, inside its own SAVEPOINT (unless submitted
+ * with `savepoint: false`). It places its blobs with `BlobStore.place`, which adds to
+ * `directoriesToSync`; the group fsyncs those directories once, before its COMMIT.
  */
 export type GroupedWrite<T> = (manager: EntityManager, directoriesToSync: Set<string>) => Promise<T>;
 
@@ -20,6 +20,12 @@ export interface SubmitOptions {
    * typeorm-replay-store.ts). Default `true`.
    */
   durable?: boolean;
+  /**
+   * `false`: the write is statements that fail only when the database does (an `INSERT … ON CONFLICT`,
+   * a `DELETE`), so it runs without a SAVEPOINT of its own: two statements less. Should one fail all
+   * the same, SQLite undoes that statement alone and PostgreSQL fails the group. Default `true`.
+   */
+  savepoint?: boolean;
 }
 
 /** At most this many writes share one transaction (bounds the time the database is held). */
@@ -30,6 +36,7 @@ const SAVEPOINT = 'grouped_write';
 interface Pending<T> {
   write: GroupedWrite<T>;
   durable: boolean;
+  savepoint: boolean;
   resolve: (value: T) => void;
   reject: (error: unknown) => void;
 }
@@ -75,6 +82,7 @@ export class CommitGroup {
       this.queue.push({
         write,
         durable: options.durable ?? true,
+        savepoint: options.savepoint ?? true,
         resolve: resolve as (value: unknown) => void,
         reject,
       });
@@ -111,7 +119,11 @@ export class CommitGroup {
         return this.dataSource.transaction(async (manager) => {
           const directoriesToSync = new Set<string>();
           for (const pending of taken) {
-            settlements.push(await this.writeInSavepoint(manager, pending.write, directoriesToSync));
+            settlements.push(
+              pending.savepoint
+                ? await this.writeInSavepoint(manager, pending.write, directoriesToSync)
+                : await writeAlone(manager, pending.write, directoriesToSync),
+            );
           }
           await fsyncDirectories(directoriesToSync);
         });
@@ -161,6 +173,20 @@ export class CommitGroup {
       }
     }
     for (const { pending, settlement } of outcomes) settle(pending, settlement, failure);
+  }
+}
+
+/** A write without a savepoint (`savepoint: false`): its outcome, or the group's failure. */
+async function writeAlone(
+  manager: EntityManager,
+  write: GroupedWrite<unknown>,
+  directoriesToSync: Set<string>,
+): Promise<Settlement> {
+  try {
+    return { ok: true, value: await write(manager, directoriesToSync) };
+  } catch (error) {
+    if (isDatabaseUnavailable(error)) throw error;
+    return { ok: false, error };
   }
 }
 

@@ -74,10 +74,17 @@ export class TypeormReplayStore implements ReplayGuard {
     return this.write((manager) => deleteExpired(manager, this.clock.now()));
   }
 
-  /** With the next group commit of the database, settled once committed (not waiting for an fsync). */
+  /**
+   * With the next group commit of the database, settled once committed (not waiting for an fsync), and
+   * without a savepoint of its own.
+   */
   private async write<T>(work: (manager: EntityManager) => Promise<T>): Promise<T> {
     try {
-      return await CommitGroup.of(this.dataSource).submit((manager) => work(manager), { durable: false });
+      // An INSERT … ON CONFLICT and a DELETE fail only with the database: no savepoint needed.
+      return await CommitGroup.of(this.dataSource).submit((manager) => work(manager), {
+        durable: false,
+        savepoint: false,
+      });
     } catch (error) {
       throw toStorageFault(error);
     }

@@ -64,6 +64,44 @@ describe('CommitGroup', () => {
     expect(keys.map((entry) => entry.messageKey[0])).toEqual(['a', 'b', 'c']);
   });
 
+  it('a write submitted without a savepoint runs no SAVEPOINT; a failing one leaves the others be on SQLite', async () => {
+    const statements: string[] = [];
+    dataSource.subscribers.push({
+      beforeQuery: (event) => {
+        statements.push(event.query);
+      },
+    });
+    try {
+      const group = CommitGroup.of(dataSource);
+      const outcomes = await Promise.allSettled([
+        group.submit(insertKey('a'.repeat(64)), { durable: false, savepoint: false }),
+        group.submit(insertKey('b'.repeat(64)), { savepoint: false }),
+      ]);
+      expect(outcomes.map((outcome) => outcome.status)).toEqual(['fulfilled', 'fulfilled']);
+      expect(statements.filter((sql) => /SAVEPOINT|RELEASE/.test(sql))).toEqual([]);
+      expect(statements.some((sql) => /INSERT/.test(sql))).toBe(true);
+      expect(commits).toBe(1);
+    } finally {
+      dataSource.subscribers.pop();
+    }
+  });
+
+  testOnSqlite('SQLite undoing a failed statement alone')(
+    'a failing write without a savepoint is rejected alone; the group commits the others',
+    async () => {
+      const group = CommitGroup.of(dataSource);
+      const outcomes = await Promise.allSettled([
+        group.submit(insertKey('a'.repeat(64)), { savepoint: false }),
+        group.submit(insertKey('a'.repeat(64)), { savepoint: false }), // a unique violation
+        group.submit(insertKey('c'.repeat(64))),
+      ]);
+      expect(outcomes.map((outcome) => outcome.status)).toEqual(['fulfilled', 'rejected', 'fulfilled']);
+      expect(commits).toBe(1);
+      const keys = await dataSource.manager.find(ReplayCacheEntryEntity, { order: { messageKey: 'ASC' } });
+      expect(keys.map((entry) => entry.messageKey[0])).toEqual(['a', 'c']);
+    },
+  );
+
   // Only a SQLite file is shared through the cluster's write lock.
   testOnSqlite('the cross-process write lock')(
     'writes that arrive while the group waits for the write lock go into that group',
