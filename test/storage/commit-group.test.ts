@@ -64,7 +64,7 @@ describe('CommitGroup', () => {
     expect(keys.map((entry) => entry.messageKey[0])).toEqual(['a', 'b', 'c']);
   });
 
-  it('a write submitted without a savepoint runs no SAVEPOINT; a failing one leaves the others be on SQLite', async () => {
+  it('a write submitted without a savepoint runs no SAVEPOINT', async () => {
     const statements: string[] = [];
     dataSource.subscribers.push({
       beforeQuery: (event) => {
