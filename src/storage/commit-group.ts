@@ -22,8 +22,9 @@ export interface SubmitOptions {
   durable?: boolean;
   /**
    * `false`: the write is statements that fail only when the database does (an `INSERT … ON CONFLICT`,
-   * a `DELETE`), so it runs without a SAVEPOINT of its own: two statements less. Should one fail all
-   * the same, SQLite undoes that statement alone and PostgreSQL fails the group. Default `true`.
+   * a `DELETE`), so it runs without a SAVEPOINT of its own: two statements less. Should it fail all
+   * the same, its whole group fails (PostgreSQL cannot go on with a transaction after a failed
+   * statement: a COMMIT would silently roll back the writes already reported done). Default `true`.
    */
   savepoint?: boolean;
 }
@@ -122,7 +123,8 @@ export class CommitGroup {
             settlements.push(
               pending.savepoint
                 ? await this.writeInSavepoint(manager, pending.write, directoriesToSync)
-                : await writeAlone(manager, pending.write, directoriesToSync),
+                : // Its failure fails the group (see SubmitOptions.savepoint).
+                  { ok: true, value: await pending.write(manager, directoriesToSync) },
             );
           }
           await fsyncDirectories(directoriesToSync);
@@ -173,20 +175,6 @@ export class CommitGroup {
       }
     }
     for (const { pending, settlement } of outcomes) settle(pending, settlement, failure);
-  }
-}
-
-/** A write without a savepoint (`savepoint: false`): its outcome, or the group's failure. */
-async function writeAlone(
-  manager: EntityManager,
-  write: GroupedWrite<unknown>,
-  directoriesToSync: Set<string>,
-): Promise<Settlement> {
-  try {
-    return { ok: true, value: await write(manager, directoriesToSync) };
-  } catch (error) {
-    if (isDatabaseUnavailable(error)) throw error;
-    return { ok: false, error };
   }
 }
 
