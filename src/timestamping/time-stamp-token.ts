@@ -52,12 +52,8 @@ export interface ParsedTimeStampToken {
   signerInfo: TokenSignerInfo;
 }
 
-/**
- * Reads a TimeStampToken.
- * @throws DerError when `der` is not a DER ContentInfo holding a SignedData over a TSTInfo with exactly
- *   one SignerInfo
- */
-export function parseTimeStampToken(der: Buffer): ParsedTimeStampToken {
+/** The SignedData of a token: the content of its ContentInfo. */
+function signedDataOf(der: Buffer): DerElement {
   const [contentType, explicitContent, ...rest] = derChildren(readSingleDerElement(der), DER_TAG.sequence);
   if (contentType?.tag !== DER_TAG.objectIdentifier || explicitContent?.tag !== 0xa0 || rest.length > 0)
     throw new DerError('not a ContentInfo');
@@ -65,8 +61,16 @@ export function parseTimeStampToken(der: Buffer): ParsedTimeStampToken {
     throw new DerError('the ContentInfo does not hold a SignedData');
   const [signedData, ...more] = derChildren(explicitContent);
   if (signedData === undefined || more.length > 0) throw new DerError('malformed ContentInfo content');
+  return signedData;
+}
 
-  const [version, digestAlgorithms, encapsulated, ...tail] = derChildren(signedData, DER_TAG.sequence);
+/**
+ * Reads a TimeStampToken.
+ * @throws DerError when `der` is not a DER ContentInfo holding a SignedData over a TSTInfo with exactly
+ *   one SignerInfo
+ */
+export function parseTimeStampToken(der: Buffer): ParsedTimeStampToken {
+  const [version, digestAlgorithms, encapsulated, ...tail] = derChildren(signedDataOf(der), DER_TAG.sequence);
   if (encapsulated === undefined) throw new DerError('truncated SignedData');
   decodeInteger(version);
   derChildren(digestAlgorithms, DER_TAG.set);
@@ -99,14 +103,7 @@ export function parseTimeStampToken(der: Buffer): ParsedTimeStampToken {
  * @throws DerError when `der` is not a DER ContentInfo holding a SignedData over a TSTInfo
  */
 export function readTokenImprint(der: Buffer): DecodedMessageImprint {
-  const [contentType, explicitContent, ...rest] = derChildren(readSingleDerElement(der), DER_TAG.sequence);
-  if (contentType?.tag !== DER_TAG.objectIdentifier || explicitContent?.tag !== 0xa0 || rest.length > 0)
-    throw new DerError('not a ContentInfo');
-  if (decodeObjectIdentifier(contentType.content) !== CMS_OIDS.signedData)
-    throw new DerError('the ContentInfo does not hold a SignedData');
-  const [signedData, ...more] = derChildren(explicitContent);
-  if (signedData === undefined || more.length > 0) throw new DerError('malformed ContentInfo content');
-  const [, , encapsulated] = derChildren(signedData, DER_TAG.sequence);
+  const [, , encapsulated] = derChildren(signedDataOf(der), DER_TAG.sequence);
   if (encapsulated === undefined) throw new DerError('truncated SignedData');
   const [, , imprint] = derChildren(
     readSingleDerElement(encapsulatedTstInfo(encapsulated)),
