@@ -3,6 +3,7 @@ import path from 'node:path';
 import { XMLSerializer, onErrorStopParsing, type Document, type Element } from '@xmldom/xmldom';
 import type { FaultNamespace } from '../config/config';
 import { createDomParser } from '../xml/dom-parser';
+import { XML_DECLARATION } from '../xml/markup';
 import { NS } from '../xml/namespaces';
 
 /** The path of the v1 port; the WSDL is `?wsdl` on it, each schema `?xsd=<file name>`. */
@@ -47,7 +48,6 @@ const SCHEMA_REFERENCES = new Set(['import', 'include', 'redefine', 'override'])
 const PROVIDER_ERRORS_PREFIX = 'sperr';
 /** Distinct base URLs rendered and kept; more than a few means Host headers vary: keep memory bounded. */
 const MAX_CACHED_BASE_URLS = 16;
-const XML_DECLARATION = '<?xml version="1.0" encoding="UTF-8"?>\n';
 
 interface RenderedContract {
   wsdl: string;

@@ -4,6 +4,7 @@ import {
   type MessageImprint,
   type TimeStampAuthority,
 } from '../timestamping/time-stamp-authority';
+import { IMPRINT_HASHES } from '../timestamping/rfc3161';
 import type { DecodedMessageImprint } from '../timestamping/time-stamp-codec';
 import { parseTimeStampToken, readTokenImprint } from '../timestamping/time-stamp-token';
 import { identifiesTokenSigner } from '../timestamping/verify-time-stamp-token';
@@ -73,7 +74,10 @@ export async function signatureTimeStampAttribute(
     });
   }
   // The TSA checks its reply; this guards the proof against a TSA implementation that does not.
-  if (stated.hashAlgorithmOid !== SHA256_OID || !stated.digest.equals(imprint.digest)) {
+  if (
+    stated.hashAlgorithmOid !== IMPRINT_HASHES[imprint.hashAlgorithm].oid ||
+    !stated.digest.equals(imprint.digest)
+  ) {
     throw new TimeStampUnavailableError('the time-stamp token covers other bytes than the signature value');
   }
   return { type: CMS_OIDS.signatureTimeStampToken, values: [token] };

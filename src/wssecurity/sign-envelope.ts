@@ -3,6 +3,7 @@ import type { Document, Element } from '@xmldom/xmldom';
 import type { Clock } from '../clock/clock';
 import type { DocumentSigner } from '../evidence/document-signer';
 import { appendElement, serializeElement } from '../xml/element-builder';
+import { XML_DECLARATION } from '../xml/markup';
 import { DIGEST_ALGORITHM_URIS, EXC_C14N_ALGORITHM, SIGNATURE_ALGORITHM_URIS } from './algorithms';
 import { childElements, isElementNamed } from './dom';
 import { canonicalizeExclusive } from './exclusive-c14n';
@@ -269,7 +270,7 @@ export class EnvelopeSigner {
       `<ds:KeyInfo><wsse:SecurityTokenReference><wsse:Reference URI="#${ids.token}" ValueType="${X509V3_VALUE_TYPE}"/>` +
       '</wsse:SecurityTokenReference></ds:KeyInfo></ds:Signature></wsse:Security></soapenv:Header>';
     const envelope = Buffer.from(
-      `<?xml version="1.0" encoding="UTF-8"?>\n<soapenv:Envelope xmlns:soapenv="${SOAP11_NS}">${header}` +
+      `${XML_DECLARATION}<soapenv:Envelope xmlns:soapenv="${SOAP11_NS}">${header}` +
         `${serializeElement(body)}</soapenv:Envelope>`,
       'utf8',
     );

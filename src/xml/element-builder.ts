@@ -6,6 +6,7 @@ import {
   type Node,
   type XMLSerializerOptions,
 } from '@xmldom/xmldom';
+import { XML_DECLARATION } from './markup';
 
 /** Child content of {@link appendElement}: text, or a function that fills the new element. */
 export type ElementContent = string | ((element: Element) => void) | undefined;
@@ -76,7 +77,7 @@ export function serializeElement(element: Element): string {
  */
 export function serialize(node: Document | Element): Buffer {
   return Buffer.from(
-    `<?xml version="1.0" encoding="UTF-8"?>\n${new XMLSerializer().serializeToString(node, SERIALIZER_OPTIONS)}`,
+    XML_DECLARATION + new XMLSerializer().serializeToString(node, SERIALIZER_OPTIONS),
     'utf8',
   );
 }
