@@ -25,9 +25,10 @@ const POSTGRES_TESTS = [
   '<rootDir>/test/domain/get-proof.test.ts',
   '<rootDir>/test/domain/get-status.test.ts',
   '<rootDir>/test/domain/send-document.test.ts',
-  // Storage on a database. Not here, SQLite only: wal-durability (the WAL group commit), serial-access
-  // and serial-access-write-lock (queueing for a single-connection driver, the cluster's write lock on
-  // a SQLite file); and, database-free, run once: blob-store, staging-area, storage-errors. Single
+  // Storage on a database. Not here, SQLite only: wal-durability (the WAL group commit), serial-access,
+  // serial-access-write-lock and lock-file-write-lock (queueing for a single-connection driver, the
+  // cross-process write lock on a SQLite file); and, database-free, run once: blob-store, staging-area,
+  // storage-errors. Single
   // tests inside the files below that concern SQLite alone are declared with testOnSqlite(reason).
   '<rootDir>/test/storage/accept-durability.test.ts',
   '<rootDir>/test/storage/commit-group.test.ts',

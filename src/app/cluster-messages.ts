@@ -34,27 +34,6 @@ export function isWorkerShutdownMessage(message: unknown): message is WorkerShut
   );
 }
 
-/**
- * Worker → primary: asks for the cluster's database write lock (see `cluster-write-lock.ts`); `id`
- * names this request among the worker's own.
- */
-export interface WriteLockRequestMessage {
-  type: 'registered-mail:write-lock';
-  id: number;
-}
-
-/** Primary → worker: the worker's request `id` holds the write lock now. */
-export interface WriteLockGrantMessage {
-  type: 'registered-mail:write-lock-granted';
-  id: number;
-}
-
-/** Worker → primary: request `id` gives the write lock back (or no longer waits for it). */
-export interface WriteLockReleaseMessage {
-  type: 'registered-mail:write-lock-released';
-  id: number;
-}
-
 function isNumbered(message: unknown, type: string): boolean {
   return (
     typeof message === 'object' &&
@@ -62,21 +41,6 @@ function isNumbered(message: unknown, type: string): boolean {
     (message as { type?: unknown }).type === type &&
     Number.isSafeInteger((message as { id?: unknown }).id)
   );
-}
-
-/** Whether `message` is a worker's {@link WriteLockRequestMessage}. */
-export function isWriteLockRequestMessage(message: unknown): message is WriteLockRequestMessage {
-  return isNumbered(message, 'registered-mail:write-lock');
-}
-
-/** Whether `message` is the primary's {@link WriteLockGrantMessage}. */
-export function isWriteLockGrantMessage(message: unknown): message is WriteLockGrantMessage {
-  return isNumbered(message, 'registered-mail:write-lock-granted');
-}
-
-/** Whether `message` is a worker's {@link WriteLockReleaseMessage}. */
-export function isWriteLockReleaseMessage(message: unknown): message is WriteLockReleaseMessage {
-  return isNumbered(message, 'registered-mail:write-lock-released');
 }
 
 /*

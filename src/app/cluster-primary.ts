@@ -61,7 +61,7 @@ async function prepareDataDirectory(config: Config, clock: Clock, log: Logger): 
  * the shared port, with its own delivery worker (outbox claims are leased, so workers never publish one
  * item twice) and its own embedded TSA over the same key (serial numbers are random, 160 bits). SQLite
  * in WAL mode lets the processes share the database: readers never wait, and writers take turns at the
- * primary's write lock (`cluster-write-lock.ts`), with SQLite's busy timeout as the fallback.
+ * database's lock file (`storage/lock-file-write-lock.ts`), with SQLite's busy timeout as the fallback.
  * @throws ConfigError and the like from the one-time work; Error when a worker fails to start (the
  *   others and the simulator are stopped again)
  */

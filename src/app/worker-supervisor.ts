@@ -2,7 +2,6 @@ import cluster, { type Worker } from 'node:cluster';
 import type { Clock } from '../clock/clock';
 import type { Logger } from '../logging/logger';
 import { isWorkerReadyMessage, type WorkerShutdownMessage } from './cluster-messages';
-import { WriteLockServer } from './cluster-write-lock';
 import { WorkerDeaths } from './restart-backoff';
 
 /** "exit code 1" or "signal SIGKILL". */
@@ -15,15 +14,13 @@ const SHUTDOWN: WorkerShutdownMessage = { type: 'registered-mail:shutdown' };
 /**
  * The primary's side of the worker processes (node:cluster, which shares the listening socket among
  * them): forks them, replaces one that dies while the service runs (after a backoff, see
- * `restart-backoff.ts`), and stops them all on request, each finishing its work in flight. It also grants
- * the database write lock to one worker at a time (see `cluster-write-lock.ts`).
+ * `restart-backoff.ts`), and stops them all on request, each finishing its work in flight.
  */
 export class WorkerSupervisor {
   private phase: 'idle' | 'starting' | 'running' | 'stopping' = 'idle';
   private readonly workers = new Set<Worker>();
   private readonly restartTimers = new Set<NodeJS.Timeout>();
   private readonly deaths = new WorkerDeaths();
-  private readonly writeLock = new WriteLockServer();
   private stopped: Promise<boolean> | undefined;
   private everyWorkerClean = true;
   private onLastExit: (() => void) | undefined;
@@ -69,10 +66,7 @@ export class WorkerSupervisor {
     for (const timer of this.restartTimers) clearTimeout(timer);
     this.restartTimers.clear();
     this.stopped = new Promise((resolve) => {
-      this.onLastExit = () => {
-        this.log.info('database write lock', { ...this.writeLock.stats() });
-        resolve(this.everyWorkerClean);
-      };
+      this.onLastExit = () => resolve(this.everyWorkerClean);
       if (this.workers.size === 0) return this.onLastExit();
       for (const worker of this.workers) this.askToStop(worker);
     });
@@ -98,7 +92,6 @@ export class WorkerSupervisor {
   /** Forks one worker: resolves with its URL once it is ready; rejects when it ends before. */
   private fork(): Promise<string> {
     const worker = cluster.fork(this.env);
-    this.writeLock.attach(worker);
     this.workers.add(worker);
     const pid = worker.process.pid;
     this.log.info('worker started', { worker: worker.id, workerPid: pid });

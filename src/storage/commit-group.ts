@@ -50,10 +50,16 @@ const groupsByDataSource = new WeakMap<DataSource, CommitGroup>();
  * Group commit of the writes of one DataSource: the writes that arrive while a group is being stored
  * wait, and go together into the next transaction, one SAVEPOINT each, so that one write's failure (a
  * unique violation: a lost race on a Token, a ticket or a replay-cache key) rolls back that write only.
- * Per group, the database is held once (with the cluster's write lock, taken once), the blob directories
- * are fsynced once (in parallel, before the COMMIT: a durable row never names a blob whose name could
- * still be lost) and the WAL is fsynced once when the group holds a durable write (after the COMMIT,
- * off the event loop, while the next group is already being written; see wal-durability.ts).
+ * Per group, the database is held once (with the cross-process write lock, taken once), the blob
+ * directories are fsynced once (in parallel, before the COMMIT: a durable row never names a blob whose
+ * name could still be lost) and the WAL is fsynced once when the group holds a durable write (after the
+ * COMMIT, off the event loop; see wal-durability.ts).
+ *
+ * The next group starts once that fsync is done: a write arriving while it runs would have to wait for
+ * the next fsync anyway, and so do the writes arriving with it, which therefore share one transaction.
+ * Under load this makes one COMMIT (its lock, its WAL commit frame, its index pages) per fsync rather than
+ * one per write; alone, a write finds no fsync running and is committed at once. A write that needs no
+ * durability waits for that fsync too (at most one), and settles at its COMMIT.
  *
  * A write's promise settles once its group's commit is durable (a durable write) or done (the others):
  * fulfilled with what the write returned, rejected with what it threw (its savepoint rolled back, the
@@ -64,6 +70,8 @@ const groupsByDataSource = new WeakMap<DataSource, CommitGroup>();
 export class CommitGroup {
   private readonly queue: Pending<unknown>[] = [];
   private draining = false;
+  /** The WAL fsync of the last group that held a durable write, while it runs. */
+  private flushing: Promise<void> | undefined;
 
   /** The one group of `dataSource`: every store writing through it shares its transactions. */
   static of(dataSource: DataSource): CommitGroup {
@@ -97,7 +105,12 @@ export class CommitGroup {
       // Writes submitted in the same turn as this one join its group (with PostgreSQL too, where the
       // group's turn would come at once).
       await undefined;
-      while (this.queue.length > 0) await this.storeNextGroup();
+      while (this.queue.length > 0) {
+        // The next transaction waits for the running flush: the writes that arrive meanwhile join it,
+        // so that under load there is one COMMIT per fsync, not one per write (see the class comment).
+        if (this.flushing !== undefined) await this.flushing;
+        await this.storeNextGroup();
+      }
     } finally {
       this.draining = false;
     }
@@ -106,8 +119,8 @@ export class CommitGroup {
   /**
    * Writes and commits the next group; resolves after the COMMIT, settles durable writes after the WAL
    * fsync. The group is taken from the queue once the database is this process's to write (in a
-   * cluster, once the write lock is granted): the writes that arrive while it waits join it, so a lock
-   * round trip and a COMMIT serve as many writes as possible without delaying any.
+   * cluster, once the write lock is taken): the writes that arrive while it waits join it, so a lock and
+   * a COMMIT serve as many writes as possible without delaying any.
    */
   private async storeNextGroup(): Promise<void> {
     let group: Pending<unknown>[] | undefined;
@@ -140,7 +153,13 @@ export class CommitGroup {
       if (!pending.durable) settle(pending, settlement, groupError);
     }
     const durable = outcomes.filter(({ pending }) => pending.durable);
-    if (durable.length > 0) void this.settleWhenDurable(durable, groupError);
+    if (durable.length > 0) {
+      const flushing = this.settleWhenDurable(durable, groupError);
+      this.flushing = flushing;
+      void flushing.then(() => {
+        if (this.flushing === flushing) this.flushing = undefined;
+      });
+    }
   }
 
   private async writeInSavepoint(

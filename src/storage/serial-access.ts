@@ -12,9 +12,9 @@ import type { DataSource } from 'typeorm';
  * that writes), queued per database FILE (so two DataSources on one file in one process take turns).
  *
  * Between processes:
- * - processes with a common coordinator (the cluster's workers, see `src/app/cluster-write-lock.ts`)
- *   install a {@link CrossProcessWriteLock}: work that writes first takes that lock, so at most one of
- *   them writes at a time and the others wait for it with a free event loop. Without it, a writer that
+ * - processes that share the file by design (the cluster's workers) install a {@link CrossProcessWriteLock}
+ *   (`lock-file-write-lock.ts`): work that writes first takes that lock, so at most one of them writes
+ *   at a time and the others wait for it with a free event loop. Without it, a writer that
  *   finds the file locked waits inside SQLite's busy handler: a synchronous sleep that blocks the whole
  *   process (every request it serves) until the other commits;
  * - any other process on the file (a second service started separately, a tool) is coordinated by
@@ -27,9 +27,9 @@ import type { DataSource } from 'typeorm';
 const SINGLE_CONNECTION_DRIVERS = new Set(['better-sqlite3', 'sqlite', 'sqljs']);
 
 /**
- * A write lock shared by several processes on one SQLite file (one holder at a time, first come first
- * served). {@link acquire} resolves with the function that releases it; the release must be called
- * exactly once, after the work's COMMIT (or rollback).
+ * A write lock shared by several processes on one SQLite file (one holder at a time; a process's own
+ * acquires in call order). {@link acquire} resolves with the function that releases it; the release must
+ * be called once, after the work's COMMIT (or rollback).
  */
 export interface CrossProcessWriteLock {
   acquire(): Promise<() => void>;

@@ -2,7 +2,7 @@ import type { DataSource, EntitySubscriberInterface } from 'typeorm';
 import { CommitGroup } from '../../src/storage/commit-group';
 import { ReplayCacheEntryEntity } from '../../src/storage/entities';
 import { useCrossProcessWriteLock } from '../../src/storage/serial-access';
-import { walDurabilityOf } from '../../src/storage/wal-durability';
+import { WalDurability, walDurabilityOf } from '../../src/storage/wal-durability';
 import { makeTempDir } from '../domain/storage-fixture';
 import { ManualWriteLock, settle } from '../support/manual-write-lock';
 import { openTestDatabase, removeTestDataDir, testOnSqlite } from '../support/test-database';
@@ -121,6 +121,44 @@ describe('CommitGroup', () => {
         expect(await dataSource.manager.count(ReplayCacheEntryEntity)).toBe(3);
       } finally {
         useCrossProcessWriteLock(undefined);
+      }
+    },
+  );
+
+  // PostgreSQL makes every COMMIT durable itself: there is no WAL fsync of ours to wait for.
+  testOnSqlite('WAL group commit')(
+    'the next transaction waits for the running WAL fsync: the writes arriving meanwhile share it',
+    async () => {
+      const fsyncs: (() => void)[] = [];
+      const flush = jest
+        .spyOn(WalDurability.prototype, 'flush')
+        .mockImplementation(() => new Promise<void>((resolve) => fsyncs.push(resolve)));
+      try {
+        const group = CommitGroup.of(dataSource);
+        let firstDone = false;
+        const first = group.submit(insertKey('a'.repeat(64))).then(() => (firstDone = true));
+        await settle();
+        // Alone: committed at once, and its fsync runs.
+        expect(commits).toBe(1);
+        expect(fsyncs).toHaveLength(1);
+        expect(firstDone).toBe(false);
+
+        const later = ['b', 'c', 'd'].map((key) => group.submit(insertKey(key.repeat(64))));
+        const notDurable = group.submit(insertKey('e'.repeat(64)), { durable: false });
+        await settle();
+        expect(commits).toBe(1);
+
+        fsyncs[0]();
+        await first;
+        await notDurable; // settled at its COMMIT, before the second fsync
+        expect(commits).toBe(2);
+        expect(fsyncs).toHaveLength(2);
+        fsyncs[1]();
+        await Promise.all(later);
+        expect(commits).toBe(2);
+        expect(await dataSource.manager.count(ReplayCacheEntryEntity)).toBe(5);
+      } finally {
+        flush.mockRestore();
       }
     },
   );

@@ -1,0 +1,198 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import {
+  LockFileWriteLock,
+  WriteLockTimeoutError,
+  writeLockFileOf,
+} from '../../src/storage/lock-file-write-lock';
+import { isDatabaseUnavailable } from '../../src/storage/storage-errors';
+import { settle } from '../support/manual-write-lock';
+
+const TIMEOUT_MS = 5_000;
+
+/** Another process holding the lock file of `database` until it is killed; resolves once it holds it. */
+function holdInAnotherProcess(database: string): Promise<ChildProcess> {
+  const script = `
+    const Database = require(${JSON.stringify(require.resolve('better-sqlite3'))});
+    const connection = new Database(${JSON.stringify(writeLockFileOf(database))}, { timeout: 0 });
+    connection.pragma('journal_mode = WAL');
+    connection.prepare('BEGIN IMMEDIATE').run();
+    process.stdout.write('holding\\n');
+    setInterval(() => undefined, 60_000);
+  `;
+  const child = spawn(process.execPath, ['-e', script], { stdio: ['ignore', 'pipe', 'inherit'] });
+  return new Promise((resolve, reject) => {
+    child.stdout?.on('data', (chunk: Buffer) => {
+      if (chunk.toString().includes('holding')) resolve(child);
+    });
+    child.once('exit', (code) => reject(new Error(`the holder exited (${code}) before holding the lock`)));
+  });
+}
+
+function exited(child: ChildProcess): Promise<void> {
+  return new Promise((resolve) => {
+    if (child.exitCode !== null || child.signalCode !== null) resolve();
+    else child.once('exit', () => resolve());
+  });
+}
+
+describe('LockFileWriteLock: the write lock of a shared SQLite file', () => {
+  let dir: string;
+  let database: string;
+  const locks: LockFileWriteLock[] = [];
+  const children: ChildProcess[] = [];
+
+  const open = (options: { timeoutMs?: number; now?: () => number } = {}) => {
+    const lock = new LockFileWriteLock(database, { timeoutMs: TIMEOUT_MS, ...options });
+    locks.push(lock);
+    return lock;
+  };
+
+  beforeEach(() => {
+    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'rm-lock-file-'));
+    database = path.join(dir, 'registered-mail.sqlite');
+  });
+
+  afterEach(async () => {
+    for (const lock of locks.splice(0)) lock.close();
+    for (const child of children.splice(0)) {
+      child.kill('SIGKILL');
+      await exited(child);
+    }
+    fs.rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('is a file of its own beside the database', async () => {
+    const lock = open();
+    expect(lock.file).toBe(`${database}.write-lock`);
+    const release = await lock.acquire();
+    release();
+    expect(fs.existsSync(lock.file)).toBe(true);
+    expect(fs.existsSync(database)).toBe(false);
+  });
+
+  it('one holder at a time: the other waits with its event loop free, and gets it at the release', async () => {
+    const first = open();
+    const second = open(); // another connection: SQLite answers it as it answers another process
+    const releaseFirst = await first.acquire();
+    let secondHolds = false;
+    const secondAcquire = second.acquire().then((release) => {
+      secondHolds = true;
+      return release;
+    });
+    // Timers run meanwhile: the wait does not block the event loop.
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    expect(secondHolds).toBe(false);
+
+    releaseFirst();
+    const releaseSecond = await secondAcquire;
+    expect(secondHolds).toBe(true);
+    // The first one's release was given once: calling it again does not give back the second's lock.
+    releaseFirst();
+    let firstAgain = false;
+    const firstAcquire = first.acquire().then((release) => {
+      firstAgain = true;
+      return release;
+    });
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    expect(firstAgain).toBe(false);
+    releaseSecond();
+    (await firstAcquire)();
+  });
+
+  it("a process's own acquires are served one at a time, in call order", async () => {
+    const lock = open();
+    const order: string[] = [];
+    const work = (name: string) =>
+      lock.acquire().then(async (release) => {
+        order.push(`${name} holds`);
+        await settle();
+        order.push(`${name} releases`);
+        release();
+      });
+    await Promise.all([work('a'), work('b'), work('c')]);
+    expect(order).toEqual(['a holds', 'a releases', 'b holds', 'b releases', 'c holds', 'c releases']);
+  });
+
+  it('waits for another process, and takes the lock once that process dies holding it', async () => {
+    const holder = await holdInAnotherProcess(database);
+    children.push(holder);
+    const lock = open();
+    let holds = false;
+    const acquire = lock.acquire().then((release) => {
+      holds = true;
+      return release;
+    });
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    expect(holds).toBe(false);
+
+    holder.kill('SIGKILL');
+    await exited(holder);
+    (await acquire)();
+    expect(holds).toBe(true);
+  });
+
+  it('gives up after the timeout with a busy error (SOA-02002), and is usable again afterwards', async () => {
+    let now = 0;
+    const holder = open();
+    const waiter = open({ timeoutMs: 1_000, now: () => now });
+    const releaseHolder = await holder.acquire();
+
+    let result: unknown;
+    const outcome = waiter.acquire().then(
+      () => (result = 'acquired'),
+      (error: unknown) => (result = error),
+    );
+    await settle();
+    now = 999;
+    await new Promise((resolve) => setTimeout(resolve, 10));
+    expect(result).toBeUndefined();
+    now = 1_000;
+    const error = await outcome;
+    expect(error).toBeInstanceOf(WriteLockTimeoutError);
+    expect((error as WriteLockTimeoutError).code).toBe('SQLITE_BUSY');
+    expect(isDatabaseUnavailable(error)).toBe(true);
+
+    releaseHolder();
+    (await waiter.acquire())();
+  });
+
+  it('processes starting together open the new lock file at the same moment', async () => {
+    // Each opener, once loaded, waits for the go file: then they all open within a millisecond.
+    const go = path.join(dir, 'go');
+    const opener = `
+      const fs = require('node:fs');
+      const { LockFileWriteLock } = require(${JSON.stringify(require.resolve('../../src/storage/lock-file-write-lock'))});
+      fs.writeFileSync(process.argv[1] + '.loaded-' + process.pid, '');
+      while (!fs.existsSync(${JSON.stringify(go)})) {}
+      const lock = new LockFileWriteLock(process.argv[1], { timeoutMs: 5000 });
+      lock.acquire().then((release) => { release(); lock.close(); });
+    `;
+    const runs = Array.from({ length: 4 }, () => {
+      const child = spawn(
+        process.execPath,
+        ['-r', 'ts-node/register/transpile-only', '-e', opener, database],
+        {
+          stdio: ['ignore', 'ignore', 'pipe'],
+        },
+      );
+      children.push(child);
+      let stderr = '';
+      child.stderr?.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+      return new Promise<string>((resolve) => child.once('exit', (code) => resolve(`${code} ${stderr}`)));
+    });
+    while (fs.readdirSync(dir).filter((name) => name.includes('.loaded-')).length < runs.length) {
+      await new Promise((resolve) => setTimeout(resolve, 10));
+    }
+    fs.writeFileSync(go, '');
+    expect(await Promise.all(runs)).toEqual(['0 ', '0 ', '0 ', '0 ']);
+  }, 60_000);
+
+  it('a lock file that cannot be opened fails at construction', () => {
+    expect(
+      () => new LockFileWriteLock(path.join(dir, 'missing', 'registered-mail.sqlite'), { timeoutMs: 10 }),
+    ).toThrow();
+  });
+});
