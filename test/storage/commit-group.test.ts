@@ -1,5 +1,5 @@
 import type { DataSource, EntitySubscriberInterface } from 'typeorm';
-import { CommitGroup } from '../../src/storage/commit-group';
+import { CommitGroup, useGroupPacing } from '../../src/storage/commit-group';
 import { ReplayCacheEntryEntity } from '../../src/storage/entities';
 import { useCrossProcessWriteLock } from '../../src/storage/serial-access';
 import { WalDurability, walDurabilityOf } from '../../src/storage/wal-durability';
@@ -62,6 +62,46 @@ describe('CommitGroup', () => {
     expect(commits).toBe(1);
     const keys = await dataSource.manager.find(ReplayCacheEntryEntity, { order: { messageKey: 'ASC' } });
     expect(keys.map((entry) => entry.messageKey[0])).toEqual(['a', 'b', 'c']);
+  });
+
+  it('a group starts at least the pacing interval after the previous one; after a quiet moment at once', async () => {
+    let now = 1_000;
+    const delays: number[] = [];
+    let endDelay: () => void = () => undefined;
+    useGroupPacing({
+      minIntervalMs: 3,
+      now: () => now,
+      delay: (ms) => {
+        delays.push(ms);
+        return new Promise((resolve) => (endDelay = resolve));
+      },
+    });
+    try {
+      const group = CommitGroup.of(dataSource);
+      await group.submit(insertKey('a'.repeat(64)), { durable: false });
+      expect(commits).toBe(1);
+      expect(delays).toEqual([]);
+
+      now = 1_001;
+      const second = group.submit(insertKey('b'.repeat(64)), { durable: false });
+      await settle();
+      // Waits until 3 ms after the first group started; a write arriving meanwhile joins it.
+      expect(delays).toEqual([2]);
+      const third = group.submit(insertKey('c'.repeat(64)), { durable: false });
+      await settle();
+      expect(commits).toBe(1);
+      now = 1_003;
+      endDelay();
+      await Promise.all([second, third]);
+      expect(commits).toBe(2);
+
+      now = 2_000;
+      await group.submit(insertKey('d'.repeat(64)), { durable: false });
+      expect(delays).toEqual([2]);
+      expect(commits).toBe(3);
+    } finally {
+      useGroupPacing(undefined);
+    }
   });
 
   it('a write submitted without a savepoint runs no SAVEPOINT', async () => {
