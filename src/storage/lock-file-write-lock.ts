@@ -35,6 +35,9 @@ const Database = require('better-sqlite3') as SqliteDatabase;
 /** Turns of the event loop a waiting acquire retries at before it retries every millisecond. */
 const IMMEDIATE_RETRIES = 8;
 
+/** How long a start-up that found the new lock file being converted to WAL sleeps before trying again. */
+const WAL_SWITCH_RETRY_MS = 2;
+
 /** The error of an acquire that waited `timeoutMs` in vain: the database counts as busy (SOA-02002). */
 export class WriteLockTimeoutError extends Error {
   /** As SQLite's own busy error, so that storage errors map it the same way. */
@@ -82,11 +85,9 @@ export class LockFileWriteLock implements CrossProcessWriteLock {
     this.file = writeLockFileOf(databaseFile);
     this.timeoutMs = options.timeoutMs;
     this.now = options.now ?? (() => performance.now());
-    // Processes starting together convert the new file to WAL at the same moment: that waits its turn
-    // (blocking, once, at start-up); from then on nothing waits inside SQLite.
     this.connection = new Database(this.file, { timeout: this.timeoutMs });
     try {
-      this.connection.pragma('journal_mode = WAL');
+      this.switchToWal();
       this.connection.pragma('busy_timeout = 0');
       this.begin = this.connection.prepare('BEGIN IMMEDIATE');
       this.rollback = this.connection.prepare('ROLLBACK');
@@ -123,6 +124,24 @@ export class LockFileWriteLock implements CrossProcessWriteLock {
         done();
       }
     };
+  }
+
+  /**
+   * Puts the lock file in WAL mode (a no-op once it is). Processes starting together may convert the new
+   * file at the same moment, and SQLite answers that busy at once, whatever the busy timeout: it is
+   * tried again, a few milliseconds later (blocking: once, at start-up), for at most the timeout.
+   */
+  private switchToWal(): void {
+    const deadline = this.now() + this.timeoutMs;
+    for (;;) {
+      try {
+        this.connection.pragma('journal_mode = WAL');
+        return;
+      } catch (error) {
+        if ((error as { code?: unknown }).code !== 'SQLITE_BUSY' || this.now() >= deadline) throw error;
+        Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, WAL_SWITCH_RETRY_MS);
+      }
+    }
   }
 
   /** Closes the lock file (any lock held is given back with it). */

@@ -159,35 +159,45 @@ describe('LockFileWriteLock: the write lock of a shared SQLite file', () => {
     (await waiter.acquire())();
   });
 
-  it('processes starting together open the new lock file at the same moment', async () => {
-    // Each opener, once loaded, waits for the go file: then they all open within a millisecond.
-    const go = path.join(dir, 'go');
+  it('processes starting together open a new lock file at the same moment', async () => {
+    // Each opener, once loaded, opens the lock of database-<round> as soon as the go-<round> file
+    // appears: all of them within microseconds of each other, round after round, each on a new file.
+    const rounds = 20;
     const opener = `
       const fs = require('node:fs');
+      const path = require('node:path');
       const { LockFileWriteLock } = require(${JSON.stringify(require.resolve('../../src/storage/lock-file-write-lock'))});
-      fs.writeFileSync(process.argv[1] + '.loaded-' + process.pid, '');
-      while (!fs.existsSync(${JSON.stringify(go)})) {}
-      const lock = new LockFileWriteLock(process.argv[1], { timeoutMs: 5000 });
-      lock.acquire().then((release) => { release(); lock.close(); });
+      const dir = process.argv[1];
+      fs.writeFileSync(path.join(dir, 'loaded-' + process.pid), '');
+      (async () => {
+        for (let round = 0; round < ${rounds}; round += 1) {
+          while (!fs.existsSync(path.join(dir, 'go-' + round))) {}
+          const lock = new LockFileWriteLock(path.join(dir, 'database-' + round), { timeoutMs: 5000 });
+          (await lock.acquire())();
+          lock.close();
+        }
+      })().catch((error) => {
+        process.stderr.write(String(error));
+        process.exit(1);
+      });
     `;
-    const runs = Array.from({ length: 4 }, () => {
-      const child = spawn(
-        process.execPath,
-        ['-r', 'ts-node/register/transpile-only', '-e', opener, database],
-        {
-          stdio: ['ignore', 'ignore', 'pipe'],
-        },
-      );
+    const runs = Array.from({ length: 3 }, () => {
+      const child = spawn(process.execPath, ['-r', 'ts-node/register/transpile-only', '-e', opener, dir], {
+        stdio: ['ignore', 'ignore', 'pipe'],
+      });
       children.push(child);
       let stderr = '';
       child.stderr?.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
       return new Promise<string>((resolve) => child.once('exit', (code) => resolve(`${code} ${stderr}`)));
     });
-    while (fs.readdirSync(dir).filter((name) => name.includes('.loaded-')).length < runs.length) {
+    while (fs.readdirSync(dir).filter((name) => name.startsWith('loaded-')).length < runs.length) {
       await new Promise((resolve) => setTimeout(resolve, 10));
     }
-    fs.writeFileSync(go, '');
-    expect(await Promise.all(runs)).toEqual(['0 ', '0 ', '0 ', '0 ']);
+    for (let round = 0; round < rounds; round += 1) {
+      fs.writeFileSync(path.join(dir, `go-${round}`), '');
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+    expect(await Promise.all(runs)).toEqual(['0 ', '0 ', '0 ']);
   }, 60_000);
 
   it('a lock file that cannot be opened fails at construction', () => {
