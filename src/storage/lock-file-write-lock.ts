@@ -57,6 +57,12 @@ export interface LockFileWriteLockOptions {
   now?: () => number;
 }
 
+/** SQLITE_BUSY or one of its extended codes (SQLITE_BUSY_RECOVERY, SQLITE_BUSY_SNAPSHOT, …). */
+function isBusy(error: unknown): boolean {
+  const code = (error as { code?: unknown } | undefined)?.code;
+  return typeof code === 'string' && code.startsWith('SQLITE_BUSY');
+}
+
 /** The lock file of the SQLite database `databaseFile`. */
 export function writeLockFileOf(databaseFile: string): string {
   return `${databaseFile}.write-lock`;
@@ -138,7 +144,7 @@ export class LockFileWriteLock implements CrossProcessWriteLock {
         this.connection.pragma('journal_mode = WAL');
         return;
       } catch (error) {
-        if ((error as { code?: unknown }).code !== 'SQLITE_BUSY' || this.now() >= deadline) throw error;
+        if (!isBusy(error) || this.now() >= deadline) throw error;
         Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, WAL_SWITCH_RETRY_MS);
       }
     }
@@ -159,7 +165,7 @@ export class LockFileWriteLock implements CrossProcessWriteLock {
           resolve();
           return;
         } catch (error) {
-          if ((error as { code?: unknown }).code !== 'SQLITE_BUSY') {
+          if (!isBusy(error)) {
             reject(error);
             return;
           }
