@@ -35,9 +35,9 @@ const MAX_GROUP_SIZE = 64;
 
 /**
  * How often groups may start: a group starts at least this long after the previous one started, so
- * that under load the writes of those milliseconds share one transaction. Measured with two workers on
- * one SQLite file (bench/README.md): 3 ms took about 10 % of the CPU of a sendDocument off (fewer
- * COMMITs, lock turns and pages written per item); 10 ms left the cores idle. A write arriving after a
+ * that under load the writes of those milliseconds share one transaction: fewer COMMITs, lock turns and
+ * pages written per item. Chosen with two workers on one SQLite file (bench/README.md): 3 ms gave the
+ * least CPU per sendDocument in interleaved runs, 10 ms left the cores idle. A write arriving after a
  * quiet moment is not delayed.
  */
 export const DEFAULT_MIN_GROUP_INTERVAL_MS = 3;

@@ -31,6 +31,20 @@ function holdInAnotherProcess(database: string): Promise<ChildProcess> {
   });
 }
 
+/** An acquire under way, and whether it has been granted yet. */
+function startAcquire(lock: LockFileWriteLock): { granted: () => boolean; release: Promise<() => void> } {
+  let granted = false;
+  const release = lock.acquire().then((giveBack) => {
+    granted = true;
+    return giveBack;
+  });
+  return { granted: () => granted, release };
+}
+
+function pause(milliseconds: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, milliseconds));
+}
+
 function exited(child: ChildProcess): Promise<void> {
   return new Promise((resolve) => {
     if (child.exitCode !== null || child.signalCode !== null) resolve();
@@ -77,29 +91,20 @@ describe('LockFileWriteLock: the write lock of a shared SQLite file', () => {
     const first = open();
     const second = open(); // another connection: SQLite answers it as it answers another process
     const releaseFirst = await first.acquire();
-    let secondHolds = false;
-    const secondAcquire = second.acquire().then((release) => {
-      secondHolds = true;
-      return release;
-    });
+    const secondAcquire = startAcquire(second);
     // Timers run meanwhile: the wait does not block the event loop.
-    await new Promise((resolve) => setTimeout(resolve, 20));
-    expect(secondHolds).toBe(false);
+    await pause(20);
+    expect(secondAcquire.granted()).toBe(false);
 
     releaseFirst();
-    const releaseSecond = await secondAcquire;
-    expect(secondHolds).toBe(true);
+    const releaseSecond = await secondAcquire.release;
     // The first one's release was given once: calling it again does not give back the second's lock.
     releaseFirst();
-    let firstAgain = false;
-    const firstAcquire = first.acquire().then((release) => {
-      firstAgain = true;
-      return release;
-    });
-    await new Promise((resolve) => setTimeout(resolve, 20));
-    expect(firstAgain).toBe(false);
+    const firstAgain = startAcquire(first);
+    await pause(20);
+    expect(firstAgain.granted()).toBe(false);
     releaseSecond();
-    (await firstAcquire)();
+    (await firstAgain.release)();
   });
 
   it("a process's own acquires are served one at a time, in call order", async () => {
@@ -119,19 +124,13 @@ describe('LockFileWriteLock: the write lock of a shared SQLite file', () => {
   it('waits for another process, and takes the lock once that process dies holding it', async () => {
     const holder = await holdInAnotherProcess(database);
     children.push(holder);
-    const lock = open();
-    let holds = false;
-    const acquire = lock.acquire().then((release) => {
-      holds = true;
-      return release;
-    });
-    await new Promise((resolve) => setTimeout(resolve, 50));
-    expect(holds).toBe(false);
+    const acquire = startAcquire(open());
+    await pause(50);
+    expect(acquire.granted()).toBe(false);
 
     holder.kill('SIGKILL');
     await exited(holder);
-    (await acquire)();
-    expect(holds).toBe(true);
+    (await acquire.release)();
   });
 
   it('gives up after the timeout with a busy error (SOA-02002), and is usable again afterwards', async () => {
@@ -147,7 +146,7 @@ describe('LockFileWriteLock: the write lock of a shared SQLite file', () => {
     );
     await settle();
     now = 999;
-    await new Promise((resolve) => setTimeout(resolve, 10));
+    await pause(10);
     expect(result).toBeUndefined();
     now = 1_000;
     const error = await outcome;
@@ -191,11 +190,11 @@ describe('LockFileWriteLock: the write lock of a shared SQLite file', () => {
       return new Promise<string>((resolve) => child.once('exit', (code) => resolve(`${code} ${stderr}`)));
     });
     while (fs.readdirSync(dir).filter((name) => name.startsWith('loaded-')).length < runs.length) {
-      await new Promise((resolve) => setTimeout(resolve, 10));
+      await pause(10);
     }
     for (let round = 0; round < rounds; round += 1) {
       fs.writeFileSync(path.join(dir, `go-${round}`), '');
-      await new Promise((resolve) => setTimeout(resolve, 20));
+      await pause(20);
     }
     expect(await Promise.all(runs)).toEqual(['0 ', '0 ', '0 ']);
   }, 60_000);
