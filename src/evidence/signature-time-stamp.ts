@@ -16,8 +16,6 @@ import { CMS_OIDS, type CmsAttribute } from './cms-detached-signature';
  * that the signature existed at the token's genTime, so the proof outlives the signer certificate.
  */
 
-const SHA256_OID = '2.16.840.1.101.3.4.2.1';
-
 /** The imprint a signature-time-stamp covers: SHA-256 of the signature value (the OCTET STRING's content). */
 export function signatureTimeStampImprint(signatureValue: Buffer): MessageImprint {
   return { hashAlgorithm: 'SHA-256', digest: createHash('sha256').update(signatureValue).digest() };
@@ -43,7 +41,7 @@ export interface TimeStampTokenFacts {
  */
 export async function readTimeStampToken(token: Buffer): Promise<TimeStampTokenFacts> {
   const parsed = parseTimeStampToken(token);
-  if (parsed.tstInfo.imprint.hashAlgorithmOid !== SHA256_OID)
+  if (parsed.tstInfo.imprint.hashAlgorithmOid !== IMPRINT_HASHES['SHA-256'].oid)
     throw new Error('the token imprint is not SHA-256');
   return {
     digest: parsed.tstInfo.imprint.digest,
