@@ -6,6 +6,7 @@ import {
 } from 'typeorm';
 import { databaseFileOf, runSerializedWrite } from './serial-access';
 import { WalCheckpointer, type PragmaConnection, type WalCheckpointerOptions } from './wal-checkpointer';
+import { walDurabilityOf } from './wal-durability';
 
 /**
  * Tells the checkpointer of every commit of the DataSource: each transaction's, and each statement's
@@ -29,10 +30,13 @@ class CommitCounter implements EntitySubscriberInterface {
 /**
  * A DataSource on a SQLite file whose WAL is checkpointed by a {@link WalCheckpointer} (on a thread,
  * off the event loop) from `initialize()` to `destroy()`, instead of inside the COMMITs of its
- * connection. An in-memory database has no WAL and no checkpointer.
+ * connection, and kept open meanwhile for the group commit's fsyncs (`WalDurability.holdWalOpen`: the
+ * connection, open as long, keeps the WAL from being deleted). An in-memory database has no WAL and no
+ * checkpointer.
  */
 export class CheckpointedSqliteDataSource extends DataSource {
   private checkpointer: WalCheckpointer | undefined;
+  private releaseWal: (() => Promise<void>) | undefined;
 
   constructor(
     options: DataSourceOptions & { type: 'better-sqlite3' },
@@ -58,13 +62,18 @@ export class CheckpointedSqliteDataSource extends DataSource {
         ...this.checkpointerOptions,
       });
       this.subscribers.push(new CommitCounter(this.checkpointer));
+      this.releaseWal = walDurabilityOf(this)?.holdWalOpen();
     }
     return this;
   }
 
   override async destroy(): Promise<void> {
     const checkpointer = this.checkpointer;
+    const releaseWal = this.releaseWal;
     this.checkpointer = undefined;
+    this.releaseWal = undefined;
+    // Closed before the connection, whose close may delete the WAL.
+    await releaseWal?.();
     await checkpointer?.close();
     await super.destroy();
   }

@@ -26,6 +26,13 @@ export class CoalescedRun<T> {
     return this.next;
   }
 
+  /** Settles once no run is running or waiting to start, whatever their outcomes. */
+  async idle(): Promise<void> {
+    const ignore = () => undefined;
+    // A run waiting to start begins when the running one settles, so `running` is then the next one.
+    while (this.running !== undefined) await this.running.then(ignore, ignore);
+  }
+
   private start(): Promise<T> {
     this.next = undefined;
     this.started += 1;

@@ -32,11 +32,20 @@ import { databaseFileOf } from './serial-access';
  * need not: a later flush covers them too.
  */
 
-/** Flushes the file's data to the disk (fsync; F_FULLFSYNC on macOS, as libuv does). */
-export type FsyncFile = (file: string) => Promise<void>;
+/** What the fsyncs need of an open file (a `FileHandle`). */
+export interface SyncableFile {
+  sync(): Promise<void>;
+  close(): Promise<void>;
+}
 
-async function fsyncPath(file: string): Promise<void> {
-  const handle = await fs.open(file, 'r');
+/** Opens a file (read-only) to fsync it; tests count and control the opens. */
+export type OpenForSync = (file: string) => Promise<SyncableFile>;
+
+const openReadOnly: OpenForSync = (file) => fs.open(file, 'r');
+
+/** Flushes a file's data to the disk: opened, fsynced (F_FULLFSYNC on macOS, as libuv does), closed. */
+async function syncPath(open: OpenForSync, file: string): Promise<void> {
+  const handle = await open(file);
   try {
     await handle.sync();
   } finally {
@@ -55,21 +64,25 @@ function isMissing(error: unknown): boolean {
 export class WalDurability {
   /** `<db>-wal` */
   readonly walPath: string;
-  private readonly fsyncFile: FsyncFile;
+  private readonly open: OpenForSync;
   private directorySynced = false;
   /** The fsyncs: a running one may have started before the caller's commit, so it does not count for it. */
   private readonly fsyncs = new CoalescedRun(() => this.syncOnce());
+  /** How many {@link holdWalOpen} holds are not released. */
+  private holds = 0;
+  /** The WAL's descriptor, kept between fsyncs while held. */
+  private openWal: SyncableFile | undefined;
 
   /**
    * @param databasePath the SQLite file
-   * @param fsyncFile how a file is flushed (tests count the calls)
+   * @param open how a file is opened to be fsynced (tests count the calls)
    */
   constructor(
     readonly databasePath: string,
-    fsyncFile: FsyncFile = fsyncPath,
+    open: OpenForSync = openReadOnly,
   ) {
     this.walPath = `${databasePath}-wal`;
-    this.fsyncFile = fsyncFile;
+    this.open = open;
   }
 
   /** How many fsyncs of the WAL have been started (grouping shows as fewer flushes than callers). */
@@ -85,9 +98,41 @@ export class WalDurability {
     return this.fsyncs.request();
   }
 
+  /**
+   * Keeps the WAL open between fsyncs until the returned release is called: each flush is then one
+   * fsync instead of an open, an fsync and a close (each a trip to libuv's thread pool; together about
+   * a third of a flush's CPU). The caller must hold a connection to the database open for as long:
+   * SQLite deletes the WAL only when the last connection closes (a later WAL would be another file,
+   * which a kept descriptor would not flush), and otherwise starts it over in place. A kept descriptor
+   * also hears of a write-back error that happened between two fsyncs, which one opened afterwards
+   * would not (Linux reports such an error to the descriptors open at the time).
+   *
+   * The release closes the descriptor once the running fsyncs are done, when no other hold remains.
+   */
+  holdWalOpen(): () => Promise<void> {
+    this.holds += 1;
+    let released = false;
+    return async () => {
+      if (released) return;
+      released = true;
+      this.holds -= 1;
+      await this.fsyncs.idle();
+      if (this.holds > 0 || this.openWal === undefined) return;
+      const wal = this.openWal;
+      this.openWal = undefined;
+      await wal.close();
+    };
+  }
+
+  private async syncWal(): Promise<void> {
+    if (this.holds === 0) return syncPath(this.open, this.walPath);
+    this.openWal ??= await this.open(this.walPath);
+    await this.openWal.sync();
+  }
+
   private async syncOnce(): Promise<void> {
     try {
-      await this.fsyncFile(this.walPath);
+      await this.syncWal();
     } catch (error) {
       if (!isMissing(error)) throw error;
       // Checkpointed and deleted: the next WAL is a new directory entry, to be synced again.
@@ -96,7 +141,7 @@ export class WalDurability {
     }
     if (!this.directorySynced) {
       try {
-        await this.fsyncFile(path.dirname(this.walPath));
+        await syncPath(this.open, path.dirname(this.walPath));
       } catch (error) {
         // Some platforms refuse to fsync a directory: best effort, as for the blob store's directories.
         const code = (error as NodeJS.ErrnoException).code ?? '';

@@ -49,4 +49,22 @@ describe('CoalescedRun', () => {
     ends[2].resolve(8);
     await expect(later).resolves.toBe(8);
   });
+
+  it('idle() settles once neither a running run nor a waiting one is left, whatever their outcomes', async () => {
+    const { runs, ends } = controlledRuns();
+    await runs.idle(); // nothing runs
+    const first = runs.request();
+    const second = runs.request(); // waits for the first
+    let idle = false;
+    const waiting = runs.idle().then(() => (idle = true));
+    ends[0].reject(new Error('EIO'));
+    await expect(first).rejects.toThrow('EIO');
+    await turn();
+    expect(runs.runs).toBe(2);
+    expect(idle).toBe(false);
+    ends[1].resolve(2);
+    await expect(second).resolves.toBe(2);
+    await waiting;
+    expect(idle).toBe(true);
+  });
 });
