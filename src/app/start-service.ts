@@ -42,6 +42,7 @@ import { enforceV1Policy } from '../policy/enforce-v1-policy';
 import { buildFaultDocument } from '../soap/fault-envelope';
 import { BlobStore } from '../storage/blob-store';
 import { ContentStore } from '../storage/content-store';
+import { CommitGroup } from '../storage/commit-group';
 import { openDatabase } from '../storage/data-source';
 import { inMemoryStagingLimits, StagingArea } from '../storage/staging-area';
 import { TypeormItemStore } from '../storage/typeorm-item-store';
@@ -59,6 +60,7 @@ import { createProofSigner } from './proof-signing';
 import { createDelivery, type Delivery } from './delivery';
 import { ServiceMetrics } from '../metrics/service-metrics';
 import type { WalCheckpointerOptions } from '../storage/wal-checkpointer';
+import { walDurabilityOf } from '../storage/wal-durability';
 import { timedTimeStampAuthority } from '../metrics/timed-time-stamp-authority';
 import { singleProcessSource } from '../metrics/metrics-exposition';
 import { createOperationsRoutes } from '../metrics/operations-routes';
@@ -155,6 +157,13 @@ export async function startService(options: StartOptions = {}): Promise<RunningS
     ...databaseSettingsOf(config),
     walCheckpointThread:
       config.databaseUrl === undefined ? walCheckpointThreadOptions(metrics, log) : undefined,
+  });
+  const writes = CommitGroup.of(dataSource);
+  const walDurability = walDurabilityOf(dataSource);
+  metrics.registerWritePath({
+    transactions: () => writes.transactions,
+    writes: () => writes.writes,
+    walFsyncs: walDurability && (() => walDurability.flushes),
   });
   const blobs = new BlobStore(config.dataDir, config.blobDir);
   const contents = new ContentStore(dataSource, blobs, config.databaseContentMaxBytes);

@@ -22,6 +22,14 @@ const PUBLICATION_OUTCOMES: readonly PublicationAttemptOutcome[] = [
   'lost',
 ];
 
+/** What {@link ServiceMetrics.registerWritePath} reads at each scrape: counts since the process started. */
+export interface WritePathCounts {
+  transactions: () => number;
+  writes: () => number;
+  /** With SQLite only. */
+  walFsyncs?: () => number;
+}
+
 /**
  * One process's counters and histograms, in a registry of its own (never prom-client's global one, so
  * that several services in one process count apart). What a scrape shows is these summed over every
@@ -127,6 +135,43 @@ export class ServiceMetrics {
       onFailure: () => failures.inc(),
     };
     return this.walCheckpointMetrics;
+  }
+
+  /**
+   * Counts of the database's write path, read at each scrape: the group commit's transactions and the
+   * writes they held (their ratio says how well writes are grouped; each transaction costs its pages
+   * written and, with SQLite, a turn at the cluster's lock file) and, with SQLite, the WAL fsyncs that
+   * made them durable (no such series on PostgreSQL).
+   */
+  registerWritePath(counts: WritePathCounts): void {
+    const registers = [this.registry];
+    const counter = (name: string, help: string, read: () => number) =>
+      new Counter({
+        name: `${METRIC_PREFIX}${name}`,
+        help,
+        registers,
+        collect() {
+          this.reset();
+          this.inc(read());
+        },
+      });
+    counter(
+      'database_write_transactions_total',
+      'Transactions of the group commit (one per group of writes that arrived together)',
+      counts.transactions,
+    );
+    counter(
+      'database_grouped_writes_total',
+      'Writes (accepted items, replay-cache entries, delivery records) in those transactions',
+      counts.writes,
+    );
+    if (counts.walFsyncs !== undefined) {
+      counter(
+        'sqlite_wal_fsyncs_total',
+        'fsyncs of the SQLite WAL that made committed writes durable',
+        counts.walFsyncs,
+      );
+    }
   }
 
   /** What the time-stamp authority of kind `tsa` reports each token it was asked for to. */

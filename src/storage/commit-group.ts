@@ -106,6 +106,18 @@ export class CommitGroup {
   private flushing: Promise<void> | undefined;
   /** When the last group started (`pacing.now()`). */
   private lastGroupStart = -Infinity;
+  private committedGroups = 0;
+  private committedWrites = 0;
+
+  /** Transactions committed so far (one per group). */
+  get transactions(): number {
+    return this.committedGroups;
+  }
+
+  /** Writes those transactions held (with the ones that failed alone, their savepoint rolled back). */
+  get writes(): number {
+    return this.committedWrites;
+  }
 
   /** The one group of `dataSource`: every store writing through it shares its transactions. */
   static of(dataSource: DataSource): CommitGroup {
@@ -180,6 +192,8 @@ export class CommitGroup {
           await fsyncDirectories(directoriesToSync);
         });
       });
+      this.committedGroups += 1;
+      this.committedWrites += group?.length ?? 0;
     } catch (error) {
       groupError = { error };
     }

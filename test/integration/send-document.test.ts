@@ -162,6 +162,31 @@ describe('sendDocument and getStatus over HTTP', () => {
     expect(after.value('registered_mail_sqlite_wal_checkpoint_thread_failures_total')).toBe(0);
   });
 
+  it('counts its write path in /metrics: transactions, the writes they held, and (SQLite) WAL fsyncs', async () => {
+    const sqlite = it_.service.dataSource.options.type !== 'postgres';
+    const before = await scrape(it_.baseUrl);
+    // Four sends at once: each writes its replay-cache entry, then its item (a durable write).
+    const answers = await Promise.all(
+      ['A', 'B', 'C', 'D'].map((name) => send(citizenSpec(`T-writes-${name}`))),
+    );
+    expect(answers.map((answer) => answer.status)).toEqual([200, 200, 200, 200]);
+    const after = await scrape(it_.baseUrl);
+    const grown = (name: string) => after.value(name) - before.value(name);
+    const transactions = grown('registered_mail_database_write_transactions_total');
+    const writes = grown('registered_mail_database_grouped_writes_total');
+    expect(writes).toBe(8);
+    expect(transactions).toBeGreaterThanOrEqual(1);
+    expect(transactions).toBeLessThanOrEqual(writes);
+    if (sqlite) {
+      // At least one fsync made the items durable; never more than one per transaction.
+      const fsyncs = grown('registered_mail_sqlite_wal_fsyncs_total');
+      expect(fsyncs).toBeGreaterThanOrEqual(1);
+      expect(fsyncs).toBeLessThanOrEqual(transactions);
+    } else {
+      expect(after.sample('registered_mail_sqlite_wal_fsyncs_total')).toBeUndefined();
+    }
+  });
+
   it('keeps a document larger than RM_DATABASE_CONTENT_MAX_BYTES as a blob file', async () => {
     const spec = citizenSpec('T-large-blob');
     spec.document = { ...spec.document, content: randomBytes(loadConfig({}).databaseContentMaxBytes + 1) };

@@ -62,6 +62,8 @@ describe('CommitGroup', () => {
     expect(commits).toBe(1);
     const keys = await dataSource.manager.find(ReplayCacheEntryEntity, { order: { messageKey: 'ASC' } });
     expect(keys.map((entry) => entry.messageKey[0])).toEqual(['a', 'b', 'c']);
+    // What /metrics shows: one transaction, holding the four writes.
+    expect([group.transactions, group.writes]).toEqual([1, 4]);
   });
 
   it('a group starts at least the pacing interval after the previous one; after a quiet moment at once', async () => {
@@ -136,6 +138,7 @@ describe('CommitGroup', () => {
     expect(outcomes.map((outcome) => outcome.status)).toEqual(['rejected', 'rejected', 'rejected']);
     expect(commits).toBe(0);
     expect(await dataSource.manager.count(ReplayCacheEntryEntity)).toBe(0);
+    expect([group.transactions, group.writes]).toEqual([0, 0]); // nothing committed, nothing counted
   });
 
   // Only a SQLite file is shared through the cluster's write lock.
