@@ -15,6 +15,7 @@ import {
 import { seedItems, seedSenderOf, type SeedResult } from './seed-items';
 import { startBenchEbox, type BenchEbox } from './ebox-process';
 import { startBenchService, type BenchService } from './service-process';
+import { readWritePathCounters, writePathUse, type WritePathUse } from './write-path';
 import {
   benchRecipientInss,
   signedGetStatus,
@@ -106,6 +107,8 @@ export interface RequestPathResult {
   presignMs: number;
   load: LoadResult;
   cpu: ServerCpu;
+  /** How the phase's database writes were grouped (undefined when /metrics did not tell). */
+  writePath?: WritePathUse;
   cryptoFloor: CryptoFloor;
   /** Items in the database afterwards, by status. */
   items: StatusCounts;
@@ -358,16 +361,22 @@ async function warmUp(
   }
 }
 
-/** Drives the measured requests; `cpuTotal` is what the service's process tree spent meanwhile. */
+/**
+ * Drives the measured requests; `cpuTotal` is what the service's process tree spent meanwhile,
+ * `writePath` how its database writes were grouped (from its /metrics, read just outside the CPU reading).
+ */
 async function measureLoad(
   service: BenchService,
   requests: PreparedRequest[],
   concurrency: number,
-): Promise<{ load: LoadResult; cpuTotal: number }> {
+): Promise<{ load: LoadResult; cpuTotal: number; writePath: WritePathUse | undefined }> {
+  const countersBefore = await readWritePathCounters(service.url);
   collectHarnessGarbage();
   const cpuBefore = processTreeCpuMs(service.pid);
   const load = await driveLoad({ url: service.url, requests, concurrency });
-  return { load, cpuTotal: processTreeCpuMs(service.pid) - cpuBefore };
+  const cpuTotal = processTreeCpuMs(service.pid) - cpuBefore;
+  const countersAfter = await readWritePathCounters(service.url);
+  return { load, cpuTotal, writePath: writePathUse(countersBefore, countersAfter, load.requests) };
 }
 
 /** `send`: sendDocument with a small document, delivery paused. */
@@ -385,7 +394,7 @@ export function runSendMode(
       await warmUpWith(service, phases, options.concurrency, 'warm-up');
       environment.log(`measuring: ${options.requests} sendDocument at concurrency ${options.concurrency}`);
       const {
-        value: { load, cpuTotal },
+        value: { load, cpuTotal, writePath },
         cryptoFloor,
       } = await withFloorAround(
         service,
@@ -402,6 +411,7 @@ export function runSendMode(
         presignMs,
         load,
         cpu: serverCpu(cpuTotal, load.requests, cryptoFloor.floorMs.sendDocument),
+        writePath,
         cryptoFloor,
         items: await countItemsByStatus(service.dataDir),
         seed,
@@ -450,7 +460,7 @@ export function runStatusMode(
       await warmUpWith(service, phases, options.concurrency, 'warm-up getStatus');
       environment.log(`measuring: ${options.requests} getStatus at concurrency ${options.concurrency}`);
       const {
-        value: { load, cpuTotal },
+        value: { load, cpuTotal, writePath },
         cryptoFloor,
       } = await withFloorAround(
         service,
@@ -468,6 +478,7 @@ export function runStatusMode(
         presignMs,
         load,
         cpu: serverCpu(cpuTotal, load.requests, cryptoFloor.floorMs.getStatus),
+        writePath,
         cryptoFloor,
         items: await countItemsByStatus(service.dataDir),
         seed,

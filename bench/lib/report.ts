@@ -244,6 +244,21 @@ function generatorNotes(results: BenchResult[]): string[] {
   return [`load generator (autocannon, this process) CPU ms/request: ${perRequest.join(', ')}`];
 }
 
+/** How each request-path phase's database writes were grouped (from the service's /metrics). */
+function writePathNotes(results: readonly RequestPathResult[]): string[] {
+  return results.flatMap(({ operation, writePath }) =>
+    writePath === undefined
+      ? []
+      : [
+          `database writes of ${operation}: ${fixed(writePath.transactionsPerRequest, 2)} transactions per request, ` +
+            `${fixed(writePath.writesPerTransaction, 2)} writes per transaction` +
+            (writePath.walFsyncsPerRequest === undefined
+              ? ''
+              : `, ${fixed(writePath.walFsyncsPerRequest, 2)} WAL fsyncs per request`),
+        ],
+  );
+}
+
 /** The report as text: one table per kind of mode, then how the figures were made. */
 export function formatReport(report: BenchReport): string {
   const requestPath = report.results.filter(
@@ -276,6 +291,7 @@ export function formatReport(report: BenchReport): string {
       ? `settings: RM_TIMESTAMP_MAX_AGE_SECONDS=${first.settings.RM_TIMESTAMP_MAX_AGE_SECONDS} (requests are signed before the load), RM_LOG_LEVEL=${first.settings.RM_LOG_LEVEL}`
       : '',
     ...generatorNotes(report.results),
+    ...writePathNotes(requestPath),
     ...seedNotes(requestPath),
     `command: ${report.command}`,
   ].filter((line) => line !== '');

@@ -97,6 +97,13 @@ describe('benchmark harness (smoke run, small N)', () => {
     expect(result.operation).toBe('sendDocument');
     expect(result.items).toEqual({ PENDING: SMALL.warmup + SMALL.requests });
     expect(result.cpu.floorMs).toBeCloseTo(result.cryptoFloor.floorMs.sendDocument, 10);
+    // From the service's /metrics: each request wrote its replay-cache entry and its item, grouped into
+    // at most as many transactions, each durable one fsynced at most once.
+    const writePath = result.writePath!;
+    expect(writePath.transactionsPerRequest).toBeGreaterThan(0);
+    expect(writePath.transactionsPerRequest * writePath.writesPerTransaction).toBeCloseTo(2, 10);
+    expect(writePath.walFsyncsPerRequest).toBeGreaterThan(0);
+    expect(writePath.walFsyncsPerRequest).toBeLessThanOrEqual(writePath.transactionsPerRequest);
   }, 120_000);
 
   it('status: getStatus of items created in the warm-up', async () => {
@@ -151,6 +158,9 @@ describe('benchmark harness (smoke run, small N)', () => {
     for (const heading of ['sendDocument', 'getStatus', '1 MiB', 'send + deliver', 'CPU/floor', 'p99 ms']) {
       expect(text).toContain(heading);
     }
+    expect(text).toMatch(
+      /database writes of sendDocument: [\d.]+ transactions per request, [\d.]+ writes per transaction, [\d.]+ WAL fsyncs per request\n/,
+    );
     // send, status and e2e each report what the load generator spent beside the service.
     expect(text).toMatch(
       /load generator \(autocannon, this process\) CPU ms\/request: [\d.]+, [\d.]+, [\d.]+\n/,
