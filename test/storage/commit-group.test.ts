@@ -66,7 +66,7 @@ describe('CommitGroup', () => {
     expect([group.transactions, group.writes]).toEqual([1, 4]);
   });
 
-  it('a group starts at least the pacing interval after the previous one; after a quiet moment at once', async () => {
+  it('under load a group starts at least the pacing interval after the previous one; a lone write at once', async () => {
     let now = 1_000;
     const delays: number[] = [];
     let endDelay: () => void = () => undefined;
@@ -80,14 +80,18 @@ describe('CommitGroup', () => {
     });
     try {
       const group = CommitGroup.of(dataSource);
-      await group.submit(insertKey('a'.repeat(64)), { durable: false });
+      // Two writes together: a group of two, at once.
+      await Promise.all([
+        group.submit(insertKey('a'.repeat(64)), { durable: false }),
+        group.submit(insertKey('A'.repeat(64)), { durable: false }),
+      ]);
       expect(commits).toBe(1);
       expect(delays).toEqual([]);
 
       now = 1_001;
       const second = group.submit(insertKey('b'.repeat(64)), { durable: false });
       await settle();
-      // Waits until 3 ms after the first group started; a write arriving meanwhile joins it.
+      // After a group of two: waits until 3 ms after it started; a write arriving meanwhile joins.
       expect(delays).toEqual([2]);
       const third = group.submit(insertKey('c'.repeat(64)), { durable: false });
       await settle();
@@ -97,10 +101,30 @@ describe('CommitGroup', () => {
       await Promise.all([second, third]);
       expect(commits).toBe(2);
 
+      // After a quiet moment: at once.
       now = 2_000;
       await group.submit(insertKey('d'.repeat(64)), { durable: false });
       expect(delays).toEqual([2]);
       expect(commits).toBe(3);
+
+      // A lone write 1 ms after a group of one (a client sending one request after another): at once.
+      now = 2_001;
+      await group.submit(insertKey('e'.repeat(64)), { durable: false });
+      expect(delays).toEqual([2]);
+      expect(commits).toBe(4);
+
+      // Two writes waiting after that group of one: paced again.
+      now = 2_002;
+      const together = [
+        group.submit(insertKey('f'.repeat(64)), { durable: false }),
+        group.submit(insertKey('g'.repeat(64)), { durable: false }),
+      ];
+      await settle();
+      expect(delays).toEqual([2, 2]);
+      now = 2_004;
+      endDelay();
+      await Promise.all(together);
+      expect(commits).toBe(5);
     } finally {
       useGroupPacing(undefined);
     }
