@@ -39,8 +39,8 @@ const MAX_GROUP_SIZE = 64;
  * pages written per item. Chosen with two workers on one SQLite file (bench/README.md): 6 ms against
  * 3 ms in eight interleaved sendDocument runs at concurrency 16 gave less CPU per request in seven
  * (0.36 transactions per request instead of 0.48) and a lower p99 in seven; 9 ms and 10 ms left the
- * cores idle. A write arriving after a quiet moment is not delayed, nor is one that is alone after a
- * group of one (a lone client's writes: at concurrency 1 the pacing halved its throughput).
+ * cores idle. A write arriving after a quiet moment is not delayed, nor one arriving alone while groups
+ * have lately held one write each (a lone client's: at concurrency 1 the pacing halved its throughput).
  */
 export const DEFAULT_MIN_GROUP_INTERVAL_MS = 6;
 
@@ -91,8 +91,8 @@ const groupsByDataSource = new WeakMap<DataSource, CommitGroup>();
  * The next group starts once that fsync is done: a write arriving while it runs would have to wait for
  * the next fsync anyway, and so do the writes arriving with it, which therefore share one transaction.
  * Under load this makes one COMMIT (its lock, its WAL commit frame, its index pages) per fsync rather than
- * one per write; alone, a write finds no fsync running and is committed at once. Under load (the last
- * group or the writes waiting held more than one), groups also start at most every
+ * one per write; alone, a write finds no fsync running and is committed at once. Under load (groups
+ * lately held 1.5 writes or more on average, or several writes wait), groups also start at most every
  * {@link DEFAULT_MIN_GROUP_INTERVAL_MS} ms, for the same reason. A write that needs no
  * durability waits for that fsync too (at most one), and settles at its COMMIT.
  *
@@ -109,8 +109,8 @@ export class CommitGroup {
   private flushing: Promise<void> | undefined;
   /** When the last group started (`pacing.now()`). */
   private lastGroupStart = -Infinity;
-  /** How many writes the last group took. */
-  private lastGroupSize = 0;
+  /** The writes per group lately: each group's size weighs half, the earlier average the other half. */
+  private recentGroupSize = 1;
   private committedGroups = 0;
   private committedWrites = 0;
 
@@ -160,9 +160,9 @@ export class CommitGroup {
         // The next transaction waits for the running flush: the writes that arrive meanwhile join it,
         // so that under load there is one COMMIT per fsync, not one per write (see the class comment).
         if (this.flushing !== undefined) await this.flushing;
-        // Paced under load only: when the last group or the writes waiting now are more than one. A lone
-        // client's writes (its replay-cache entry, then its item a few ms later) are never held back.
-        const underLoad = this.lastGroupSize > 1 || this.queue.length > 1;
+        // Paced under load only: when groups have lately held more than one write, or several wait now.
+        // A lone client's writes (its replay-cache entry, then its item a few ms later) are not held back.
+        const underLoad = this.recentGroupSize >= 1.5 || this.queue.length > 1;
         const wait = underLoad ? this.lastGroupStart + pacing.minIntervalMs - pacing.now() : 0;
         if (wait > 0) await pacing.delay(wait);
         this.lastGroupStart = pacing.now();
@@ -186,7 +186,7 @@ export class CommitGroup {
     try {
       await runSerializedWrite(this.dataSource, () => {
         group = this.queue.splice(0, MAX_GROUP_SIZE);
-        this.lastGroupSize = group.length;
+        this.recentGroupSize = (this.recentGroupSize + group.length) / 2;
         const taken = group;
         return this.dataSource.transaction(async (manager) => {
           const directoriesToSync = new Set<string>();
