@@ -5,6 +5,8 @@
  * ratios explain much of the CPU per request that is not cryptography.
  */
 
+import { parseScrape, type Scrape } from '../../test/metrics/prometheus-text';
+
 /** The write-path counters at one moment. */
 export interface WritePathCounters {
   transactions: number;
@@ -27,10 +29,10 @@ const SERIES = {
   walFsyncs: 'registered_mail_sqlite_wal_fsyncs_total',
 } as const;
 
-/** The value of an unlabelled series in a Prometheus text exposition, undefined when absent. */
-function seriesValue(exposition: string, name: string): number | undefined {
-  const line = exposition.split('\n').find((candidate) => candidate.startsWith(`${name} `));
-  return line === undefined ? undefined : Number(line.slice(name.length + 1));
+/** The value of an unlabelled series, undefined when the scrape has none. */
+function seriesValue(metrics: Scrape, name: string): number | undefined {
+  const value = metrics.sample(name)?.value;
+  return value === undefined ? undefined : Number(value);
 }
 
 /**
@@ -38,18 +40,18 @@ function seriesValue(exposition: string, name: string): number | undefined {
  * @returns undefined when /metrics does not answer them (an older service, RM_METRICS=false)
  */
 export async function readWritePathCounters(serviceUrl: string): Promise<WritePathCounters | undefined> {
-  let exposition: string;
+  let metrics: Scrape;
   try {
     const response = await fetch(new URL('/metrics', serviceUrl));
     if (!response.ok) return undefined;
-    exposition = await response.text();
+    metrics = parseScrape(await response.text());
   } catch {
     return undefined;
   }
-  const transactions = seriesValue(exposition, SERIES.transactions);
-  const writes = seriesValue(exposition, SERIES.writes);
+  const transactions = seriesValue(metrics, SERIES.transactions);
+  const writes = seriesValue(metrics, SERIES.writes);
   if (transactions === undefined || writes === undefined) return undefined;
-  return { transactions, writes, walFsyncs: seriesValue(exposition, SERIES.walFsyncs) };
+  return { transactions, writes, walFsyncs: seriesValue(metrics, SERIES.walFsyncs) };
 }
 
 /** The phase's use of the write path, from the counters before and after it and its request count. */
