@@ -1,5 +1,5 @@
-import { randomBytes } from 'node:crypto';
 import type { Clock } from '../clock/clock';
+import { pooledRandomBytes } from '../random/random-bytes-pool';
 
 /** The ticket alphabet: digits and capitals without I and O (34 symbols), as the contract's pattern. */
 export const TICKET_ALPHABET = '0123456789ABCDEFGHJKLMNPQRSTUVWXYZ';
@@ -29,7 +29,7 @@ const UNBIASED_LIMIT = 256 - (256 % TICKET_ALPHABET.length);
 function randomSymbols(length: number): string {
   let symbols = '';
   while (symbols.length < length) {
-    for (const byte of randomBytes(length)) {
+    for (const byte of pooledRandomBytes(length)) {
       if (byte >= UNBIASED_LIMIT) continue;
       symbols += TICKET_ALPHABET[byte % TICKET_ALPHABET.length];
       if (symbols.length === length) break;

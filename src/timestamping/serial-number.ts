@@ -1,4 +1,4 @@
-import { randomBytes } from 'node:crypto';
+import { pooledRandomBytes } from '../random/random-bytes-pool';
 
 /** Octets of a time-stamp serial number: RFC 3161 lets clients expect up to 160 bits. */
 export const SERIAL_NUMBER_OCTETS = 20;
@@ -11,7 +11,7 @@ export const SERIAL_NUMBER_OCTETS = 20;
  * @returns the unsigned big-endian magnitude
  */
 export function newSerialNumber(): Buffer {
-  const serial = randomBytes(SERIAL_NUMBER_OCTETS);
+  const serial = pooledRandomBytes(SERIAL_NUMBER_OCTETS);
   serial[0] = (serial[0] & 0x7f) | 0x40;
   return serial;
 }

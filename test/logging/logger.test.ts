@@ -59,4 +59,45 @@ describe('logger', () => {
     child.info('now written');
     expect(lines).toHaveLength(3);
   });
+
+  it("gives a child's child the metadata of both, its own keys winning, written by the root logger", () => {
+    const lines: string[] = [];
+    const logger = createLogger({ level: 'info' });
+    logger.clear().add(
+      new winston.transports.Stream({
+        stream: new Writable({
+          write(chunk: Buffer, _encoding, callback) {
+            lines.push(chunk.toString());
+            callback();
+          },
+        }),
+      }),
+    );
+    const worker = logger.child({ role: 'worker', scope: 'process' });
+    const request = worker.child({ requestId: 'r-3', scope: 'request' });
+    const sender = request.child({ sender: '0123456789/app' });
+    sender.info('accepted', { ticket: 'T1' });
+    request.warn('refused', { scope: 'call' });
+    worker.info('idle');
+    expect(lines.map((line) => JSON.parse(line) as Record<string, unknown>)).toEqual([
+      expect.objectContaining({
+        message: 'accepted',
+        role: 'worker',
+        requestId: 'r-3',
+        scope: 'request',
+        sender: '0123456789/app',
+        ticket: 'T1',
+      }),
+      expect.objectContaining({ message: 'refused', role: 'worker', requestId: 'r-3', scope: 'call' }),
+      expect.objectContaining({ message: 'idle', role: 'worker', scope: 'process' }),
+    ]);
+    expect(JSON.parse(lines[2])).not.toHaveProperty('requestId');
+    // Each child is made from the root: none of them is another child's prototype.
+    expect(Object.getPrototypeOf(sender)).toBe(logger);
+    expect(Object.getPrototypeOf(request)).toBe(logger);
+    // Levels still follow the root's.
+    logger.level = 'warn';
+    sender.info('not written');
+    expect(lines).toHaveLength(3);
+  });
 });
