@@ -9,23 +9,36 @@
 
 import { LruCache } from './lru-cache';
 
-/** The definite length octets of a content of `length` bytes. */
-export function derLength(length: number): Buffer {
-  if (length < 0x80) return Buffer.from([length]);
-  const octets: number[] = [];
-  for (let rest = length; rest > 0; rest = Math.floor(rest / 256)) octets.unshift(rest % 256);
-  return Buffer.from([0x80 | octets.length, ...octets]);
+/** How many octets the definite length of a content of `length` bytes takes. */
+function lengthOctetCount(length: number): number {
+  if (length < 0x80) return 1;
+  let count = 1;
+  for (let rest = length; rest > 0; rest = Math.floor(rest / 256)) count += 1;
+  return count;
 }
 
-/** An element of the given identifier octet whose content is the concatenation of `parts`. */
+/**
+ * An element of the given identifier octet whose content is the concatenation of `parts`: one buffer,
+ * its identifier and length octets written in place (no buffer of their own: a receipt and its
+ * time-stamp token are a few hundred elements).
+ */
 export function derTlv(tag: number, ...parts: Buffer[]): Buffer {
   let contentLength = 0;
   for (const part of parts) contentLength += part.length;
-  const length = derLength(contentLength);
-  const element = Buffer.allocUnsafe(1 + length.length + contentLength);
+  const lengthOctets = lengthOctetCount(contentLength);
+  const element = Buffer.allocUnsafe(1 + lengthOctets + contentLength);
   element[0] = tag;
-  length.copy(element, 1);
-  let offset = 1 + length.length;
+  if (lengthOctets === 1) {
+    element[1] = contentLength;
+  } else {
+    element[1] = 0x80 | (lengthOctets - 1);
+    let rest = contentLength;
+    for (let index = lengthOctets; index >= 2; index -= 1) {
+      element[index] = rest % 256;
+      rest = Math.floor(rest / 256);
+    }
+  }
+  let offset = 1 + lengthOctets;
   for (const part of parts) offset += part.copy(element, offset);
   return element;
 }

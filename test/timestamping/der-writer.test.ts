@@ -12,6 +12,8 @@ describe('DER writer', () => {
       [128, '048180'],
       [255, '0481ff'],
       [256, '04820100'],
+      [65_535, '0482ffff'],
+      [65_536, '0483010000'],
       [70_000, '0483011170'],
     ] as const) {
       const element = derTlv(0x04, Buffer.alloc(size, 1));
