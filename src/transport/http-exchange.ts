@@ -1,6 +1,7 @@
 import http from 'node:http';
 import https from 'node:https';
 import { Readable } from 'node:stream';
+import { Agent } from 'undici';
 
 /** One outgoing HTTP call (to the e-Box, to the service from the client). */
 export interface HttpExchangeRequest {
@@ -31,26 +32,116 @@ export type HttpExchangeFailure =
   | { kind: 'body-unreadable'; error: Error };
 
 /**
- * Performs one HTTP call and reads the whole answer. An answer may arrive before the body was sent
- * completely (a server refusing early): it is the answer, and the rest of the body is not sent. https
- * URLs use Node's trusted CAs (and NODE_EXTRA_CA_CERTS).
+ * Performs one HTTP call and reads the whole answer. https URLs use Node's trusted CAs (and
+ * NODE_EXTRA_CA_CERTS).
+ *
+ * A call whose body is a buffer (or that has none: the e-Box's JSON API, one profile look-up per
+ * sendDocument) goes through undici's connection pools: a third of the CPU of Node's own client per call
+ * (`node:http`'s request object, agent and socket timers; measured 26 against 78 µs over loopback). A
+ * streamed body goes through `node:http`, whose request follows the socket's back-pressure and times out
+ * when the upload stalls, and where an answer arriving before the body was sent completely (a server
+ * refusing early) is the answer, the rest of the body not sent.
  * @param errorOf the error the promise rejects with when there is no complete answer
  */
 export function httpExchange(
   request: HttpExchangeRequest,
   errorOf: (failure: HttpExchangeFailure) => Error,
 ): Promise<HttpExchangeResponse> {
+  const { body } = request;
+  return typeof body === 'function'
+    ? streamedExchange(request, body, errorOf)
+    : bufferedExchange(request, body, errorOf);
+}
+
+/** undici's pools, one per timeout (a client or an e-Box connection uses one timeout for every call). */
+const agentsByTimeout = new Map<number, Agent>();
+
+/**
+ * The pools of calls with this timeout: connecting, waiting for the answer's head (once the request is
+ * sent) and each wait for more of the answer's body time out after `timeoutMs`, as the streamed path's
+ * "no progress" timeout does. Idle connections are kept open a few seconds (the server's keep-alive hint
+ * permitting) and do not keep the process alive.
+ */
+function agentFor(timeoutMs: number): Agent {
+  let agent = agentsByTimeout.get(timeoutMs);
+  if (agent === undefined) {
+    agent = new Agent({ connect: { timeout: timeoutMs }, headersTimeout: timeoutMs, bodyTimeout: timeoutMs });
+    agentsByTimeout.set(timeoutMs, agent);
+  }
+  return agent;
+}
+
+const UNDICI_TIMEOUT_CODES = new Set([
+  'UND_ERR_CONNECT_TIMEOUT',
+  'UND_ERR_HEADERS_TIMEOUT',
+  'UND_ERR_BODY_TIMEOUT',
+]);
+
+function isUndiciTimeout(error: unknown): boolean {
+  const code = (error as { code?: unknown } | undefined)?.code;
+  return typeof code === 'string' && UNDICI_TIMEOUT_CODES.has(code);
+}
+
+function asError(error: unknown): Error {
+  return error instanceof Error ? error : new Error(String(error));
+}
+
+async function bufferedExchange(
+  request: HttpExchangeRequest,
+  body: Buffer | undefined,
+  errorOf: (failure: HttpExchangeFailure) => Error,
+): Promise<HttpExchangeResponse> {
+  const { url, timeoutMs, maxResponseBytes } = request;
+  const timeout: HttpExchangeFailure = { kind: 'timeout', timeoutMs };
+  let response: Awaited<ReturnType<Agent['request']>>;
+  try {
+    response = await agentFor(timeoutMs).request({
+      origin: url.origin,
+      path: `${url.pathname}${url.search}`,
+      method: request.method,
+      headers: request.headers,
+      body,
+    });
+  } catch (error) {
+    throw errorOf(isUndiciTimeout(error) ? timeout : { kind: 'unreachable', error: asError(error) });
+  }
+  const chunks: Buffer[] = [];
+  let length = 0;
+  try {
+    for await (const chunk of response.body as AsyncIterable<Buffer>) {
+      length += chunk.length;
+      if (length > maxResponseBytes) break;
+      chunks.push(chunk);
+    }
+  } catch (error) {
+    throw errorOf(isUndiciTimeout(error) ? timeout : { kind: 'answer-broke-off', error: asError(error) });
+  }
+  if (length > maxResponseBytes) {
+    // Leaving the loop early destroyed the body: the connection is closed, not reused.
+    throw errorOf({ kind: 'answer-too-large', maxResponseBytes });
+  }
+  return {
+    status: response.statusCode,
+    headers: response.headers as http.IncomingHttpHeaders,
+    body: Buffer.concat(chunks, length),
+  };
+}
+
+function streamedExchange(
+  request: HttpExchangeRequest,
+  body: () => AsyncIterable<Buffer>,
+  errorOf: (failure: HttpExchangeFailure) => Error,
+): Promise<HttpExchangeResponse> {
   return new Promise((resolve, reject) => {
     const transport = request.url.protocol === 'https:' ? https : http;
     let settled = false;
     // Created now and read only once piped: nothing is opened or read before the request exists.
-    const source =
-      typeof request.body === 'function' ? Readable.from(request.body(), { objectMode: false }) : undefined;
+    const source = Readable.from(body(), { objectMode: false });
     const finish = (failure: HttpExchangeFailure | undefined, response?: HttpExchangeResponse) => {
       if (settled) return;
       settled = true;
       // Closes the files still open when the answer came early or the call failed.
-      source?.destroy();
+      source.destroy();
       if (failure) {
         outgoing.destroy();
         reject(errorOf(failure));
@@ -59,9 +150,7 @@ export function httpExchange(
         resolve(response as HttpExchangeResponse);
       }
     };
-    const headers: Record<string, string | number> = { ...request.headers };
-    if (Buffer.isBuffer(request.body)) headers['Content-Length'] = request.body.length;
-    const outgoing = transport.request(request.url, { method: request.method, headers });
+    const outgoing = transport.request(request.url, { method: request.method, headers: request.headers });
     outgoing.setTimeout(request.timeoutMs, () => finish({ kind: 'timeout', timeoutMs: request.timeoutMs }));
     outgoing.on('error', (error) => finish({ kind: 'unreachable', error }));
     outgoing.on('response', (response) => {
@@ -83,11 +172,6 @@ export function httpExchange(
         }),
       );
     });
-
-    if (source === undefined) {
-      outgoing.end(request.body);
-      return;
-    }
     source.on('error', (error) => finish({ kind: 'body-unreadable', error }));
     // pipe() follows the socket's back-pressure: only a few chunks are ever in memory.
     source.pipe(outgoing);
