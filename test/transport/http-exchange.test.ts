@@ -180,7 +180,7 @@ describe('httpExchange', () => {
     }
 
     it('sends the body chunked, all of it, and reads the answer', async () => {
-      let received = Buffer.alloc(0);
+      let received: Buffer = Buffer.alloc(0);
       let encoding: string | undefined;
       server = await startServer((request, response) => {
         encoding = request.headers['transfer-encoding'];
