@@ -38,6 +38,7 @@ const POSTGRES_TESTS = [
   '<rootDir>/test/storage/outbox-store.test.ts',
   '<rootDir>/test/storage/replay-store.test.ts',
   '<rootDir>/test/storage/row-inserter.test.ts',
+  '<rootDir>/test/storage/run-statement.test.ts',
   // The SOAP protocol through real HTTP against a service on the database...
   '<rootDir>/test/integration/*.test.ts',
   '<rootDir>/test/security/attack-suite.test.ts',

@@ -1,6 +1,7 @@
 import { performance } from 'node:perf_hooks';
 import type { DataSource, EntityManager } from 'typeorm';
 import { fsyncDirectories } from './blob-store';
+import { runStatement } from './run-statement';
 import { runSerializedWrite } from './serial-access';
 import { isDatabaseUnavailable } from './storage-errors';
 import { makeCommitsDurable } from './wal-durability';
@@ -227,16 +228,16 @@ export class CommitGroup {
     write: GroupedWrite<unknown>,
     directoriesToSync: Set<string>,
   ): Promise<Settlement> {
-    await manager.query(`SAVEPOINT ${SAVEPOINT}`);
+    await runStatement(manager, `SAVEPOINT ${SAVEPOINT}`);
     try {
       const value = await write(manager, directoriesToSync);
-      await manager.query(`RELEASE ${SAVEPOINT}`);
+      await runStatement(manager, `RELEASE ${SAVEPOINT}`);
       return { ok: true, value };
     } catch (error) {
       if (isDatabaseUnavailable(error)) throw error;
       // When SQLite rolled the whole transaction back already, this throws and the group fails.
-      await manager.query(`ROLLBACK TO ${SAVEPOINT}`);
-      await manager.query(`RELEASE ${SAVEPOINT}`);
+      await runStatement(manager, `ROLLBACK TO ${SAVEPOINT}`);
+      await runStatement(manager, `RELEASE ${SAVEPOINT}`);
       return { ok: false, error };
     }
   }

@@ -1,5 +1,6 @@
 import type { DataSource, EntityManager, EntityMetadata, EntityTarget, ObjectLiteral } from 'typeorm';
 import { quotedTablePath } from './quoted-table';
+import { runStatement } from './run-statement';
 
 /*
  * Why not `manager.findOne`: TypeORM's SelectQueryBuilder builds the statement anew for every call (the
@@ -90,7 +91,7 @@ export class RowFinder<
       }
       return driver.preparePersistentValue(value, column);
     });
-    const rows = (await manager.query(this.statement, parameters)) as Record<string, unknown>[];
+    const rows = (await runStatement(manager, this.statement, parameters)) as Record<string, unknown>[];
     const [row] = rows;
     if (row === undefined) return undefined;
     const found: Record<string, unknown> = {};

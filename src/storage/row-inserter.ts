@@ -1,5 +1,6 @@
 import type { DataSource, EntityManager, EntityMetadata, EntityTarget, ObjectLiteral } from 'typeorm';
 import { quotedTablePath } from './quoted-table';
+import { runStatement } from './run-statement';
 
 /*
  * Why not `manager.insert`: TypeORM's InsertQueryBuilder builds the statement anew for every call (the
@@ -24,8 +25,8 @@ export type OnConflict = 'fail' | 'do-nothing';
 /** Options of a {@link RowInserter}. */
 export interface RowInserterOptions {
   /**
-   * `fail` (default): the statement fails as TypeORM's own insert would (a `QueryFailedError` whose driver
-   * error is the unique violation). `do-nothing`: `ON CONFLICT DO NOTHING`, the row already there is kept
+   * `fail` (default): the statement fails with the unique violation (the driver's error, or TypeORM's
+   * `QueryFailedError` around it on PostgreSQL: `isUniqueViolation` reads both). `do-nothing`: `ON CONFLICT DO NOTHING`, the row already there is kept
    * (SQLite 3.24 and later, PostgreSQL 9.5 and later).
    */
   onConflict?: OnConflict;
@@ -52,10 +53,9 @@ function unsupportedColumnReason(column: Column, dataSource: DataSource): string
 }
 
 /**
- * The INSERT statement of one entity's table, built once from the DataSource's metadata, and run through
- * an EntityManager: it joins the manager's transaction (and savepoint), and goes through TypeORM's query
- * runner, which keeps its prepared-statement cache (better-sqlite3), its logging and its error wrapping (a
- * failure is a `QueryFailedError`, so `isUniqueViolation` sees a taken key as before).
+ * The INSERT statement of one entity's table, built once from the DataSource's metadata, and run in an
+ * EntityManager's transaction (and savepoint) by {@link runStatement}: prepared once on SQLite, through
+ * the manager's query runner on PostgreSQL; a taken key fails as `isUniqueViolation` recognises.
  *
  * Written: every column TypeORM would insert, except those the database generates (e.g.
  * `item_status_history.id`), each value converted by the driver's `preparePersistentValue` (transformers
@@ -167,12 +167,12 @@ export class RowInserter<Row extends ObjectLiteral> {
   }
 
   /**
-   * Inserts `rows` through `manager` (inside its transaction, when it has one). A conflict fails with
-   * TypeORM's `QueryFailedError`, unless built with `onConflict: 'do-nothing'`.
+   * Inserts `rows` in `manager`'s transaction, when it has one. A conflict fails with the unique
+   * violation (see {@link RowInserterOptions.onConflict}), unless built with `onConflict: 'do-nothing'`.
    */
   async insert(manager: EntityManager, rows: Row | readonly Row[]): Promise<void> {
     const list: readonly Row[] = isRowList(rows) ? rows : [rows];
-    for (const { sql, parameters } of this.statementsFor(list)) await manager.query(sql, parameters);
+    for (const { sql, parameters } of this.statementsFor(list)) await runStatement(manager, sql, parameters);
   }
 }
 

@@ -3,6 +3,7 @@ import type { Clock } from '../clock/clock';
 import type { ReplayEntry, ReplayGuard } from '../policy/replay-guard';
 import { ReplayCacheEntryEntity } from './entities';
 import { CommitGroup } from './commit-group';
+import { runStatement } from './run-statement';
 import { toStorageFault } from './storage-errors';
 import { timeText } from './time-column';
 
@@ -121,6 +122,6 @@ async function insertOrTakeOverExpired(
       'RETURNING message_key',
     { key: entry.key, expiresAt: timeText(entry.expiresAt), now: timeText(now) },
   );
-  const written = (await manager.query(sql, parameters)) as unknown[];
+  const written = await runStatement(manager, sql, parameters);
   return written.length === 1;
 }

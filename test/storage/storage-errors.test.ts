@@ -43,6 +43,18 @@ describe('storage errors', () => {
   it('a closed better-sqlite3 connection means unavailable', () => {
     const closed = new QueryFailedError('SELECT 1', [], new TypeError('The database connection is not open'));
     expect(toStorageFault(closed)).toBeInstanceOf(TemporarilyUnavailableError);
+    // As the statements of the request path raise it on SQLite: the driver's error, not wrapped.
+    expect(toStorageFault(new TypeError('The database connection is not open'))).toBeInstanceOf(
+      TemporarilyUnavailableError,
+    );
+  });
+
+  it("reads the driver's own errors as it reads them wrapped", () => {
+    const driverError = (code: string) => Object.assign(new Error('driver says no'), { code });
+    expect(isDatabaseUnavailable(driverError('SQLITE_BUSY'))).toBe(true);
+    expect(isUniqueViolation(driverError('SQLITE_CONSTRAINT_PRIMARYKEY'))).toBe(true);
+    expect(isUniqueViolation(driverError('SQLITE_CONSTRAINT_UNIQUE'))).toBe(true);
+    expect(toStorageFault(driverError('SQLITE_CORRUPT'))).toBeInstanceOf(RepositoryError);
   });
 
   it.each([
