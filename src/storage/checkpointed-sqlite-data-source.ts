@@ -4,6 +4,7 @@ import {
   type DataSourceOptions,
   type EntitySubscriberInterface,
 } from 'typeorm';
+import type { CommitListener } from './run-statement';
 import { databaseFileOf, runSerializedWrite } from './serial-access';
 import { WalCheckpointer, type PragmaConnection, type WalCheckpointerOptions } from './wal-checkpointer';
 import { walDurabilityOf } from './wal-durability';
@@ -12,7 +13,9 @@ import { walDurabilityOf } from './wal-durability';
  * Tells the checkpointer of every commit of the DataSource: each transaction's, and each statement's
  * that writes outside a transaction (it commits by itself; TypeORM runs `update()` and `delete()` so).
  */
-class CommitCounter implements EntitySubscriberInterface {
+class CommitCounter implements EntitySubscriberInterface, CommitListener {
+  readonly listensForCommitsOnly = true;
+
   constructor(private readonly checkpointer: WalCheckpointer) {}
 
   afterTransactionCommit(): void {

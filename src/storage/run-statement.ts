@@ -18,14 +18,29 @@ const statementsByConnection = new WeakMap<SqliteConnection, Map<string, SqliteS
 const MAX_PREPARED_STATEMENTS = 256;
 
 /**
+ * A TypeORM subscriber that listens for commits only (a transaction's commit, and a write outside a
+ * transaction, which commits by itself): statements that commit nothing by themselves (inside a
+ * transaction, or reads) may be run without it seeing them.
+ */
+export interface CommitListener {
+  readonly listensForCommitsOnly: true;
+}
+
+function isCommitListener(subscriber: unknown): boolean {
+  return (subscriber as Partial<CommitListener>).listensForCommitsOnly === true;
+}
+
+/**
  * The better-sqlite3 connection to run on directly; undefined on another driver, or when something
- * listens to TypeORM's queries (a subscriber, query logging), which then must see every statement.
+ * listens to TypeORM's queries (a subscriber other than a {@link CommitListener}, query logging), which
+ * then must see every statement.
  */
 function directSqliteConnectionOf(manager: EntityManager): SqliteConnection | undefined {
   const dataSource = manager.connection;
   const driver = dataSource.driver;
   if (driver.options.type !== 'better-sqlite3') return undefined;
-  if (dataSource.subscribers.length > 0 || Boolean(dataSource.options.logging)) return undefined;
+  if (!dataSource.subscribers.every(isCommitListener) || Boolean(dataSource.options.logging))
+    return undefined;
   return (driver as unknown as { databaseConnection: SqliteConnection }).databaseConnection;
 }
 
@@ -71,8 +86,10 @@ async function throughQueryRunner(
  * transactions too) the statement is run on the driver's connection, prepared once per SQL text: what
  * TypeORM's query runner runs, without the dozen promises, the logging and the subscriber broadcast it
  * wraps around every statement: an accepted item is about ten statements. When something listens to
- * TypeORM's queries (a subscriber, query logging: the service has none), the statement goes through the
- * runner after all, so that they see every one. A failure is then the driver's own error (`SqliteError`
+ * TypeORM's queries (a subscriber, query logging: the service has neither), the statement goes through
+ * the runner after all, so that they see every one; the WAL checkpointer's commit counter, a
+ * {@link CommitListener}, sees the commits of the transactions and the writes outside one (these go
+ * through the runner while it listens). A failure is then the driver's own error (`SqliteError`
  * with its `code`), which `storage-errors.ts` reads as it reads TypeORM's `QueryFailedError`. Elsewhere
  * (PostgreSQL) through `manager.query`. The SQL is the same for both: portable, built from the entities'
  * metadata.
@@ -84,9 +101,14 @@ export async function runStatement(
 ): Promise<unknown[]> {
   const connection = directSqliteConnectionOf(manager);
   if (connection === undefined) return throughQueryRunner(manager, sql, parameters);
+  const statement = preparedOn(connection, sql);
+  // A write outside a transaction commits by itself: the commit listeners must see it.
+  const inTransaction = manager.queryRunner?.isTransactionActive === true;
+  if (!statement.reader && !inTransaction && manager.connection.subscribers.length > 0) {
+    return throughQueryRunner(manager, sql, parameters);
+  }
   // better-sqlite3 binds no booleans (TypeORM's runner converts them the same way).
   const bound = parameters.map((value) => (typeof value === 'boolean' ? (value ? 1 : 0) : value));
-  const statement = preparedOn(connection, sql);
   if (statement.reader) return statement.all(...bound);
   statement.run(...bound);
   return [];

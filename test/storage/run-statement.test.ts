@@ -1,7 +1,7 @@
 import type { DataSource, EntitySubscriberInterface } from 'typeorm';
 import { RegisteredMailItemEntity } from '../../src/storage/entities';
 import { RowInserter } from '../../src/storage/row-inserter';
-import { runStatement } from '../../src/storage/run-statement';
+import { runStatement, type CommitListener } from '../../src/storage/run-statement';
 import { isDatabaseUnavailable, isUniqueViolation } from '../../src/storage/storage-errors';
 import { makeTempDir } from '../domain/storage-fixture';
 import { itemRow } from '../support/item-rows';
@@ -124,4 +124,31 @@ describe('runStatement', () => {
     expect(seen).toEqual([select]);
     dataSource.subscribers.splice(dataSource.subscribers.indexOf(subscriber), 1);
   });
+
+  testOnSqlite('the commit listener is the WAL checkpointer of the SQLite DataSource')(
+    'a commit listener sees the commits of transactions and the writes outside one, not the statements inside',
+    async () => {
+      const seen: string[] = [];
+      const listener: EntitySubscriberInterface & CommitListener = {
+        listensForCommitsOnly: true,
+        afterQuery: (event) => void seen.push(event.query),
+        afterTransactionCommit: () => void seen.push('commit'),
+      };
+      dataSource.subscribers.push(listener);
+      const items = new RowInserter(dataSource, RegisteredMailItemEntity);
+      await dataSource.transaction(async (manager) => {
+        await runStatement(manager, 'SAVEPOINT listened');
+        await items.insert(manager, itemRow(ticketOf(1), 'token-1'));
+        await runStatement(manager, 'RELEASE listened');
+      });
+      expect(seen.filter((query) => !/^(BEGIN|COMMIT)/.test(query))).toEqual(['commit']);
+      seen.length = 0;
+      await runStatement(dataSource.manager, 'SELECT ticket FROM registered_mail_item');
+      expect(seen).toEqual([]);
+      const remove = 'DELETE FROM registered_mail_item WHERE ticket = ?';
+      await runStatement(dataSource.manager, remove, [ticketOf(1)]);
+      expect(seen).toEqual([remove]);
+      dataSource.subscribers.splice(dataSource.subscribers.indexOf(listener), 1);
+    },
+  );
 });
