@@ -48,19 +48,45 @@ function skipDisabledLevels(logger: Logger): Logger {
   return logger;
 }
 
+/** The fields a child logger adds to every entry (its own and its ancestors'). */
+const CHILD_FIELDS = Symbol('childFields');
+
+type ChildLogger = Logger & { [CHILD_FIELDS]: object };
+
 /**
- * Makes every child, however deep, a direct child of `logger` that carries its ancestors' metadata (a
- * child's own keys win, as with winston's nesting). winston makes a child with `Object.create(parent)`:
- * a child's child turns its parent into a prototype, which V8 sets up anew for every such object (about
- * 4 µs per request-scoped child, two per request); a direct child of the root, already a prototype, costs
- * a fifth of that. What is logged is the same.
+ * Gives `logger` children that all inherit from one prototype made once: an object with the fields,
+ * whose `write` hands the root each entry with the fields added (as winston's own child does: the
+ * child's fields first, the entry's own winning, an Error's stack, message and cause copied), and whose
+ * `child` makes a sibling with the fields of both (the new ones winning). winston makes each child with
+ * `Object.create(parent, descriptors)`: a child's child turned its parent into a prototype, which V8 sets
+ * up anew for every such object, and the descriptors cost as much again (about 4 µs per request-scoped
+ * child, two per request). What is logged is the same.
  */
 function flattenChildren(logger: Logger): Logger {
-  const childOfRoot = logger.child.bind(logger);
-  const makeChild = (metadata: object): Logger =>
-    Object.defineProperty(childOfRoot(metadata), 'child', {
-      value: (more: object) => makeChild({ ...metadata, ...more }),
-    });
+  const childPrototype = Object.create(logger) as ChildLogger;
+  const makeChild = (fields: object): Logger => {
+    const child = Object.create(childPrototype) as ChildLogger;
+    child[CHILD_FIELDS] = fields;
+    return child;
+  };
+  Object.defineProperties(childPrototype, {
+    write: {
+      value(this: ChildLogger, info: winston.Logform.TransformableInfo): void {
+        const entry: Record<string, unknown> = Object.assign({}, this[CHILD_FIELDS], info);
+        if (info instanceof Error) {
+          entry.stack = info.stack;
+          entry.message = info.message;
+          entry.cause = info.cause;
+        }
+        logger.write(entry as winston.Logform.TransformableInfo);
+      },
+    },
+    child: {
+      value(this: ChildLogger, more: object): Logger {
+        return makeChild({ ...this[CHILD_FIELDS], ...more });
+      },
+    },
+  });
   logger.child = makeChild;
   return logger;
 }

@@ -92,12 +92,23 @@ describe('logger', () => {
       expect.objectContaining({ message: 'idle', role: 'worker', scope: 'process' }),
     ]);
     expect(JSON.parse(lines[2])).not.toHaveProperty('requestId');
-    // Each child is made from the root: none of them is another child's prototype.
-    expect(Object.getPrototypeOf(sender)).toBe(logger);
-    expect(Object.getPrototypeOf(request)).toBe(logger);
+    // No child is another child's prototype: all share one, made once, whose prototype is the root.
+    expect(Object.getPrototypeOf(sender)).toBe(Object.getPrototypeOf(worker));
+    expect(Object.getPrototypeOf(request)).toBe(Object.getPrototypeOf(worker));
+    expect(Object.getPrototypeOf(Object.getPrototypeOf(worker))).toBe(logger);
+    // An Error logged by a child keeps its message and stack, with the child's fields.
+    request.warn(new Error('boom'));
+    expect(JSON.parse(lines[3])).toEqual(
+      expect.objectContaining({
+        level: 'warn',
+        message: 'boom',
+        requestId: 'r-3',
+        stack: expect.stringContaining('Error: boom') as string,
+      }),
+    );
     // Levels still follow the root's.
     logger.level = 'warn';
     sender.info('not written');
-    expect(lines).toHaveLength(3);
+    expect(lines).toHaveLength(4);
   });
 });
