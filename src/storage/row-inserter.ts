@@ -26,8 +26,9 @@ export type OnConflict = 'fail' | 'do-nothing';
 export interface RowInserterOptions {
   /**
    * `fail` (default): the statement fails with the unique violation (the driver's error, or TypeORM's
-   * `QueryFailedError` around it on PostgreSQL: `isUniqueViolation` reads both). `do-nothing`: `ON CONFLICT DO NOTHING`, the row already there is kept
-   * (SQLite 3.24 and later, PostgreSQL 9.5 and later).
+   * `QueryFailedError` around it on PostgreSQL: `isUniqueViolation` reads both). `do-nothing`:
+   * `ON CONFLICT DO NOTHING`, the row already there is kept (SQLite 3.24 and later, PostgreSQL 9.5 and
+   * later).
    */
   onConflict?: OnConflict;
 }
