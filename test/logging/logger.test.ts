@@ -2,6 +2,23 @@ import { Writable } from 'node:stream';
 import winston from 'winston';
 import { createLogger, maskInss } from '../../src/logging/logger';
 
+/** A logger at `level` whose JSON lines are kept in `lines` instead of written out. */
+function capturedLogger(level: string): { logger: ReturnType<typeof createLogger>; lines: string[] } {
+  const lines: string[] = [];
+  const logger = createLogger({ level });
+  logger.clear().add(
+    new winston.transports.Stream({
+      stream: new Writable({
+        write(chunk: Buffer, _encoding, callback) {
+          lines.push(chunk.toString());
+          callback();
+        },
+      }),
+    }),
+  );
+  return { logger, lines };
+}
+
 describe('logger', () => {
   it('masks an INSS, keeping the birth date only', () => {
     expect(maskInss('85073003328')).toBe('850730*****');
@@ -10,18 +27,7 @@ describe('logger', () => {
   });
 
   it('writes JSON lines where INSS numbers are masked and buffers appear as their length', () => {
-    const lines: string[] = [];
-    const logger = createLogger({ level: 'info' });
-    logger.clear().add(
-      new winston.transports.Stream({
-        stream: new Writable({
-          write(chunk: Buffer, _encoding, callback) {
-            lines.push(chunk.toString());
-            callback();
-          },
-        }),
-      }),
-    );
+    const { logger, lines } = capturedLogger('info');
     logger.child({ requestId: 'r-1' }).info('recipient 85073003328', {
       recipient: { inss: '85073003328' },
       content: Buffer.from('secret document'),
@@ -34,18 +40,7 @@ describe('logger', () => {
   });
 
   it('writes the enabled levels only, for the root logger and its children', () => {
-    const lines: string[] = [];
-    const logger = createLogger({ level: 'warn' });
-    logger.clear().add(
-      new winston.transports.Stream({
-        stream: new Writable({
-          write(chunk: Buffer, _encoding, callback) {
-            lines.push(chunk.toString());
-            callback();
-          },
-        }),
-      }),
-    );
+    const { logger, lines } = capturedLogger('warn');
     const child = logger.child({ requestId: 'r-2' });
     expect(child.info('not written')).toBe(child);
     logger.debug('not written either');
@@ -61,18 +56,7 @@ describe('logger', () => {
   });
 
   it("gives a child's child the metadata of both, its own keys winning, written by the root logger", () => {
-    const lines: string[] = [];
-    const logger = createLogger({ level: 'info' });
-    logger.clear().add(
-      new winston.transports.Stream({
-        stream: new Writable({
-          write(chunk: Buffer, _encoding, callback) {
-            lines.push(chunk.toString());
-            callback();
-          },
-        }),
-      }),
-    );
+    const { logger, lines } = capturedLogger('info');
     const worker = logger.child({ role: 'worker', scope: 'process' });
     const request = worker.child({ requestId: 'r-3', scope: 'request' });
     const sender = request.child({ sender: '0123456789/app' });
