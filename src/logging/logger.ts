@@ -62,7 +62,7 @@ type ChildLogger = Logger & { [CHILD_FIELDS]: object };
  * up anew for every such object, and the descriptors cost as much again (about 4 µs per request-scoped
  * child, two per request). What is logged is the same.
  */
-function flattenChildren(logger: Logger): Logger {
+function makeChildrenFromOnePrototype(logger: Logger): Logger {
   const childPrototype = Object.create(logger) as ChildLogger;
   const makeChild = (fields: object): Logger => {
     const child = Object.create(childPrototype) as ChildLogger;
@@ -93,7 +93,7 @@ function flattenChildren(logger: Logger): Logger {
 
 /** Creates the root logger. `silent` is for tests that capture nothing. */
 export function createLogger(options: { level?: string; silent?: boolean } = {}): Logger {
-  return flattenChildren(
+  return makeChildrenFromOnePrototype(
     skipDisabledLevels(
       winston.createLogger({
         level: options.level ?? 'info',

@@ -85,12 +85,13 @@ async function throughQueryRunner(
  * On SQLite (better-sqlite3: one synchronous connection per DataSource, on which TypeORM runs its
  * transactions too) the statement is run on the driver's connection, prepared once per SQL text: what
  * TypeORM's query runner runs, without the dozen promises, the logging and the subscriber broadcast it
- * wraps around every statement: an accepted item is about ten statements. When something listens to
- * TypeORM's queries (a subscriber, query logging: the service has neither), the statement goes through
- * the runner after all, so that they see every one; the WAL checkpointer's commit counter, a
- * {@link CommitListener}, sees the commits of the transactions and the writes outside one (these go
- * through the runner while it listens). A failure is then the driver's own error (`SqliteError`
- * with its `code`), which `storage-errors.ts` reads as it reads TypeORM's `QueryFailedError`. Elsewhere
+ * wraps around every statement: an accepted item is about ten statements. When something else listens
+ * to TypeORM's queries (a subscriber that is not a {@link CommitListener}, query logging: the service
+ * has neither), the statement goes through the runner after all, so that it sees every one. The WAL
+ * checkpointer's commit counter, a CommitListener, still sees every commit: a transaction's through
+ * TypeORM, and a write outside a transaction, which goes through the runner while it listens. A failure
+ * on the direct path is the driver's own error (`SqliteError` with its `code`), which
+ * `storage-errors.ts` reads as it reads TypeORM's `QueryFailedError`. Elsewhere
  * (PostgreSQL) through `manager.query`. The SQL is the same for both: portable, built from the entities'
  * metadata.
  */

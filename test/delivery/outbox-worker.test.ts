@@ -4,8 +4,6 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import http from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
-import { Writable } from 'node:stream';
-import winston from 'winston';
 import { ManualClock } from '../../src/clock/clock';
 import { PayloadValidator } from '../../src/contract/xsd-validator';
 import { eboxClientSettingsFromEnv } from '../../src/delivery/ebox-client-settings';
@@ -34,6 +32,7 @@ import {
   type TimeStampAuthority,
 } from '../../src/timestamping/time-stamp-authority';
 import { SAMPLE_ISSUER } from '../evidence/evidence-facts';
+import { logLinesTransport } from '../support/log-lines';
 import { MemoryOutboxStore } from '../support/memory-outbox-store';
 
 jest.setTimeout(60_000);
@@ -80,16 +79,7 @@ function testControl(url: string, route: string, body: object = {}): Promise<voi
 function capturingLogger(): { log: Logger; lines: string[]; entries: () => Record<string, unknown>[] } {
   const lines: string[] = [];
   const log = createLogger({ level: 'debug' });
-  log.clear().add(
-    new winston.transports.Stream({
-      stream: new Writable({
-        write(chunk: Buffer, _encoding, callback) {
-          lines.push(chunk.toString());
-          callback();
-        },
-      }),
-    }),
-  );
+  log.clear().add(logLinesTransport(lines));
   return { log, lines, entries: () => lines.map((line) => JSON.parse(line) as Record<string, unknown>) };
 }
 

@@ -1,21 +1,11 @@
-import { Writable } from 'node:stream';
-import winston from 'winston';
 import { createLogger, maskInss } from '../../src/logging/logger';
+import { logLinesTransport } from '../support/log-lines';
 
 /** A logger at `level` whose JSON lines are kept in `lines` instead of written out. */
 function capturedLogger(level: string): { logger: ReturnType<typeof createLogger>; lines: string[] } {
   const lines: string[] = [];
   const logger = createLogger({ level });
-  logger.clear().add(
-    new winston.transports.Stream({
-      stream: new Writable({
-        write(chunk: Buffer, _encoding, callback) {
-          lines.push(chunk.toString());
-          callback();
-        },
-      }),
-    }),
-  );
+  logger.clear().add(logLinesTransport(lines));
   return { logger, lines };
 }
 

@@ -3,11 +3,11 @@ import { existsSync, readFileSync } from 'node:fs';
 import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { Writable } from 'node:stream';
 import winston from 'winston';
 import { startService, type RunningService } from '../../src/app/start-service';
 import { ManualClock, systemClock } from '../../src/clock/clock';
 import { ensureDevPki, type DevPkiSender } from '../../src/pki/dev-pki';
+import { logLinesTransport } from './log-lines';
 import { verifyAllReceipts } from './receipt-verification';
 import { buildSwaRequest, post, type HttpResult, type TestPart } from './soap-client';
 import { removeTestDataDir, testServiceEnvironment } from './test-database';
@@ -93,16 +93,7 @@ export async function startTestService(
   const logger = winston.createLogger({
     level: 'debug',
     format: winston.format.json(),
-    transports: [
-      new winston.transports.Stream({
-        stream: new Writable({
-          write(chunk: Buffer, _encoding, callback) {
-            logs.push(chunk.toString('utf8').trim());
-            callback();
-          },
-        }),
-      }),
-    ],
+    transports: [logLinesTransport(logs)],
   });
   const service = await startService({
     env: { RM_DATA_DIR: dataDir, HOST: '127.0.0.1', ...(await testServiceEnvironment(dataDir)), ...env },
