@@ -12,7 +12,7 @@ import {
   plainSoapResponse,
   type EncodedResponse,
 } from '../http/mime/multipart-response';
-import { readSoapRequest } from '../http/mime/read-soap-request';
+import { readSoapRequest, type IncomingSoapRequest } from '../http/mime/read-soap-request';
 import type { Logger } from '../logging/logger';
 import type { AuthenticatedRequest } from '../policy/enforce-v1-policy';
 import { checkMustUnderstand } from '../soap/check-must-understand';
@@ -118,8 +118,9 @@ export function createSoapEndpoint(port: SoapPort, dependencies: SoapEndpointDep
     let log = rootLog.child({ requestId });
     let operationName: string | undefined;
     let answer: { status: number; encoded: EncodedResponse; code?: string };
+    let incoming: IncomingSoapRequest | undefined;
     try {
-      const incoming = await readSoapRequest(request, config.limits);
+      incoming = await readSoapRequest(request, config.limits);
       if (incoming.xop && !port.mtom) {
         // The fault and message a port without MTOM has always answered to an XOP package.
         throw new MalformedMessageError('multipart/related root type application/xop+xml is not supported');
@@ -170,7 +171,7 @@ export function createSoapEndpoint(port: SoapPort, dependencies: SoapEndpointDep
       faultCode: answer.code,
       seconds: elapsedMs / 1000,
     });
-    writeResponse(request, response, answer.status, answer.encoded);
+    writeResponse(request, response, answer.status, answer.encoded, incoming);
   };
 }
 
@@ -189,6 +190,7 @@ function writeResponse(
   response: ServerResponse,
   status: number,
   encoded: EncodedResponse,
+  incoming: IncomingSoapRequest | undefined,
 ): void {
   const complete = request.readableEnded;
   const headers: Record<string, string | number> = {
@@ -198,7 +200,7 @@ function writeResponse(
   if (!complete) headers.Connection = 'close';
   response.writeHead(status, headers).end(encoded.body);
   if (!complete) {
-    request.unpipe();
+    incoming?.stopReading();
     request.resume();
   }
 }

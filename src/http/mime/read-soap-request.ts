@@ -1,9 +1,9 @@
 import type { IncomingMessage } from 'node:http';
 import type { Readable } from 'node:stream';
-import * as Multipart from 'multipasta/node';
 import { MalformedMessageError, NotSoapError } from '../../errors/faults';
 import { contentIdFromHeader } from './content-id';
 import { parseContentType } from './content-type';
+import { MultipartBody, type ReceivedPart } from './multipart-body';
 import { checkMultipartType, rootPartPackaging, SOAP11_MEDIA_TYPE } from './root-part-type';
 
 /** Limits on one request, each answered by a SOA-03001 fault before memory grows. */
@@ -44,6 +44,11 @@ export interface IncomingSoapRequest {
    * parser's raw error, and this gives the fault to answer.
    */
   failure(): MalformedMessageError | undefined;
+  /**
+   * Stops reading the body: what is left of it is not parsed (the answer is written before the body was
+   * read to its end; the caller then drains or closes the connection).
+   */
+  stopReading(): void;
 }
 
 const IDENTITY_ENCODINGS = new Set(['', '7bit', '8bit', 'binary']);
@@ -56,22 +61,6 @@ function soapActionOf(request: IncomingMessage): string | undefined {
   return trimmed.startsWith('"') && trimmed.endsWith('"') && trimmed.length >= 2
     ? trimmed.slice(1, -1)
     : trimmed;
-}
-
-function limitError(error: unknown, limits: SoapRequestLimits): MalformedMessageError {
-  if (error instanceof MalformedMessageError) return error;
-  const tag = (error as { _tag?: string; limit?: string } | undefined)?._tag;
-  const limit = (error as { limit?: string } | undefined)?.limit;
-  if (tag === 'ReachedLimit' && limit === 'MaxParts') {
-    return new MalformedMessageError(`more MIME parts than the limit of ${limits.maxParts}`);
-  }
-  if (tag === 'ReachedLimit') {
-    return new MalformedMessageError(`request larger than the limit of ${limits.maxRequestBytes} bytes`);
-  }
-  if (tag === 'EndNotReached') return new MalformedMessageError('MIME multipart body is truncated');
-  if (tag === 'BadHeaders') return new MalformedMessageError('malformed MIME part headers');
-  if (tag === 'InvalidBoundary') return new MalformedMessageError('multipart Content-Type without boundary');
-  return new MalformedMessageError('the request could not be read');
 }
 
 /** Reads a stream to a buffer, refusing to hold more than `maxBytes`. */
@@ -91,9 +80,16 @@ async function readCapped(
   return Buffer.concat(chunks, size);
 }
 
-function header(part: Multipart.FileStream, name: string): string {
-  const value = part.info.headers[name];
+function header(part: ReceivedPart, name: string): string {
+  const value = part.headers[name];
   return (Array.isArray(value) ? value[0] : value) ?? '';
+}
+
+function checkEncoding(part: ReceivedPart): void {
+  const encoding = header(part, 'content-transfer-encoding').trim().toLowerCase();
+  if (!IDENTITY_ENCODINGS.has(encoding)) {
+    throw new MalformedMessageError(`Content-Transfer-Encoding ${encoding} is not supported: send binary`);
+  }
 }
 
 /**
@@ -127,6 +123,7 @@ export async function readSoapRequest(
       xop: false,
       nextAttachment: async () => undefined,
       failure: () => undefined,
+      stopReading: () => undefined,
     };
   }
   if (contentType?.mediaType === 'application/soap+xml')
@@ -138,65 +135,31 @@ export async function readSoapRequest(
   }
   checkMultipartType(contentType);
 
-  const parser = Multipart.make({
-    headers: request.headers,
-    isFile: () => true,
+  const body = new MultipartBody(request, {
+    maxRequestBytes: limits.maxRequestBytes,
     maxParts: limits.maxParts,
-    maxTotalSize: limits.maxRequestBytes,
+    maxFirstPartBytes: limits.maxEnvelopeBytes,
+    firstPartTooLarge: () =>
+      new MalformedMessageError(`envelope larger than the limit of ${limits.maxEnvelopeBytes} bytes`),
   });
-  // The first error wins; later reads report it instead of hanging.
-  let failure: MalformedMessageError | undefined;
-  parser.on('error', (error: unknown) => {
-    failure ??= limitError(error, limits);
-  });
-  request.pipe(parser);
-  const parts = parser[Symbol.asyncIterator]();
-  /** The part being read (its stream is what a consumer waits on). */
-  let currentPart: Multipart.FileStream | undefined;
-  // pipe() forwards no end when the client goes away mid-body: without this, whoever reads the part
-  // (staging a document) would wait forever, holding its file.
-  request.on('close', () => {
-    if (request.complete) return;
-    const error = new MalformedMessageError('the connection closed before the end of the request');
-    failure ??= error;
-    currentPart?.destroy(failure);
-    parser.destroy(failure);
-  });
-
-  async function nextPart(): Promise<Multipart.FileStream | undefined> {
-    if (failure) throw failure;
-    try {
-      const result = await parts.next();
-      if (failure) throw failure;
-      currentPart = result.done ? undefined : (result.value as Multipart.FileStream);
-      // Failures reach the consumer through its read and `failure`; never as an unhandled 'error'.
-      currentPart?.on('error', () => undefined);
-      return currentPart;
-    } catch (error) {
-      throw failure ?? limitError(error, limits);
-    }
-  }
-
-  function checkEncoding(part: Multipart.FileStream): void {
-    const encoding = header(part, 'content-transfer-encoding').trim().toLowerCase();
-    if (!IDENTITY_ENCODINGS.has(encoding)) {
-      throw new MalformedMessageError(`Content-Transfer-Encoding ${encoding} is not supported: send binary`);
-    }
-  }
-
-  const root = await nextPart();
-  if (!root) throw new MalformedMessageError('multipart request without parts');
-  const start = contentType.parameters.start;
-  if (start !== undefined && contentIdFromHeader(start) !== contentIdFromHeader(header(root, 'content-id'))) {
-    throw new MalformedMessageError('the root part (start) must be the first MIME part');
-  }
-  const packaging = rootPartPackaging(header(root, 'content-type'), contentType.parameters.type);
-  checkEncoding(root);
   let envelope: Buffer;
+  let packaging: ReturnType<typeof rootPartPackaging>;
   try {
-    envelope = await readCapped(root, limits.maxEnvelopeBytes, 'envelope');
+    const root = await body.firstPartHeaders();
+    const start = contentType.parameters.start;
+    if (
+      start !== undefined &&
+      contentIdFromHeader(start) !== contentIdFromHeader(header(root, 'content-id'))
+    ) {
+      throw new MalformedMessageError('the root part (start) must be the first MIME part');
+    }
+    packaging = rootPartPackaging(header(root, 'content-type'), contentType.parameters.type);
+    checkEncoding(root);
+    envelope = await body.firstPartBytes();
   } catch (error) {
-    throw failure ?? limitError(error, limits);
+    // Answered now: what is left of the body is not parsed.
+    body.stop();
+    throw error;
   }
 
   return {
@@ -204,15 +167,16 @@ export async function readSoapRequest(
     soapAction,
     multipart: true,
     xop: packaging === 'xop',
-    failure: () => failure,
+    failure: () => body.failure(),
+    stopReading: () => body.stop(),
     async nextAttachment() {
-      const part = await nextPart();
+      const part = await body.nextPart();
       if (!part) return undefined;
       checkEncoding(part);
       return {
         contentId: contentIdFromHeader(header(part, 'content-id')),
-        contentType: part.info.contentType,
-        content: part,
+        contentType: part.contentType,
+        content: part.content,
       };
     },
   };
