@@ -39,24 +39,33 @@ function decode(bytes: Buffer): string {
   }
 }
 
+/**
+ * The first refusal of the parse under way, with xmldom's reason: xmldom reports a fatal error through
+ * onError and then throws its own ParseError, which carries what onError threw in its message only, not
+ * as its cause. Parsing is synchronous, so one variable serves every parse.
+ */
+let refusal: MalformedMessageError | undefined;
+
+/** One parser for every envelope (making one per request was a few percent of a parse). */
+const envelopeParser = createDomParser({
+  // No line and column on every node: nothing reads them, and tracking them is a tenth of a parse.
+  locator: false,
+  onError: (_level, message) => {
+    // Every warning of xmldom is a well-formedness or namespace problem: refuse them all.
+    refusal ??= new MalformedMessageError(`not well-formed XML (${String(message).slice(0, 200)})`);
+    throw refusal;
+  },
+});
+
 function parseXml(text: string): Document {
-  // The first refusal, with xmldom's reason: xmldom reports a fatal error through onError and then throws
-  // its own ParseError, which carries what onError threw in its message only, not as its cause.
-  let refusal: MalformedMessageError | undefined;
-  const parser = createDomParser({
-    // No line and column on every node: nothing reads them, and tracking them is a tenth of a parse.
-    locator: false,
-    onError: (_level, message) => {
-      // Every warning of xmldom is a well-formedness or namespace problem: refuse them all.
-      refusal ??= new MalformedMessageError(`not well-formed XML (${String(message).slice(0, 200)})`);
-      throw refusal;
-    },
-  });
+  refusal = undefined;
   try {
-    return parser.parseFromString(text, 'text/xml');
+    return envelopeParser.parseFromString(text, 'text/xml');
   } catch (error) {
     if (error instanceof MalformedMessageError) throw error;
     throw refusal ?? new MalformedMessageError('not well-formed XML');
+  } finally {
+    refusal = undefined;
   }
 }
 

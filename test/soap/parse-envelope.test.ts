@@ -42,6 +42,12 @@ describe('parseEnvelope', () => {
     );
   });
 
+  it('gives each refused envelope its own reason, and parses the next one afresh (one parser for all)', () => {
+    expect(() => parse(envelope('<a><b></c></a>'))).toThrow(/tag mismatch: "b" != "c"/);
+    expect(() => parse(envelope('<x></y>'))).toThrow(/tag mismatch: "x" != "y"/);
+    expect(parse(envelope('<p:Ping xmlns:p="urn:x"/>')).payload.localName).toBe('Ping');
+  });
+
   it('ends lines as XML 1.0 does: CR LF and CR become LF, NEL and LINE SEPARATOR stay', () => {
     const parsed = parse(envelope('<a>1\r\n2\r3\u00854\u20285</a>'));
     expect(parsed.payload.textContent).toBe('1\n2\n3\u00854\u20285');

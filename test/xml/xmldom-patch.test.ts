@@ -44,4 +44,27 @@ describe('xmldom as patched', () => {
       '<Empty xmlns:y="urn:y" y:c="3" xmlns="urn:default"/>',
     );
   });
+
+  test('references in texts and attribute values are replaced, and attribute whitespace normalised, as before', () => {
+    const document = createDomParser().parseFromString(
+      '<r a="x&amp;y&#65;" b="one\ttwo\nthree" c="t&#9;u\tv" d="plain">a &lt;b&gt; &#x43;<e>no reference</e></r>',
+      'text/xml',
+    );
+    const root = document.documentElement;
+    expect(root?.getAttribute('a')).toBe('x&yA');
+    expect(root?.getAttribute('b')).toBe('one two three');
+    // A character reference is not normalised (XML 1.0, 3.3.3): the tab it stands for stays a tab.
+    expect(root?.getAttribute('c')).toBe('t\tu v');
+    expect(root?.getAttribute('d')).toBe('plain');
+    expect(root?.firstChild?.nodeValue).toBe('a <b> C');
+    expect(root?.getElementsByTagName('e')[0].textContent).toBe('no reference');
+  });
+
+  test('an undeclared entity is still refused', () => {
+    const errors: string[] = [];
+    createDomParser({
+      onError: (level, message) => void errors.push(`${level}: ${message}`),
+    }).parseFromString('<r a="&nope;">&bogus;</r>', 'text/xml');
+    expect(errors.filter((error) => error.includes('entity not found'))).toHaveLength(2);
+  });
 });
