@@ -1,7 +1,7 @@
 import http from 'node:http';
 import https from 'node:https';
 import { Readable } from 'node:stream';
-import { Agent } from 'undici';
+import { Agent, type Dispatcher } from 'undici';
 
 /** One outgoing HTTP call (to the e-Box, to the service from the client). */
 export interface HttpExchangeRequest {
@@ -37,7 +37,8 @@ export type HttpExchangeFailure =
  *
  * A call whose body is a buffer (or that has none: the e-Box's JSON API, one profile look-up per
  * sendDocument) goes through undici's connection pools: a third of the CPU of Node's own client per call
- * (`node:http`'s request object, agent and socket timers; measured 26 against 78 µs over loopback). A
+ * (`node:http`'s request object, agent and socket timers; measured 26 against 78 µs over loopback), with
+ * no stream around the answer's body. A
  * streamed body goes through `node:http`, whose request follows the socket's back-pressure and times out
  * when the upload stalls, and where an answer arriving before the body was sent completely (a server
  * refusing early) is the answer, the rest of the body not sent.
@@ -86,45 +87,72 @@ function asError(error: unknown): Error {
   return error instanceof Error ? error : new Error(String(error));
 }
 
-async function bufferedExchange(
+/**
+ * A buffered call through undici's `dispatch`: the answer's head and chunks come to the callbacks below,
+ * with no Readable or async iterator around the body (a tenth less client CPU per call than undici's
+ * `request()`, measured over loopback).
+ */
+function bufferedExchange(
   request: HttpExchangeRequest,
   body: Buffer | undefined,
   errorOf: (failure: HttpExchangeFailure) => Error,
 ): Promise<HttpExchangeResponse> {
   const { url, timeoutMs, maxResponseBytes } = request;
-  const timeout: HttpExchangeFailure = { kind: 'timeout', timeoutMs };
-  let response: Awaited<ReturnType<Agent['request']>>;
-  try {
-    response = await agentFor(timeoutMs).request({
-      origin: url.origin,
-      path: `${url.pathname}${url.search}`,
-      method: request.method,
-      headers: request.headers,
-      body,
-    });
-  } catch (error) {
-    throw errorOf(isUndiciTimeout(error) ? timeout : { kind: 'unreachable', error: asError(error) });
-  }
-  const chunks: Buffer[] = [];
-  let length = 0;
-  try {
-    for await (const chunk of response.body as AsyncIterable<Buffer>) {
-      length += chunk.length;
-      if (length > maxResponseBytes) break;
-      chunks.push(chunk);
+  return new Promise((resolve, reject) => {
+    let status = 0;
+    let headers: http.IncomingHttpHeaders = {};
+    const chunks: Buffer[] = [];
+    let length = 0;
+    let failure: HttpExchangeFailure | undefined;
+    const handler: Dispatcher.DispatchHandler = {
+      // Present so that undici takes this for a handler of its current interface (else it wants onConnect).
+      onRequestStart() {},
+      onResponseStart(_controller, statusCode, responseHeaders) {
+        // An informational answer (1xx) is not the answer.
+        if (statusCode < 200) return;
+        status = statusCode;
+        headers = responseHeaders;
+      },
+      onResponseData(controller, chunk) {
+        length += chunk.length;
+        if (length > maxResponseBytes) {
+          // The connection is closed, not reused.
+          failure = { kind: 'answer-too-large', maxResponseBytes };
+          controller.abort(errorOf(failure));
+          return;
+        }
+        chunks.push(chunk);
+      },
+      onResponseEnd() {
+        resolve({ status, headers, body: Buffer.concat(chunks, length) });
+      },
+      onResponseError(_controller, error) {
+        if (failure === undefined) {
+          const answering = status !== 0;
+          failure = isUndiciTimeout(error)
+            ? { kind: 'timeout', timeoutMs }
+            : answering
+              ? { kind: 'answer-broke-off', error: asError(error) }
+              : { kind: 'unreachable', error: asError(error) };
+        }
+        reject(errorOf(failure));
+      },
+    };
+    try {
+      agentFor(timeoutMs).dispatch(
+        {
+          origin: url.origin,
+          path: `${url.pathname}${url.search}`,
+          method: request.method,
+          headers: request.headers,
+          body,
+        },
+        handler,
+      );
+    } catch (error) {
+      reject(errorOf({ kind: 'unreachable', error: asError(error) }));
     }
-  } catch (error) {
-    throw errorOf(isUndiciTimeout(error) ? timeout : { kind: 'answer-broke-off', error: asError(error) });
-  }
-  if (length > maxResponseBytes) {
-    // Leaving the loop early destroyed the body: the connection is closed, not reused.
-    throw errorOf({ kind: 'answer-too-large', maxResponseBytes });
-  }
-  return {
-    status: response.statusCode,
-    headers: response.headers as http.IncomingHttpHeaders,
-    body: Buffer.concat(chunks, length),
-  };
+  });
 }
 
 function streamedExchange(
