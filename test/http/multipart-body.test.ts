@@ -124,6 +124,30 @@ test('gives the first part as bytes, then each later part as a stream, in order,
   expect(result.parts[1].bytes.equals(annex)).toBe(true);
 });
 
+test('ignores an epilogue after the closing delimiter', async () => {
+  handle = async (request) => {
+    const body = new MultipartBody(request, LIMITS);
+    await body.firstPartHeaders();
+    await body.firstPartBytes();
+    const next = await body.nextPart();
+    const bytes = await readAll(next!.content);
+    await new Promise((resolve) => request.once('end', resolve));
+    return { bytes: bytes.toString(), after: await body.nextPart(), failure: body.failure() };
+  };
+  const outcome = nextOutcome();
+  const socket = await send(Buffer.concat([ROOT, part('Content-Type: application/pdf', 'PDF'), CLOSE]), {
+    end: false,
+  });
+  // The epilogue in chunks of its own, one of them looking like part headers.
+  for (const epilogue of ['an epilogue\r\n', `--${BOUNDARY}\r\nContent-Type: text/plain\r\n\r\nx\r\n`]) {
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    socket.write(`${Buffer.byteLength(epilogue).toString(16)}\r\n${epilogue}\r\n`);
+  }
+  socket.write('0\r\n\r\n');
+  expect(await outcome).toEqual({ bytes: 'PDF', after: undefined, failure: undefined });
+  socket.destroy();
+});
+
 test('refuses a first part larger than its limit, and stops reading', async () => {
   let request: IncomingMessage | undefined;
   served = (incoming) => (request = incoming);

@@ -49,7 +49,7 @@ function limitError(error: Multipart.MultipartError, limits: MultipartBodyLimits
 /**
  * The parts of a `multipart/*` request body, parsed as the body arrives by multipasta's push parser
  * (no stream of streams between the socket and the parts: the request's `data` events go straight to
- * the parser). The first part is collected into one buffer, capped ({@link readFirstPart}); every later
+ * the parser). The first part is collected into one buffer, capped ({@link firstPartBytes}); every later
  * part is a Readable, the socket paused while the part being received holds a full buffer, resumed when
  * its reader asks for more. The first failure (a limit, bad part headers, a truncated body, the client
  * gone) is kept: it fails the part being read and every later call, and parsing stops.
@@ -133,7 +133,8 @@ export class MultipartBody {
   }
 
   private readonly onData = (chunk: Buffer): void => {
-    this.parser.write(chunk);
+    // After the closing delimiter comes at most an epilogue, which means nothing (RFC 2046 5.1.1).
+    if (!this.ended) this.parser.write(chunk);
   };
 
   private readonly onEnd = (): void => {
