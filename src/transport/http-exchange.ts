@@ -38,10 +38,9 @@ export type HttpExchangeFailure =
  * A call whose body is a buffer (or that has none: the e-Box's JSON API, one profile look-up per
  * sendDocument) goes through undici's connection pools: a third of the CPU of Node's own client per call
  * (`node:http`'s request object, agent and socket timers; measured 26 against 78 µs over loopback), with
- * no stream around the answer's body. A
- * streamed body goes through `node:http`, whose request follows the socket's back-pressure and times out
- * when the upload stalls, and where an answer arriving before the body was sent completely (a server
- * refusing early) is the answer, the rest of the body not sent.
+ * no stream around the answer's body. A streamed body goes through `node:http`, whose request follows
+ * the socket's back-pressure and times out when the upload stalls, and where an answer arriving before
+ * the body was sent completely (a server refusing early) is the answer, the rest of the body not sent.
  * @param errorOf the error the promise rejects with when there is no complete answer
  */
 export function httpExchange(
