@@ -148,6 +148,20 @@ test('ignores an epilogue after the closing delimiter', async () => {
   socket.destroy();
 });
 
+test('two waits for the next part at once: each is answered, one with the part, one with the end', async () => {
+  handle = async (request) => {
+    const body = new MultipartBody(request, LIMITS);
+    await body.firstPartHeaders();
+    await body.firstPartBytes();
+    const [first, second] = await Promise.all([body.nextPart(), body.nextPart()]);
+    return { first: first && (await readAll(first.content)).toString(), second };
+  };
+  const outcome = nextOutcome();
+  const socket = await send(Buffer.concat([ROOT, part('Content-Type: application/pdf', 'PDF'), CLOSE]));
+  expect(await outcome).toEqual({ first: 'PDF', second: undefined });
+  socket.destroy();
+});
+
 test('refuses a first part larger than its limit, and stops reading', async () => {
   let request: IncomingMessage | undefined;
   served = (incoming) => (request = incoming);

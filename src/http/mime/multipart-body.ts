@@ -63,7 +63,7 @@ export class MultipartBody {
   private receiving: { sink: PartSink; content: Readable | undefined } | undefined;
   private firstPart: { chunks: Buffer[]; size: number; complete: boolean; headers: ReceivedPart } | undefined;
   /** Told when a part is queued, the first part is complete, the body ends or reading fails. */
-  private wake: (() => void) | undefined;
+  private waiters: (() => void)[] = [];
   private ended = false;
   private failureReason: MalformedMessageError | undefined;
   private stopped = false;
@@ -220,15 +220,16 @@ export class MultipartBody {
   }
 
   private notify(): void {
-    const wake = this.wake;
-    this.wake = undefined;
-    wake?.();
+    const waiters = this.waiters;
+    if (waiters.length === 0) return;
+    this.waiters = [];
+    for (const wake of waiters) wake();
   }
 
   /** Waits until `condition` holds or reading failed (then throws the failure). */
   private async until(condition: () => boolean): Promise<void> {
     while (!condition() && this.failureReason === undefined) {
-      await new Promise<void>((resolve) => (this.wake = resolve));
+      await new Promise<void>((resolve) => this.waiters.push(resolve));
     }
     if (this.failureReason) throw this.failureReason;
   }
