@@ -1,4 +1,5 @@
-import { averageCryptoFloors, type CryptoFloor } from '../../bench/lib/crypto-floor';
+import { performance } from 'node:perf_hooks';
+import { averageCryptoFloors, interleavedMediansMs, type CryptoFloor } from '../../bench/lib/crypto-floor';
 
 function floor(verify: number, sign: number): CryptoFloor {
   const primitivesMs = {
@@ -37,5 +38,19 @@ describe('averageCryptoFloors', () => {
     expect(single.measures).toBe(1);
     expect(single.floorMs.sendDocument).toBeCloseTo(floor(0.02, 0.2).floorMs.sendDocument, 10);
     expect(() => averageCryptoFloors([])).toThrow('no floor');
+  });
+});
+
+describe('interleavedMediansMs', () => {
+  it("counts the CPU an operation uses, not the time it waits (as the service's figure counts)", () => {
+    const waitWithoutCpu = () => Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 4);
+    const spin = () => {
+      const until = performance.now() + 4;
+      while (performance.now() < until);
+    };
+    const medians = interleavedMediansMs(5, { waitWithoutCpu, spin });
+    // Both take about 4 ms of wall time; only the spin is on the CPU (all of it, unless preempted).
+    expect(medians.waitWithoutCpu).toBeLessThan(0.3 * medians.spin);
+    expect(medians.spin).toBeGreaterThan(0.5);
   });
 });
