@@ -67,11 +67,10 @@ function cpuNowMs(): number {
 /**
  * The median CPU time of each operation over `repetitions` runs, the operations timed in turn within
  * each run: the machine's speed drifts within a second (other tenants), so timing one operation's runs
- * after another's would let the drift pass for a difference between them. CPU time, not wall time: the
- * service's figure is CPU time (its processes' own accounting), and wall time would also count what the
- * hypervisor gave to other guests meanwhile (steal), inflating the floor and flattering the ratio in a
- * slow spell (at 523a281 a run's floor read 1.06 ms against 0.74 minutes before, for 10 % more service
- * CPU). The two clock readings' own cost, the median of an empty measure, is taken off.
+ * after another's would let the drift pass for a difference between them. CPU time, not wall time, as
+ * the service's figure is CPU time (its processes' own accounting): a primitive's time then excludes any
+ * moment the harness waited for a CPU. The two clock readings' own cost, the median of an empty measure,
+ * is taken off.
  */
 export function interleavedMediansMs<Name extends string>(
   repetitions: number,
