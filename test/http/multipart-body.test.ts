@@ -77,6 +77,13 @@ async function send(body: Buffer, options: { end?: boolean } = {}): Promise<net.
   return socket;
 }
 
+/** Reads `body`'s first part (headers, then bytes) and returns the body, ready for its next parts. */
+async function pastFirstPart(body: MultipartBody): Promise<MultipartBody> {
+  await body.firstPartHeaders();
+  await body.firstPartBytes();
+  return body;
+}
+
 async function readAll(stream: NodeJS.ReadableStream): Promise<Buffer> {
   const chunks: Buffer[] = [];
   for await (const chunk of stream) chunks.push(chunk as Buffer);
@@ -126,9 +133,7 @@ test('gives the first part as bytes, then each later part as a stream, in order,
 
 test('ignores an epilogue after the closing delimiter', async () => {
   handle = async (request) => {
-    const body = new MultipartBody(request, LIMITS);
-    await body.firstPartHeaders();
-    await body.firstPartBytes();
+    const body = await pastFirstPart(new MultipartBody(request, LIMITS));
     const next = await body.nextPart();
     const bytes = await readAll(next!.content);
     await new Promise((resolve) => request.once('end', resolve));
@@ -150,9 +155,7 @@ test('ignores an epilogue after the closing delimiter', async () => {
 
 test('two waits for the next part at once: each is answered, one with the part, one with the end', async () => {
   handle = async (request) => {
-    const body = new MultipartBody(request, LIMITS);
-    await body.firstPartHeaders();
-    await body.firstPartBytes();
+    const body = await pastFirstPart(new MultipartBody(request, LIMITS));
     const [first, second] = await Promise.all([body.nextPart(), body.nextPart()]);
     return { first: first && (await readAll(first.content)).toString(), second };
   };
@@ -183,9 +186,7 @@ test.each([
   ['after a part, without the closing delimiter', ROOT],
 ])('a body that ends %s is truncated', async (_where, body) => {
   handle = async (request) => {
-    const multipart = new MultipartBody(request, LIMITS);
-    await multipart.firstPartHeaders();
-    await multipart.firstPartBytes();
+    const multipart = await pastFirstPart(new MultipartBody(request, LIMITS));
     const next = await multipart.nextPart();
     if (next) await readAll(next.content);
     return multipart.nextPart();
@@ -201,8 +202,7 @@ test('a client gone in the middle of an attachment fails the attachment being re
   handle = async (request) => {
     const body = new MultipartBody(request, LIMITS);
     failure = () => body.failure();
-    await body.firstPartHeaders();
-    await body.firstPartBytes();
+    await pastFirstPart(body);
     const next = await body.nextPart();
     return readAll(next!.content);
   };
@@ -219,9 +219,7 @@ test('a client gone in the middle of an attachment fails the attachment being re
 
 test('more parts than the limit are refused', async () => {
   handle = async (request) => {
-    const body = new MultipartBody(request, LIMITS);
-    await body.firstPartHeaders();
-    await body.firstPartBytes();
+    const body = await pastFirstPart(new MultipartBody(request, LIMITS));
     for (let next = await body.nextPart(); next; next = await body.nextPart()) await readAll(next.content);
   };
   const parts = Array.from({ length: 6 }, (_, index) => part('Content-Type: text/plain', `part ${index}`));
@@ -237,9 +235,7 @@ test('an attachment nobody reads holds the socket paused; read later, it is comp
   let body: MultipartBody | undefined;
   served = (incoming) => (request = incoming);
   handle = async (incoming) => {
-    body = new MultipartBody(incoming, LIMITS);
-    await body.firstPartHeaders();
-    await body.firstPartBytes();
+    body = await pastFirstPart(new MultipartBody(incoming, LIMITS));
     return undefined;
   };
   const outcome = nextOutcome();
@@ -263,9 +259,7 @@ test('stop() leaves the rest of the body unparsed', async () => {
   let request: IncomingMessage | undefined;
   served = (incoming) => (request = incoming);
   handle = async (incoming) => {
-    const body = new MultipartBody(incoming, LIMITS);
-    await body.firstPartHeaders();
-    await body.firstPartBytes();
+    const body = await pastFirstPart(new MultipartBody(incoming, LIMITS));
     body.stop();
     return undefined;
   };

@@ -21,9 +21,6 @@ export interface MultipartBodyLimits {
   firstPartTooLarge: () => MalformedMessageError;
 }
 
-/** What is done with the bytes of a part as they arrive: `null` once the part is complete. */
-type PartSink = (chunk: Uint8Array | null) => void;
-
 /** A part waiting to be taken by {@link MultipartBody.nextPart}: its stream exists from its headers on. */
 interface QueuedPart extends ReceivedPart {
   content: Readable;
@@ -59,8 +56,8 @@ export class MultipartBody {
   private readonly queue: QueuedPart[] = [];
   /** Parts that arrived so far (the first one is collected, not queued). */
   private partCount = 0;
-  /** The sink of the part receiving bytes now. */
-  private receiving: { sink: PartSink; content: Readable | undefined } | undefined;
+  /** The stream of the part receiving bytes now (undefined between parts and for the first part). */
+  private receiving: Readable | undefined;
   private firstPart: { chunks: Buffer[]; size: number; complete: boolean; headers: ReceivedPart } | undefined;
   /** Told when a part is queued, the first part is complete, the body ends or reading fails. */
   private waiters: (() => void)[] = [];
@@ -150,46 +147,42 @@ export class MultipartBody {
     }
   };
 
-  private partArrived(info: Multipart.PartInfo): PartSink {
+  /** Called by the parser with a part's headers; returns what takes the part's bytes (`null`: its end). */
+  private partArrived(info: Multipart.PartInfo): (chunk: Uint8Array | null) => void {
     if (this.failureReason) return () => undefined;
     this.partCount += 1;
     const headers: ReceivedPart = { headers: info.headers, contentType: info.contentType };
-    let receiving: NonNullable<MultipartBody['receiving']>;
     if (this.partCount === 1) {
       const first = { chunks: [], size: 0, complete: false, headers };
       this.firstPart = first;
-      receiving = { content: undefined, sink: (chunk) => this.collectFirst(first, chunk) };
-    } else {
-      const content: Readable = new Readable({
-        read: () => {
-          if (this.receiving?.content === content && !this.stopped) this.request.resume();
-        },
-      });
-      // Failures reach the reader through its read (and `failure()`); never as an unhandled 'error'.
-      content.on('error', () => undefined);
-      receiving = {
-        content,
-        sink: (chunk) => {
-          if (chunk === null) {
-            this.receiving = undefined;
-            content.push(null);
-          } else if (!content.push(chunk)) {
-            this.request.pause();
-          }
-        },
+      this.notify();
+      return (chunk) => {
+        if (this.failureReason === undefined) this.collectFirst(first, chunk);
       };
-      this.queue.push({ ...headers, content });
     }
-    this.receiving = receiving;
+    const content: Readable = new Readable({
+      read: () => {
+        if (this.receiving === content && !this.stopped) this.request.resume();
+      },
+    });
+    // Failures reach the reader through its read (and `failure()`); never as an unhandled 'error'.
+    content.on('error', () => undefined);
+    this.receiving = content;
+    this.queue.push({ ...headers, content });
     this.notify();
     return (chunk) => {
-      if (this.failureReason === undefined) receiving.sink(chunk);
+      if (this.failureReason !== undefined) return;
+      if (chunk === null) {
+        this.receiving = undefined;
+        content.push(null);
+      } else if (!content.push(chunk)) {
+        this.request.pause();
+      }
     };
   }
 
   private collectFirst(first: NonNullable<MultipartBody['firstPart']>, chunk: Uint8Array | null): void {
     if (chunk === null) {
-      this.receiving = undefined;
       first.complete = true;
       this.notify();
       return;
@@ -212,9 +205,8 @@ export class MultipartBody {
     if (this.failureReason) return;
     this.failureReason = error;
     this.ended = true;
-    this.receiving?.content?.destroy(error);
+    this.receiving?.destroy(error);
     this.receiving = undefined;
-    if (this.firstPart) this.firstPart.complete = true;
     this.stop();
     this.notify();
   }

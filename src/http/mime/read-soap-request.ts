@@ -63,18 +63,17 @@ function soapActionOf(request: IncomingMessage): string | undefined {
     : trimmed;
 }
 
+function envelopeTooLarge(maxBytes: number): MalformedMessageError {
+  return new MalformedMessageError(`envelope larger than the limit of ${maxBytes} bytes`);
+}
+
 /** Reads a stream to a buffer, refusing to hold more than `maxBytes`. */
-async function readCapped(
-  stream: AsyncIterable<Buffer | Uint8Array>,
-  maxBytes: number,
-  what: string,
-): Promise<Buffer> {
+async function readCapped(stream: AsyncIterable<Buffer | Uint8Array>, maxBytes: number): Promise<Buffer> {
   const chunks: Buffer[] = [];
   let size = 0;
   for await (const chunk of stream) {
     size += chunk.length;
-    if (size > maxBytes)
-      throw new MalformedMessageError(`${what} larger than the limit of ${maxBytes} bytes`);
+    if (size > maxBytes) throw envelopeTooLarge(maxBytes);
     chunks.push(Buffer.from(chunk));
   }
   return Buffer.concat(chunks, size);
@@ -111,11 +110,7 @@ export async function readSoapRequest(
   const soapAction = soapActionOf(request);
 
   if (contentType?.mediaType === SOAP11_MEDIA_TYPE) {
-    const envelope = await readCapped(
-      request,
-      Math.min(limits.maxEnvelopeBytes, limits.maxRequestBytes),
-      'envelope',
-    );
+    const envelope = await readCapped(request, Math.min(limits.maxEnvelopeBytes, limits.maxRequestBytes));
     return {
       envelope,
       soapAction,
@@ -139,8 +134,7 @@ export async function readSoapRequest(
     maxRequestBytes: limits.maxRequestBytes,
     maxParts: limits.maxParts,
     maxFirstPartBytes: limits.maxEnvelopeBytes,
-    firstPartTooLarge: () =>
-      new MalformedMessageError(`envelope larger than the limit of ${limits.maxEnvelopeBytes} bytes`),
+    firstPartTooLarge: () => envelopeTooLarge(limits.maxEnvelopeBytes),
   });
   let envelope: Buffer;
   let packaging: ReturnType<typeof rootPartPackaging>;
