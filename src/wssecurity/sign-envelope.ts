@@ -2,7 +2,7 @@ import { createHash, randomUUID } from 'node:crypto';
 import type { Document, Element } from '@xmldom/xmldom';
 import type { Clock } from '../clock/clock';
 import type { DocumentSigner } from '../evidence/document-signer';
-import { appendElement, serializeElement } from '../xml/element-builder';
+import { appendElement } from '../xml/element-builder';
 import { XML_DECLARATION } from '../xml/markup';
 import { DIGEST_ALGORITHM_URIS, EXC_C14N_ALGORITHM, SIGNATURE_ALGORITHM_URIS } from './algorithms';
 import { childElements, isElementNamed } from './dom';
@@ -226,9 +226,10 @@ export class EnvelopeSigner {
    * Wraps a response payload in a signed SOAP 1.1 envelope and returns its bytes: the same envelope
    * and signature as {@link sign} on `buildResponseEnvelope(payload)` (Header with the Security block,
    * Body with a `wsu:Id`), without building the header as a DOM. Only the Body is a DOM (the payload is
-   * moved into it): it is canonicalized for its digest and serialised once, as {@link sign}'s caller
-   * serialises the whole envelope, so a receiver canonicalizes the parsed Body to the digested bytes.
-   * Timestamp and SignedInfo are written directly in their canonical form (every value in them is ours:
+   * moved into it): it is canonicalized once, and those bytes are both digested and sent (canonical XML
+   * canonicalizes to itself, so a receiver canonicalizes the parsed Body to the digested bytes; where
+   * the namespaces are declared and how text is escaped may differ from what {@link sign}'s caller
+   * would serialise, the infoset does not). Timestamp and SignedInfo are written directly in their canonical form (every value in them is ours:
    * Ids, instants, digests, algorithm URIs, the certificate in base64), so what a receiver
    * canonicalizes is what was digested and signed. One canonicalization, two digests, one signature.
    * @throws the signer's error when it fails
@@ -269,11 +270,13 @@ export class EnvelopeSigner {
       `<ds:SignatureValue>${signatureValue.toString('base64')}</ds:SignatureValue>` +
       `<ds:KeyInfo><wsse:SecurityTokenReference><wsse:Reference URI="#${ids.token}" ValueType="${X509V3_VALUE_TYPE}"/>` +
       '</wsse:SecurityTokenReference></ds:KeyInfo></ds:Signature></wsse:Security></soapenv:Header>';
-    const envelope = Buffer.from(
-      `${XML_DECLARATION}<soapenv:Envelope xmlns:soapenv="${SOAP11_NS}">${header}` +
-        `${serializeElement(body)}</soapenv:Envelope>`,
-      'utf8',
-    );
+    // The Body is sent as its canonical form: exc-c14n output is well-formed XML that canonicalizes to
+    // itself, so a receiver digests exactly these bytes, and the Body is written once, not twice.
+    const envelope = Buffer.concat([
+      Buffer.from(`${XML_DECLARATION}<soapenv:Envelope xmlns:soapenv="${SOAP11_NS}">${header}`, 'utf8'),
+      bodyCanonical,
+      ENVELOPE_END,
+    ]);
     return {
       envelope,
       body: { element: body, id: ids.body, canonical: bodyCanonical },
@@ -283,6 +286,8 @@ export class EnvelopeSigner {
     };
   }
 }
+
+const ENVELOPE_END = Buffer.from('</soapenv:Envelope>', 'utf8');
 
 /** A `ds:Reference` to `#id` (one exc-c14n transform, SHA-256) in its canonical form inside SignedInfo. */
 function canonicalReference(id: string, canonicalBytes: Buffer): string {
