@@ -414,6 +414,17 @@ describe('signPayload: the signed envelope written directly as bytes', () => {
     },
   );
 
+  test.each(PAYLOADS)('%s: the Body is sent as the very bytes that were digested', async (_name, build) => {
+    const { signed } = await signedBytes(build);
+    const end = Buffer.from('</soapenv:Envelope>');
+    expect(signed.envelope.subarray(signed.envelope.length - end.length).equals(end)).toBe(true);
+    const bodyBytes = signed.envelope.subarray(
+      signed.envelope.length - end.length - signed.body.canonical.length,
+      signed.envelope.length - end.length,
+    );
+    expect(bodyBytes.equals(signed.body.canonical)).toBe(true);
+  });
+
   test('the payload reaches the receiver unchanged (carriage returns and escapes included)', async () => {
     const { xml } = await signedBytes(PAYLOADS[2][1]);
     const envelope = parse(xml);
