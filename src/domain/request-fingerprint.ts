@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 import type { Recipient, StagedContent } from './model';
 
 /**
@@ -17,5 +17,5 @@ export function requestFingerprint(recipient: Recipient, contents: readonly Stag
     recipient.qualityCode,
     contents.map((content) => content.sha256.toString('hex')),
   ]);
-  return createHash('sha256').update(canonical, 'utf8').digest('hex');
+  return hash('sha256', canonical, 'hex');
 }

@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 import { readSingleDerElement } from '../pki/der';
 import {
   derContext,
@@ -50,10 +50,7 @@ export function encodeAttribute(type: string, values: readonly Buffer[]): Buffer
 
 /** The message-digest attribute: SHA-256 of `content`. */
 export function messageDigestAttribute(content: Buffer): Buffer {
-  return derSequence(
-    MESSAGE_DIGEST_OID,
-    derSetOf([derOctetString(createHash('sha256').update(content).digest())]),
-  );
+  return derSequence(MESSAGE_DIGEST_OID, derSetOf([derOctetString(hash('sha256', content, 'buffer'))]));
 }
 
 const MESSAGE_DIGEST_OID = derObjectIdentifier(CMS_OIDS.messageDigest);
@@ -92,10 +89,7 @@ function encodeSigner(signer: DocumentSigner): CmsSignerEncodings {
   const certificate = Buffer.from(signer.certificate);
   const { issuerDer, serialNumberDer } = readCertificateFields(certificate);
   const issuerSerial = derSequence(derSequence(derContext(4, issuerDer)), serialNumberDer);
-  const essCertIdV2 = derSequence(
-    derOctetString(createHash('sha256').update(certificate).digest()),
-    issuerSerial,
-  );
+  const essCertIdV2 = derSequence(derOctetString(hash('sha256', certificate, 'buffer')), issuerSerial);
   return {
     certificates: [certificate, ...signer.chain.map((der) => Buffer.from(der))],
     issuerAndSerialNumber: derSequence(issuerDer, serialNumberDer),

@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 import { SigningUnavailableError } from '../errors/faults';
 import type { TimeStampAuthority } from '../timestamping/time-stamp-authority';
 import { createCadesSignature, type CadesLevel } from './cades-signature';
@@ -59,7 +59,7 @@ export class ProofSigner {
     } catch (cause) {
       throw new SigningUnavailableError({ cause });
     }
-    return { content, contentSha256: createHash('sha256').update(content).digest(), signature, issuedAt };
+    return { content, contentSha256: hash('sha256', content, 'buffer'), signature, issuedAt };
   }
 }
 

@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 import {
   TimeStampUnavailableError,
   type MessageImprint,
@@ -18,7 +18,7 @@ import { CMS_OIDS, type CmsAttribute } from './cms-detached-signature';
 
 /** The imprint a signature-time-stamp covers: SHA-256 of the signature value (the OCTET STRING's content). */
 export function signatureTimeStampImprint(signatureValue: Buffer): MessageImprint {
-  return { hashAlgorithm: 'SHA-256', digest: createHash('sha256').update(signatureValue).digest() };
+  return { hashAlgorithm: 'SHA-256', digest: hash('sha256', signatureValue, 'buffer') };
 }
 
 /** What {@link readTimeStampToken} reads from a token. */

@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { createHash, hash } from 'node:crypto';
 
 /**
  * The key under which what is derived from a certificate (its parsed forms, its verdict, its sender
@@ -6,7 +6,7 @@ import { createHash } from 'node:crypto';
  * key, serial or validity with the same subject) have different keys.
  */
 export function certificateDigest(certificateDer: Buffer): string {
-  return createHash('sha256').update(certificateDer).digest('base64');
+  return hash('sha256', certificateDer, 'base64');
 }
 
 /** The cache key of a certificate together with the untrusted certificates offered to complete its path. */

@@ -1,9 +1,9 @@
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 
 /**
  * The SHA-256 fingerprint of a DER certificate as the sender allowlist holds it: lowercase hex, no
  * separators.
  */
 export function certificateFingerprint(certificateDer: Buffer): string {
-  return createHash('sha256').update(certificateDer).digest('hex');
+  return hash('sha256', certificateDer, 'hex');
 }

@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 import fs from 'node:fs/promises';
 import { Readable } from 'node:stream';
 import type { DataSource, EntityManager } from 'typeorm';
@@ -42,7 +42,7 @@ async function* piecesOfFile(file: string): AsyncGenerator<Buffer> {
 }
 
 function assertAddress(bytes: Buffer, sha256Hex: string): Buffer {
-  if (createHash('sha256').update(bytes).digest('hex') !== sha256Hex) {
+  if (hash('sha256', bytes, 'hex') !== sha256Hex) {
     throw new Error(`Content ${sha256Hex} does not match its address`);
   }
   return bytes;
@@ -89,7 +89,7 @@ export class ContentStore {
   async prepare(bytes: Buffer): Promise<ContentToStore> {
     if (bytes.length <= this.databaseMaxBytes) {
       return {
-        sha256: createHash('sha256').update(bytes).digest(),
+        sha256: hash('sha256', bytes, 'buffer'),
         size: bytes.length,
         staged: { kind: 'memory', bytes },
       };

@@ -1,4 +1,4 @@
-import { constants, createHash, timingSafeEqual, verify, type KeyObject } from 'node:crypto';
+import { constants, hash, timingSafeEqual, verify, type KeyObject } from 'node:crypto';
 import { NODE_HASH, SIGNATURE_KEY_TYPE, SIGNATURE_ALGORITHM_URIS } from './algorithms';
 import { canonicalizeExclusive } from './exclusive-c14n';
 import type { Evaluation, ReferenceFacts, SignatureFacts, TrustVerdict } from './security-facts';
@@ -76,15 +76,17 @@ function evaluateDigest(reference: ReferenceFacts, counters: EvaluationCounters)
   const algorithm = reference.digestMethod.supported;
   const transform = reference.transforms[0];
   if (!element || !declaredDigest || !algorithm || !transform) return notEvaluated('incomplete reference');
-  let canonical: Buffer;
+  let canonical: string;
   try {
-    canonical = Buffer.from(canonicalizeExclusive(element, transform.inclusivePrefixes), 'utf8');
+    canonical = canonicalizeExclusive(element, transform.inclusivePrefixes);
   } catch {
     return { outcome: 'invalid', reason: 'the referenced element cannot be canonicalized' };
   }
-  reference.digestedBytes = canonical.length;
-  counters.digestedBytes += canonical.length;
-  const digest = createHash(NODE_HASH[algorithm]).update(canonical).digest();
+  // Digested as UTF-8 straight from the string: no Buffer of the canonical form is made.
+  const digestedBytes = Buffer.byteLength(canonical, 'utf8');
+  reference.digestedBytes = digestedBytes;
+  counters.digestedBytes += digestedBytes;
+  const digest = hash(NODE_HASH[algorithm], canonical, 'buffer');
   const equal = digest.length === declaredDigest.length && timingSafeEqual(digest, declaredDigest);
   return equal
     ? { outcome: 'valid' }

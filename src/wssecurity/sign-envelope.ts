@@ -1,4 +1,4 @@
-import { createHash, randomUUID } from 'node:crypto';
+import { hash, randomUUID } from 'node:crypto';
 import type { Document, Element } from '@xmldom/xmldom';
 import type { Clock } from '../clock/clock';
 import type { DocumentSigner } from '../evidence/document-signer';
@@ -79,7 +79,7 @@ function setWsuId(element: Element, id: string): void {
 }
 
 function digest(canonical: Buffer): string {
-  return createHash('sha256').update(canonical).digest('base64');
+  return hash('sha256', canonical, 'base64');
 }
 
 /** Appends a `ds:Reference` to `#id` with one exc-c14n transform and a SHA-256 digest. */
