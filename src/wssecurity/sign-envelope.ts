@@ -229,9 +229,10 @@ export class EnvelopeSigner {
    * moved into it): it is canonicalized once, and those bytes are both digested and sent (canonical XML
    * canonicalizes to itself, so a receiver canonicalizes the parsed Body to the digested bytes; where
    * the namespaces are declared and how text is escaped may differ from what {@link sign}'s caller
-   * would serialise, the infoset does not). Timestamp and SignedInfo are written directly in their canonical form (every value in them is ours:
-   * Ids, instants, digests, algorithm URIs, the certificate in base64), so what a receiver
-   * canonicalizes is what was digested and signed. One canonicalization, two digests, one signature.
+   * would serialise, the infoset does not). Timestamp and SignedInfo are written directly in their
+   * canonical form (every value in them is ours: Ids, instants, digests, algorithm URIs, the certificate
+   * in base64), so what a receiver canonicalizes is what was digested and signed. One
+   * canonicalization, two digests, one signature.
    * @throws the signer's error when it fails
    */
   async signPayload(payload: Element): Promise<SignedEnvelopeBytes> {
