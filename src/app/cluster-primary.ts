@@ -10,6 +10,7 @@ import { openDatabase } from '../storage/data-source';
 import { startEmbeddedEboxSimulator, usesEmbeddedEboxSimulator } from './ebox-connection';
 import { loadKeyMaterial } from './key-material';
 import { createTimeStampAuthority } from './time-stamping';
+import { workerExecArgv } from './worker-exec-argv';
 import { WorkerSupervisor } from './worker-supervisor';
 
 /** The service as several processes: this primary and its workers. */
@@ -78,6 +79,9 @@ export async function startServiceCluster(options: ClusterOptions = {}): Promise
     ? await startEmbeddedEboxSimulator(clock, config.dataDir)
     : undefined;
   const workerEnv: Record<string, string> = eboxSimulator ? { RM_EBOX_URL: eboxSimulator.url } : {};
+  // On top of what the workers would start with (a caller may have set up the cluster already).
+  const execArgv = cluster.settings.execArgv ?? process.execArgv;
+  cluster.setupPrimary({ execArgv: workerExecArgv(execArgv, env.NODE_OPTIONS, config.workerV8PoolSize) });
   const supervisor = new WorkerSupervisor(config.workers, workerEnv, clock, log);
   // The primary serves no HTTP: a worker's /metrics gathers every worker's counters through it.
   const metricsRelay = new ClusterMetricsRelay();

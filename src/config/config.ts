@@ -90,6 +90,12 @@ export interface Config {
    */
   signInThreadPool: boolean;
   /**
+   * RM_WORKER_V8_POOL_SIZE: V8's background threads in each worker process (node's `--v8-pool-size`; 0
+   * lets node size the pool). Undefined when unset: the workers then get one, unless the node options
+   * already set it (`app/worker-exec-argv.ts`).
+   */
+  workerV8PoolSize: number | undefined;
+  /**
    * RM_DATABASE_CONTENT_MAX_BYTES: documents, annexes, receipts and proofs up to this size are stored in
    * the database with the rows that name them (held in memory while the request arrives); larger ones in
    * `<dataDir>/blobs`. 0: everything in the blob directory.
@@ -325,6 +331,14 @@ function workerCount(env: NodeJS.ProcessEnv): number {
   return value;
 }
 
+/** RM_WORKER_V8_POOL_SIZE: 0 to {@link MAX_WORKERS}; undefined when unset (see `app/worker-exec-argv.ts`). */
+function workerV8PoolSize(env: NodeJS.ProcessEnv): number | undefined {
+  if (optional(env, 'RM_WORKER_V8_POOL_SIZE') === undefined) return undefined;
+  const value = integer(env, 'RM_WORKER_V8_POOL_SIZE', 0);
+  if (value > MAX_WORKERS) throw new ConfigError(`RM_WORKER_V8_POOL_SIZE must be at most ${MAX_WORKERS}`);
+  return value;
+}
+
 function flag(env: NodeJS.ProcessEnv, name: string, fallback = false): boolean {
   const raw = env[name]?.toLowerCase();
   if (raw === undefined || raw === '') return fallback;
@@ -433,6 +447,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     logLevel: optional(env, 'RM_LOG_LEVEL') ?? 'info',
     workers,
     signInThreadPool: flag(env, 'RM_SIGN_IN_THREAD_POOL', workers === 1),
+    workerV8PoolSize: workerV8PoolSize(env),
     databaseContentMaxBytes: integer(env, 'RM_DATABASE_CONTENT_MAX_BYTES', 64 * 1024),
     blobDir: path.resolve(optional(env, 'RM_BLOB_DIR') ?? path.join(dataDir, 'blobs')),
     metricsEnabled: flag(env, 'RM_METRICS', true),

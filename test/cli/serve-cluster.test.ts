@@ -109,6 +109,8 @@ describeOnLinux('registered-mail serve with RM_WORKERS=2', () => {
       expect(parentPid(pid)).toBe(primary);
       // A worker given RM_EBOX_URL starts no simulator of its own.
       expect(environmentOf(pid, 'RM_EBOX_URL')).toBe(eboxUrl);
+      // One V8 background thread per worker (app/worker-exec-argv.ts): none of node's four per process.
+      expect(readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0')).toContain('--v8-pool-size=1');
     }
 
     // Requests from several connections at once: the primary hands connections to the workers in turn.

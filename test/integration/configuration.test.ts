@@ -231,6 +231,9 @@ describe('loadConfig refuses invalid values with a clear message', () => {
     [{ RM_TLS_KEY: '/tmp/key.pem' }, /RM_TLS_KEY and RM_TLS_CERT must be set together/],
     [{ RM_PUBLIC_URL: 'not a url' }, /RM_PUBLIC_URL/],
     [{ RM_SIGN_IN_THREAD_POOL: 'sometimes' }, /RM_SIGN_IN_THREAD_POOL must be true or false/],
+    [{ RM_WORKER_V8_POOL_SIZE: 'two' }, /RM_WORKER_V8_POOL_SIZE must be a non-negative integer/],
+    [{ RM_WORKER_V8_POOL_SIZE: '-1' }, /RM_WORKER_V8_POOL_SIZE must be a non-negative integer/],
+    [{ RM_WORKER_V8_POOL_SIZE: '1000' }, /RM_WORKER_V8_POOL_SIZE must be at most 256/],
   ])('%j', (env, message) => {
     let thrown: unknown;
     try {
@@ -259,5 +262,12 @@ describe('loadConfig refuses invalid values with a clear message', () => {
     expect(loadConfig({ RM_WORKERS: '2' }).signInThreadPool).toBe(false);
     expect(loadConfig({ RM_WORKERS: '2', RM_SIGN_IN_THREAD_POOL: 'true' }).signInThreadPool).toBe(true);
     expect(loadConfig({ RM_WORKERS: '1', RM_SIGN_IN_THREAD_POOL: 'false' }).signInThreadPool).toBe(false);
+  });
+
+  it("leaves the workers' V8 pool size to the default unless RM_WORKER_V8_POOL_SIZE is set", () => {
+    expect(loadConfig({}).workerV8PoolSize).toBeUndefined();
+    expect(loadConfig({ RM_WORKER_V8_POOL_SIZE: '' }).workerV8PoolSize).toBeUndefined();
+    expect(loadConfig({ RM_WORKER_V8_POOL_SIZE: '0' }).workerV8PoolSize).toBe(0);
+    expect(loadConfig({ RM_WORKER_V8_POOL_SIZE: '3' }).workerV8PoolSize).toBe(3);
   });
 });
