@@ -11,8 +11,9 @@ function isPoolSizeFlag(argument: string): boolean {
 /**
  * The node options the cluster's workers start with: the primary's own (`execArgv`) and V8's thread pool
  * size. Node gives every process 4 threads for V8's background work (garbage collection helpers,
- * concurrent compilation); with one worker per CPU that is 4 more threads per CPU, all busy when the
- * workers are, and the scavenger's helpers then wait for a CPU while the event loop waits for them
+ * concurrent compilation); with one worker per CPU that is 4 more threads per CPU, busy whenever the
+ * workers collect garbage or compile, and the scavenger's helpers then wait for a CPU while the event
+ * loop waits for them
  * (under load, a worker's scavenges took 5 to 21 ms now and then instead of 1.5). With one thread per
  * worker, six alternating benchmark runs against the default gave more throughput in five, less CPU per
  * request in five and a lower p99 in three (bench/README.md, 2026-11-30).

@@ -90,9 +90,9 @@ export interface Config {
    */
   signInThreadPool: boolean;
   /**
-   * RM_WORKER_V8_POOL_SIZE: V8's background threads in each worker process (node's `--v8-pool-size`; 0
-   * lets node size the pool). Undefined when unset: the workers then get one, unless the node options
-   * already set it (`app/worker-exec-argv.ts`).
+   * RM_WORKER_V8_POOL_SIZE: V8's background threads in each worker process when RM_WORKERS > 1 (node's
+   * `--v8-pool-size`; 0 lets node size the pool). Undefined when unset: the workers then get one, unless
+   * the node options already set it (`app/worker-exec-argv.ts`).
    */
   workerV8PoolSize: number | undefined;
   /**
@@ -331,11 +331,15 @@ function workerCount(env: NodeJS.ProcessEnv): number {
   return value;
 }
 
-/** RM_WORKER_V8_POOL_SIZE: 0 to {@link MAX_WORKERS}; undefined when unset (see `app/worker-exec-argv.ts`). */
+/** More V8 background threads than this in one process would be a typo, not a tuning. */
+const MAX_V8_POOL_SIZE = 256;
+
+/** RM_WORKER_V8_POOL_SIZE: 0 to {@link MAX_V8_POOL_SIZE}; undefined when unset (see `app/worker-exec-argv.ts`). */
 function workerV8PoolSize(env: NodeJS.ProcessEnv): number | undefined {
   if (optional(env, 'RM_WORKER_V8_POOL_SIZE') === undefined) return undefined;
   const value = integer(env, 'RM_WORKER_V8_POOL_SIZE', 0);
-  if (value > MAX_WORKERS) throw new ConfigError(`RM_WORKER_V8_POOL_SIZE must be at most ${MAX_WORKERS}`);
+  if (value > MAX_V8_POOL_SIZE)
+    throw new ConfigError(`RM_WORKER_V8_POOL_SIZE must be at most ${MAX_V8_POOL_SIZE}`);
   return value;
 }
 
