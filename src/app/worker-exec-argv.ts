@@ -26,9 +26,7 @@ export function workerExecArgv(
   nodeOptions: string | undefined,
   configured: number | undefined,
 ): string[] {
-  const fromNode =
-    execArgv.some(isPoolSizeFlag) ||
-    (nodeOptions ?? '').split(/\s+/).some((option) => isPoolSizeFlag(option));
+  const fromNode = execArgv.some(isPoolSizeFlag) || (nodeOptions ?? '').split(/\s+/).some(isPoolSizeFlag);
   if (configured === undefined && fromNode) return [...execArgv];
   const kept: string[] = [];
   for (let index = 0; index < execArgv.length; index += 1) {

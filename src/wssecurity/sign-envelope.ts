@@ -247,12 +247,11 @@ export class EnvelopeSigner {
 
     const created = this.clock.now();
     const expires = new Date(created.getTime() + this.timestampTtlMs);
-    const timestampCanonical = Buffer.from(
+    const timestamp =
       `<wsu:Timestamp xmlns:wsu="${WSU_NS}" wsu:Id="${ids.timestamp}">` +
-        `<wsu:Created>${created.toISOString()}</wsu:Created><wsu:Expires>${expires.toISOString()}</wsu:Expires>` +
-        '</wsu:Timestamp>',
-      'utf8',
-    );
+      `<wsu:Created>${created.toISOString()}</wsu:Created><wsu:Expires>${expires.toISOString()}</wsu:Expires>` +
+      '</wsu:Timestamp>';
+    const timestampCanonical = Buffer.from(timestamp, 'utf8');
     const signedInfo =
       `<ds:SignedInfo xmlns:ds="${DS_NS}">` +
       `<ds:CanonicalizationMethod Algorithm="${EXC_C14N_ALGORITHM}"></ds:CanonicalizationMethod>` +
@@ -260,11 +259,12 @@ export class EnvelopeSigner {
       canonicalReference(ids.body, bodyCanonical) +
       canonicalReference(ids.timestamp, timestampCanonical) +
       '</ds:SignedInfo>';
-    const signatureValue = await this.signer.sign(Buffer.from(signedInfo, 'utf8'));
+    const signedInfoCanonical = Buffer.from(signedInfo, 'utf8');
+    const signatureValue = await this.signer.sign(signedInfoCanonical);
 
     const header =
       `<soapenv:Header><wsse:Security xmlns:wsse="${WSSE_NS}" xmlns:wsu="${WSU_NS}">` +
-      timestampCanonical.toString('utf8') +
+      timestamp +
       `<wsse:BinarySecurityToken EncodingType="${BASE64_BINARY_ENCODING}" ValueType="${X509V3_VALUE_TYPE}" wsu:Id="${ids.token}">` +
       `${this.tokenText}</wsse:BinarySecurityToken>` +
       `<ds:Signature xmlns:ds="${DS_NS}" Id="SIG-${suffix}">${signedInfo}` +
@@ -283,7 +283,7 @@ export class EnvelopeSigner {
       body: { element: body, id: ids.body, canonical: bodyCanonical },
       timestamp: { id: ids.timestamp, canonical: timestampCanonical },
       tokenId: ids.token,
-      signedInfo: Buffer.from(signedInfo, 'utf8'),
+      signedInfo: signedInfoCanonical,
     };
   }
 }

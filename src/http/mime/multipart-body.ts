@@ -54,8 +54,6 @@ function limitError(error: Multipart.MultipartError, limits: MultipartBodyLimits
 export class MultipartBody {
   private readonly parser: Multipart.Parser;
   private readonly queue: QueuedPart[] = [];
-  /** Parts that arrived so far (the first one is collected, not queued). */
-  private partCount = 0;
   /** The stream of the part receiving bytes now (undefined between parts and for the first part). */
   private receiving: Readable | undefined;
   private firstPart: { chunks: Buffer[]; size: number; complete: boolean; headers: ReceivedPart } | undefined;
@@ -150,9 +148,9 @@ export class MultipartBody {
   /** Called by the parser with a part's headers; returns what takes the part's bytes (`null`: its end). */
   private partArrived(info: Multipart.PartInfo): (chunk: Uint8Array | null) => void {
     if (this.failureReason) return () => undefined;
-    this.partCount += 1;
     const headers: ReceivedPart = { headers: info.headers, contentType: info.contentType };
-    if (this.partCount === 1) {
+    // The first part is collected, not queued.
+    if (this.firstPart === undefined) {
       const first = { chunks: [], size: 0, complete: false, headers };
       this.firstPart = first;
       this.notify();
