@@ -1,4 +1,4 @@
-import type { Element } from '@xmldom/xmldom';
+import type { PayloadElement } from '../xml/payload-element';
 
 /** A `SignedFile`'s content travels as an attachment part; the payload holds its `cid:`. */
 export interface OutgoingAttachment {
@@ -9,6 +9,6 @@ export interface OutgoingAttachment {
 
 /** A rendered response: the Body payload and the parts it references. */
 export interface RenderedResponse {
-  payload: Element;
+  payload: PayloadElement;
   attachments: OutgoingAttachment[];
 }

@@ -1,7 +1,6 @@
-import type { Element } from '@xmldom/xmldom';
 import type { ProofFileKind } from '../domain/model';
-import { appendElement, type ElementContent } from '../xml/element-builder';
 import { NS } from '../xml/namespaces';
+import { appendPayloadElement, type PayloadContent, type PayloadElement } from '../xml/payload-element';
 
 /** A file the service signed, as issued: its bytes, their SHA-256 and the detached CMS signature. */
 export interface SignedFileBytes {
@@ -39,20 +38,20 @@ export const SIGNED_FILE_DESCRIPTIONS: Readonly<Record<ProofFileKind, SignedFile
  * @param content the text of `Content`: a `cid:` URL (v1) or the base64 of the bytes (inline)
  */
 export function fillSignedFile(
-  element: Element,
+  element: PayloadElement,
   vocabulary: { namespace: string; prefix: string },
   kind: ProofFileKind,
   file: SignedFileBytes,
   content: string,
 ): void {
   const description = SIGNED_FILE_DESCRIPTIONS[kind];
-  const append = (localName: string, value: ElementContent) =>
-    appendElement(element, vocabulary.namespace, `${vocabulary.prefix}:${localName}`, value);
+  const append = (localName: string, value: PayloadContent) =>
+    appendPayloadElement(element, vocabulary.namespace, `${vocabulary.prefix}:${localName}`, value);
   append('Title', description.title);
   append('Digest', (digest) => {
     // The Digest's own children are v1 types in both ports.
-    appendElement(digest, NS.types, 'types:DigestMethod', 'SHA-256');
-    appendElement(digest, NS.types, 'types:DigestValue', file.contentSha256.toString('base64'));
+    appendPayloadElement(digest, NS.types, 'types:DigestMethod', 'SHA-256');
+    appendPayloadElement(digest, NS.types, 'types:DigestValue', file.contentSha256.toString('base64'));
   });
   append('DownloadFileName', description.downloadFileName);
   append('MIME', 'text/xml');

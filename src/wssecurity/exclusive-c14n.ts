@@ -1,6 +1,7 @@
 import type { Attr, Element, ProcessingInstruction, Text } from '@xmldom/xmldom';
 import { ExclusiveCanonicalization } from 'xml-crypto';
 import { CDATA_SECTION_NODE, isElement, TEXT_NODE } from './dom';
+import { compareByCodePoint } from '../xml/code-point-order';
 import { escapeXmlAttribute, escapeXmlText, isNamespaceDeclaration } from '../xml/xml-escape';
 
 /** A namespace binding in scope of an element. */
@@ -98,27 +99,6 @@ export function ancestorNamespaces(element: Element): NamespaceBinding[] {
 const XML_NS = 'http://www.w3.org/XML/1998/namespace';
 const COMMENT_NODE = 8;
 const PROCESSING_INSTRUCTION_NODE = 7;
-
-/**
- * Compares two strings by Unicode code point without allocating: UTF-16 code units compare in code point
- * order except that surrogates (U+10000 and above) must sort after U+E000–U+FFFF; the usual fix-up moves
- * them there.
- */
-function compareByCodePoint(left: string, right: string): number {
-  if (left === right) return 0;
-  const length = Math.min(left.length, right.length);
-  for (let i = 0; i < length; i += 1) {
-    let a = left.charCodeAt(i);
-    let b = right.charCodeAt(i);
-    if (a === b) continue;
-    if (a >= 0xd800 && b >= 0xd800) {
-      a += a >= 0xe000 ? -0x800 : 0x2000;
-      b += b >= 0xe000 ? -0x800 : 0x2000;
-    }
-    return a - b;
-  }
-  return left.length - right.length;
-}
 
 /**
  * The namespace prefixes rendered by the output ancestors (prefix → URI, nearest wins) and the default

@@ -4,6 +4,7 @@ import type { Clock } from '../clock/clock';
 import type { DocumentSigner } from '../evidence/document-signer';
 import { appendElement } from '../xml/element-builder';
 import { XML_DECLARATION } from '../xml/markup';
+import { canonicalPayload, type PayloadElement, type RenderedNamespaces } from '../xml/payload-element';
 import { DIGEST_ALGORITHM_URIS, EXC_C14N_ALGORITHM, SIGNATURE_ALGORITHM_URIS } from './algorithms';
 import { childElements, isElementNamed } from './dom';
 import { canonicalizeExclusive } from './exclusive-c14n';
@@ -44,8 +45,8 @@ export interface SignedPart {
 export interface SignedEnvelopeBytes {
   /** The whole envelope, XML declaration included, UTF-8. */
   envelope: Buffer;
-  /** The `soapenv:Body` (holding the payload), its Id and its exc-c14n bytes (the digest input). */
-  body: SignedPart;
+  /** The `soapenv:Body`'s Id and exc-c14n bytes (the digest input, sent as they are). */
+  body: Omit<SignedPart, 'element'>;
   /** The Timestamp's Id and exc-c14n bytes, as they appear in the envelope. */
   timestamp: Omit<SignedPart, 'element'>;
   /** The `wsu:Id` of the `wsse:BinarySecurityToken`. */
@@ -224,26 +225,25 @@ export class EnvelopeSigner {
 
   /**
    * Wraps a response payload in a signed SOAP 1.1 envelope and returns its bytes: the same envelope
-   * and signature as {@link sign} on `buildResponseEnvelope(payload)` (Header with the Security block,
-   * Body with a `wsu:Id`), without building the header as a DOM. Only the Body is a DOM (the payload is
-   * moved into it): it is canonicalized once, and those bytes are both digested and sent (canonical XML
-   * canonicalizes to itself, so a receiver canonicalizes the parsed Body to the digested bytes; where
-   * the namespaces are declared and how text is escaped may differ from what {@link sign}'s caller
-   * would serialise, the infoset does not). Timestamp and SignedInfo are written directly in their
-   * canonical form (every value in them is ours: Ids, instants, digests, algorithm URIs, the certificate
-   * in base64), so what a receiver canonicalizes is what was digested and signed. One
-   * canonicalization, two digests, one signature.
+   * and signature as {@link sign} on the payload in an envelope (Header with the Security block, Body
+   * with a `wsu:Id`), without a DOM. The Body is written once, in its exclusive canonical form
+   * ({@link canonicalPayload} under the Body's own namespace declarations), and those bytes are both
+   * digested and sent: canonical XML canonicalizes to itself, so a receiver canonicalizes the parsed
+   * Body to the digested bytes. Timestamp and SignedInfo are written directly in their canonical form
+   * too (every value in them is ours: Ids, instants, digests, algorithm URIs, the certificate in
+   * base64), so what a receiver canonicalizes is what was digested and signed. Two digests, one
+   * signature, no canonicalization pass.
    * @throws the signer's error when it fails
    */
-  async signPayload(payload: Element): Promise<SignedEnvelopeBytes> {
-    const document = payload.ownerDocument as Document;
+  async signPayload(payload: PayloadElement): Promise<SignedEnvelopeBytes> {
     const suffix = randomUUID();
     const ids = { body: `id-${suffix}`, timestamp: `TS-${suffix}`, token: `X509-${suffix}` };
-    const body = document.createElementNS(SOAP11_NS, 'soapenv:Body');
-    declare(body, 'wsu', WSU_NS);
-    setWsuId(body, ids.body);
-    body.appendChild(payload);
-    const bodyCanonical = canonical(body);
+    const bodyCanonical = Buffer.from(
+      `<soapenv:Body xmlns:soapenv="${SOAP11_NS}" xmlns:wsu="${WSU_NS}" wsu:Id="${ids.body}">` +
+        canonicalPayload(payload, BODY_NAMESPACES) +
+        '</soapenv:Body>',
+      'utf8',
+    );
 
     const created = this.clock.now();
     const expires = new Date(created.getTime() + this.timestampTtlMs);
@@ -280,7 +280,7 @@ export class EnvelopeSigner {
     ]);
     return {
       envelope,
-      body: { element: body, id: ids.body, canonical: bodyCanonical },
+      body: { id: ids.body, canonical: bodyCanonical },
       timestamp: { id: ids.timestamp, canonical: timestampCanonical },
       tokenId: ids.token,
       signedInfo: signedInfoCanonical,
@@ -289,6 +289,12 @@ export class EnvelopeSigner {
 }
 
 const ENVELOPE_END = Buffer.from('</soapenv:Envelope>', 'utf8');
+
+/** What the response Body renders for its payload: its own prefix and that of its `wsu:Id`. */
+const BODY_NAMESPACES: RenderedNamespaces = new Map([
+  ['soapenv', SOAP11_NS],
+  ['wsu', WSU_NS],
+]);
 
 /** A `ds:Reference` to `#id` (one exc-c14n transform, SHA-256) in its canonical form inside SignedInfo. */
 function canonicalReference(id: string, canonicalBytes: Buffer): string {

@@ -3,7 +3,7 @@ import fs from 'node:fs';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
-import { DOMParser, type Element } from '@xmldom/xmldom';
+import type { Element } from '@xmldom/xmldom';
 import { ManualClock } from '../../src/clock/clock';
 import type { OperationContext } from '../../src/contract/operation-handler';
 import { OWN_BINDING_NAME } from '../../src/contract/wsdl-publisher';
@@ -13,9 +13,9 @@ import { createLogger } from '../../src/logging/logger';
 import type { ParsedEnvelope } from '../../src/soap/parse-envelope';
 import { loadOperationTable, type OperationBinding } from '../../src/soap/operation-table';
 import { XOP_NAMESPACE } from '../../src/soap/xop-includes';
-import { buildResponseEnvelope } from '../../src/soap/response-envelope';
 import type { EnvelopeSigner, SignedEnvelopeBytes } from '../../src/wssecurity/sign-envelope';
-import { serialize } from '../../src/xml/element-builder';
+import { NS } from '../../src/xml/namespaces';
+import { canonicalPayload, createPayloadElement } from '../../src/xml/payload-element';
 import { expectFault } from '../support/fault-assertions';
 import { request } from '../support/raw-http';
 import type { HttpResult } from '../support/soap-client';
@@ -118,9 +118,7 @@ describe('SOAP endpoint with MTOM', () => {
       ),
       parts,
     });
-    const payload = new DOMParser().parseFromString(`<r:Done xmlns:r="urn:test"/>`, 'text/xml')
-      .documentElement as Element;
-    return { payload, attachments: [] };
+    return { payload: createPayloadElement('urn:test', 'r:Done'), attachments: [] };
   }
 
   async function startEndpoint(mtom: boolean | undefined): Promise<string> {
@@ -162,7 +160,11 @@ describe('SOAP endpoint with MTOM', () => {
       responseSigner: {
         sign: async () => ({}) as Awaited<ReturnType<EnvelopeSigner['sign']>>,
         signPayload: async (payload) =>
-          ({ envelope: serialize(buildResponseEnvelope(payload)) }) as SignedEnvelopeBytes,
+          ({
+            envelope: Buffer.from(
+              `<soapenv:Envelope xmlns:soapenv="${NS.soap11}"><soapenv:Body>${canonicalPayload(payload)}</soapenv:Body></soapenv:Envelope>`,
+            ),
+          }) as SignedEnvelopeBytes,
       },
     });
     const server = http.createServer((incoming, response) => void endpoint(incoming, response));

@@ -2,6 +2,7 @@ import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { DOMParser, type Document, type Element } from '@xmldom/xmldom';
+import { canonicalPayload, type PayloadElement } from '../../src/xml/payload-element';
 
 /** Test helpers for the contract tests: paths, fixtures, SOAP Body payloads, external tools. */
 
@@ -59,6 +60,11 @@ export function parseXml(text: string): Document {
       throw new Error(`${level}: ${message}`);
     },
   }).parseFromString(text, 'text/xml');
+}
+
+/** What a client parses: a rendered payload as the service writes it (its canonical form), read back. */
+export function receivedPayload(payload: PayloadElement): Element {
+  return parseXml(canonicalPayload(payload)).documentElement as Element;
 }
 
 export function readFixture(name: string): Document {

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
-import { XMLSerializer, type Element } from '@xmldom/xmldom';
+import type { Element } from '@xmldom/xmldom';
 import { createServiceHandlers, type ServicePortServices } from '../../src/contract/service/operations';
 import {
   renderGetProofResponse,
@@ -30,6 +30,7 @@ import {
   childElements,
   first,
   parseXml,
+  receivedPayload,
   readServiceFixture,
 } from './contract-test-support';
 
@@ -115,11 +116,6 @@ beforeAll(async () => {
 
 afterAll(() => validator.dispose());
 
-/** What the client parses: the payload serialised and read back. */
-function asReceived(payload: Element): Element {
-  return parseXml(new XMLSerializer().serializeToString(payload)).documentElement as Element;
-}
-
 function names(element: Element): string[] {
   return childElements(element).map((child) => child.localName ?? '');
 }
@@ -174,10 +170,10 @@ const DESCRIPTIONS: Record<ProofFileKind, { title: string; name: string; type: s
 
 describe('renderSendRegisteredMailResponse', () => {
   const { payload, attachments } = renderSendRegisteredMailResponse(receipt);
-  const received = asReceived(payload);
+  const received = receivedPayload(payload);
 
   it('validates against the schemas and has no attachment part', () => {
-    expect(() => validator.validateElement(payload)).not.toThrow();
+    expect(() => validator.validateElement(receivedPayload(payload))).not.toThrow();
     expect(attachments).toEqual([]);
   });
 
@@ -192,7 +188,9 @@ describe('renderSendRegisteredMailResponse', () => {
 
   it('validates with an empty Token', () => {
     expect(() =>
-      validator.validateElement(renderSendRegisteredMailResponse({ ...receipt, token: '' }).payload),
+      validator.validateElement(
+        receivedPayload(renderSendRegisteredMailResponse({ ...receipt, token: '' }).payload),
+      ),
     ).not.toThrow();
   });
 });
@@ -200,10 +198,10 @@ describe('renderSendRegisteredMailResponse', () => {
 describe('renderGetStatusResponse', () => {
   it('answers the status and every event in order, each time in UTC, with the optional parts when known', () => {
     const { payload, attachments } = renderGetStatusResponse(history);
-    expect(() => validator.validateElement(payload)).not.toThrow();
+    expect(() => validator.validateElement(receivedPayload(payload))).not.toThrow();
     expect(attachments).toEqual([]);
 
-    const received = asReceived(payload);
+    const received = receivedPayload(payload);
     expect(received.localName).toBe('GetStatusResponse');
     expect(names(received)).toEqual(['Ticket', 'Token', 'Status', 'Event', 'Event', 'Event', 'Event']);
     expect(rmsText(received, 'Status')).toBe('SENT');
@@ -229,8 +227,8 @@ describe('renderGetStatusResponse', () => {
 
   it('answers a failed item with the reason as the Detail (escaped, never concatenated)', () => {
     const { payload } = renderGetStatusResponse(failed);
-    expect(() => validator.validateElement(payload)).not.toThrow();
-    const received = asReceived(payload);
+    expect(() => validator.validateElement(receivedPayload(payload))).not.toThrow();
+    const received = receivedPayload(payload);
     expect(rmsText(received, 'Status')).toBe('ERROR');
     expect(rmsText(received, 'Token')).toBe('');
     const [, failure] = all(received, NS.rms, 'Event');
@@ -244,8 +242,8 @@ describe('renderGetStatusResponse', () => {
       events: [{ name: 'PUBLISHED', time: new Date(0), status: 'SENT', eboxMessageId: '' }],
     };
     const { payload } = renderGetStatusResponse(view);
-    expect(() => validator.validateElement(payload)).not.toThrow();
-    expect(names(first(asReceived(payload), NS.rms, 'Event'))).toEqual(['Name', 'Time', 'Status']);
+    expect(() => validator.validateElement(receivedPayload(payload))).not.toThrow();
+    expect(names(first(receivedPayload(payload), NS.rms, 'Event'))).toEqual(['Name', 'Time', 'Status']);
   });
 
   it('refuses a history without events (the schema wants one, and an item is at least ACCEPTED)', () => {
@@ -262,10 +260,10 @@ describe('renderGetProofResponse', () => {
 
   it.each(['RECEIPT', 'DISPATCH', 'CONSULTATION'] as const)('answers the %s proof alone, valid', (kind) => {
     const { payload, attachments } = renderGetProofResponse(kind, proofs(kind));
-    expect(() => validator.validateElement(payload)).not.toThrow();
+    expect(() => validator.validateElement(receivedPayload(payload))).not.toThrow();
     expect(attachments).toEqual([]);
 
-    const received = asReceived(payload);
+    const received = receivedPayload(payload);
     expect(received.localName).toBe('GetProofResponse');
     expect(names(received)).toEqual(['Ticket', 'Proof']);
     expect(rmsText(received, 'Ticket')).toBe(TICKET);
@@ -283,9 +281,9 @@ describe('renderGetProofResponse', () => {
     'answers ALL with the proofs issued so far (%j), in the order RECEIPT, DISPATCH, CONSULTATION',
     (kinds) => {
       const { payload } = renderGetProofResponse('ALL', proofs(...kinds));
-      expect(() => validator.validateElement(payload)).not.toThrow();
+      expect(() => validator.validateElement(receivedPayload(payload))).not.toThrow();
 
-      const received = asReceived(payload);
+      const received = receivedPayload(payload);
       const rendered = all(received, NS.rms, 'Proof');
       const expectedOrder = (['RECEIPT', 'DISPATCH', 'CONSULTATION'] as const).filter((kind) =>
         kinds.includes(kind),
@@ -363,8 +361,8 @@ describe('the GetStatus and GetProof handlers', () => {
     });
     const { payload } = await GetStatus(context('GetStatus.xml'));
     expect(asked).toEqual([[SENDER, TICKET]]);
-    expect(() => validator.validateElement(payload)).not.toThrow();
-    expect(all(payload, NS.rms, 'Event')).toHaveLength(4);
+    expect(() => validator.validateElement(receivedPayload(payload))).not.toThrow();
+    expect(all(receivedPayload(payload), NS.rms, 'Event')).toHaveLength(4);
   });
 
   it.each([
@@ -382,8 +380,8 @@ describe('the GetStatus and GetProof handlers', () => {
     });
     const { payload } = await GetProof(context(fixture));
     expect(asked).toEqual([[SENDER, TICKET, selection]]);
-    expect(() => validator.validateElement(payload)).not.toThrow();
-    expect(all(payload, NS.rms, 'Kind').map((kind) => kind.textContent)).toEqual(kinds);
+    expect(() => validator.validateElement(receivedPayload(payload))).not.toThrow();
+    expect(all(receivedPayload(payload), NS.rms, 'Kind').map((kind) => kind.textContent)).toEqual(kinds);
   });
 
   it('GetProof lets the domain fault through (PROOF_B01 for a proof not issued yet)', async () => {

@@ -1,14 +1,22 @@
 import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
-import { XMLSerializer, type Element } from '@xmldom/xmldom';
+import type { Element } from '@xmldom/xmldom';
 import { createV1Handlers, type V1Services } from '../../src/contract/v1/operations';
 import { renderGetStatusResponse } from '../../src/contract/v1/render-responses';
 import { contentIdFromCidUrl } from '../../src/contract/swa-reference';
 import { PayloadValidator } from '../../src/contract/xsd-validator';
 import type { ItemStatusView, StoredProof } from '../../src/domain/model';
 import { createLogger } from '../../src/logging/logger';
-import { NS, REPO_ROOT, XSD_DIR, childElements, first, parseXml, readFixture } from './contract-test-support';
+import {
+  NS,
+  REPO_ROOT,
+  XSD_DIR,
+  childElements,
+  first,
+  readFixture,
+  receivedPayload,
+} from './contract-test-support';
 
 /*
  * getStatus's answer: Ticket, Token, Status and, once the item is SENT, the ProofOfDispatch as a SignedFile
@@ -41,11 +49,6 @@ beforeAll(async () => {
 
 afterAll(() => validator.dispose());
 
-/** What the client parses: the payload serialised and read back. */
-function asReceived(payload: Element): Element {
-  return parseXml(new XMLSerializer().serializeToString(payload)).documentElement as Element;
-}
-
 function text(parent: Element, localName: string): string {
   return first(parent, NS.types, localName).textContent ?? '';
 }
@@ -58,8 +61,8 @@ describe('renderGetStatusResponse', () => {
   ])('%s: Ticket, Token, Status only, valid, and no attachment', (_name, view) => {
     const { payload, attachments } = renderGetStatusResponse(view, CONTENT_ID);
 
-    expect(() => validator.validateElement(payload)).not.toThrow();
-    const received = asReceived(payload);
+    expect(() => validator.validateElement(receivedPayload(payload))).not.toThrow();
+    const received = receivedPayload(payload);
     expect(received.namespaceURI).toBe(NS.rm);
     expect(received.localName).toBe('GetStatusResponse');
     expect(childElements(received).map((e) => e.localName)).toEqual(['Ticket', 'Token', 'Status']);
@@ -69,11 +72,11 @@ describe('renderGetStatusResponse', () => {
 
   describe('SENT with its proof of dispatch', () => {
     const { payload, attachments } = renderGetStatusResponse(sent, CONTENT_ID);
-    const received = asReceived(payload);
+    const received = receivedPayload(payload);
     const proof = () => first(received, NS.types, 'ProofOfDispatch');
 
     it('validates against the service schemas', () => {
-      expect(() => validator.validateElement(payload)).not.toThrow();
+      expect(() => validator.validateElement(receivedPayload(payload))).not.toThrow();
     });
 
     it('appends ProofOfDispatch after Status', () => {
@@ -172,16 +175,16 @@ describe('the getStatus handler', () => {
     const second = await answer(sent);
 
     for (const { payload, attachments } of [firstAnswer, second]) {
-      expect(() => validator.validateElement(payload)).not.toThrow();
+      expect(() => validator.validateElement(receivedPayload(payload))).not.toThrow();
       expect(attachments).toHaveLength(1);
-      expect(contentIdFromCidUrl(text(payload, 'Content'))).toBe(attachments[0].contentId);
+      expect(contentIdFromCidUrl(text(receivedPayload(payload), 'Content'))).toBe(attachments[0].contentId);
     }
     expect(firstAnswer.attachments[0].contentId).not.toBe(second.attachments[0].contentId);
   });
 
   it('answers a PENDING item without attachment', async () => {
     const { payload, attachments } = await answer(pending);
-    expect(() => validator.validateElement(payload)).not.toThrow();
+    expect(() => validator.validateElement(receivedPayload(payload))).not.toThrow();
     expect(attachments).toEqual([]);
   });
 });

@@ -20,6 +20,12 @@ import {
 import { processSecurityHeader } from '../../src/wssecurity/process-security-header';
 import { EnvelopeSigner, type SignedEnvelope } from '../../src/wssecurity/sign-envelope';
 import { appendElement, createDocument, serialize } from '../../src/xml/element-builder';
+import {
+  appendPayloadElement,
+  canonicalPayload,
+  createPayloadElement,
+  type PayloadElement,
+} from '../../src/xml/payload-element';
 import { NS } from '../../src/xml/namespaces';
 import { runStatus, testWithTool } from '../support/external-tools';
 import {
@@ -69,6 +75,34 @@ function namespaceHeavyPayload(): Element {
   const parsed = new DOMParser().parseFromString(NAMESPACE_HEAVY_ENVELOPE, 'text/xml');
   const body = childElements(parsed.documentElement as Element)[0];
   return childElements(body)[0];
+}
+
+/** {@link statusPayload} as the renderers build a response payload. */
+function statusPayloadTree(): PayloadElement {
+  const payload = createPayloadElement(NS.registeredMail, 'v1:GetStatusResponse');
+  appendPayloadElement(payload, NS.types, 'types:Ticket', '0123456789ABC');
+  appendPayloadElement(payload, NS.types, 'types:Token', 'token <&> "quoted" \u00e9');
+  appendPayloadElement(payload, NS.types, 'types:Status', 'PENDING');
+  return payload;
+}
+
+/**
+ * A payload that uses the Body's own prefixes (`soapenv` and `wsu` bound as the Body binds them, so not
+ * declared again, and `wsu` bound to another namespace below, so declared), a prefix rebound and back,
+ * attributes out of order with characters to escape, and text with markup characters.
+ */
+function namespaceHeavyTree(): PayloadElement {
+  const payload = createPayloadElement(NS.registeredMail, 'v1:Workout', { z: '1', a: 'a "quoted" <&>\t' });
+  appendPayloadElement(payload, SOAP11_NS, 'soapenv:SameAsBody', 'no declaration here');
+  appendPayloadElement(payload, WSU_NS, 'wsu:SameAsBody', (same) =>
+    appendPayloadElement(same, 'urn:other-wsu', 'wsu:Rebound', (rebound) =>
+      appendPayloadElement(rebound, WSU_NS, 'wsu:Back', 'x < y & y > z'),
+    ),
+  );
+  appendPayloadElement(payload, NS.types, 'v1:RebindsV1', (element) =>
+    appendPayloadElement(element, NS.registeredMail, 'v1:BackToV1', ''),
+  );
+  return payload;
 }
 
 function faultDocument(): Document {
@@ -342,24 +376,21 @@ describe('xmlsec1 verifies the signed response', () => {
 });
 
 describe('signPayload: the signed envelope written directly as bytes', () => {
-  const PAYLOADS: Array<[string, () => Element]> = [
-    ['a getStatus response', statusPayload],
-    ['a payload full of namespace declarations, escapes and CDATA', namespaceHeavyPayload],
+  const PAYLOADS: Array<[string, () => PayloadElement]> = [
+    ['a getStatus response', statusPayloadTree],
+    ['a payload with several namespaces, rebound prefixes, attributes and escapes', namespaceHeavyTree],
     [
-      'a payload with carriage returns in text and CDATA',
+      'a payload with carriage returns in text',
       () => {
-        const payload = statusPayload();
-        const token = payload.getElementsByTagNameNS(NS.types, 'Token').item(0) as Element;
-        token.textContent = 'line one\r\nline two\r';
-        appendElement(payload, NS.types, 'types:Note', (note) =>
-          note.appendChild((note.ownerDocument as Document).createCDATASection('cdata\r<kept>')),
-        );
+        const payload = createPayloadElement(NS.registeredMail, 'v1:GetStatusResponse');
+        appendPayloadElement(payload, NS.types, 'types:Token', 'line one\r\nline two\r');
+        appendPayloadElement(payload, NS.types, 'types:Note', 'cdata\r<kept>');
         return payload;
       },
     ],
   ];
 
-  async function signedBytes(build: () => Element) {
+  async function signedBytes(build: () => PayloadElement) {
     const signed = await signer.signPayload(build());
     return { xml: signed.envelope.toString('utf8'), signed };
   }
@@ -434,8 +465,8 @@ describe('signPayload: the signed envelope written directly as bytes', () => {
     expect(envelope.payload.getElementsByTagNameNS(NS.types, 'Note').item(0)?.textContent).toBe(
       'cdata\r<kept>',
     );
-    const heavy = parse((await signedBytes(namespaceHeavyPayload)).xml);
-    expect(canonicalizeExclusive(heavy.payload, [])).toBe(canonicalizeExclusive(namespaceHeavyPayload(), []));
+    const heavy = parse((await signedBytes(namespaceHeavyTree)).xml);
+    expect(canonicalizeExclusive(heavy.payload, [])).toBe(canonicalPayload(namespaceHeavyTree()));
   });
 
   test.each(PAYLOADS)('%s: verified by the service processing, by node identity', async (_name, build) => {
@@ -466,8 +497,8 @@ describe('signPayload: the signed envelope written directly as bytes', () => {
   });
 
   test('every envelope gets fresh Ids; a failing signer fails the call', async () => {
-    const first = await signer.signPayload(statusPayload());
-    const second = await signer.signPayload(statusPayload());
+    const first = await signer.signPayload(statusPayloadTree());
+    const second = await signer.signPayload(statusPayloadTree());
     const ids = [first.body.id, first.timestamp.id, first.tokenId, second.body.id, second.timestamp.id];
     expect(new Set(ids).size).toBe(ids.length);
     const failing: DocumentSigner = {
@@ -476,7 +507,7 @@ describe('signPayload: the signed envelope written directly as bytes', () => {
       sign: () => Promise.reject(new Error('HSM unreachable')),
     };
     await expect(
-      new EnvelopeSigner({ signer: failing, clock: ctx.clock }).signPayload(statusPayload()),
+      new EnvelopeSigner({ signer: failing, clock: ctx.clock }).signPayload(statusPayloadTree()),
     ).rejects.toThrow('HSM unreachable');
   });
 

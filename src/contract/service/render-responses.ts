@@ -1,4 +1,3 @@
-import type { Element } from '@xmldom/xmldom';
 import type {
   IssuedReceipt,
   ItemEvent,
@@ -7,8 +6,12 @@ import type {
   ProofFileKind,
   ProofSelection,
 } from '../../domain/model';
-import { appendElement, createDocument } from '../../xml/element-builder';
-import { NS } from '../../xml/namespaces';
+import {
+  appendPayloadElement,
+  createPayloadElement,
+  type PayloadContent,
+  type PayloadElement,
+} from '../../xml/payload-element';
 import type { RenderedResponse } from '../rendered-response';
 import { fillSignedFile, type SignedFileBytes } from '../signed-file';
 import { RMS } from './namespace';
@@ -22,17 +25,15 @@ const PREFIX = 'rms';
 /** The order of GetProofResponse's proofs (the XSD's documentation): RECEIPT, DISPATCH, CONSULTATION. */
 const PROOF_ORDER: readonly ProofFileKind[] = ['RECEIPT', 'DISPATCH', 'CONSULTATION'];
 
-function root(localName: string): Element {
-  const element = createDocument(RMS, `${PREFIX}:${localName}`).documentElement as Element;
-  element.setAttributeNS(NS.xmlns, 'xmlns:types', NS.types);
-  return element;
+function root(localName: string): PayloadElement {
+  return createPayloadElement(RMS, `${PREFIX}:${localName}`);
 }
 
-function append(parent: Element, localName: string, content?: Parameters<typeof appendElement>[3]): Element {
-  return appendElement(parent, RMS, `${PREFIX}:${localName}`, content);
+function append(parent: PayloadElement, localName: string, content?: PayloadContent): PayloadElement {
+  return appendPayloadElement(parent, RMS, `${PREFIX}:${localName}`, content);
 }
 
-function inlineOnly(payload: Element): RenderedResponse {
+function inlineOnly(payload: PayloadElement): RenderedResponse {
   return { payload, attachments: [] };
 }
 
@@ -42,7 +43,7 @@ function inlineOnly(payload: Element): RenderedResponse {
  * the bytes in base64, Signature = the detached CMS signature in base64.
  */
 export function appendProofFile(
-  parent: Element,
+  parent: PayloadElement,
   name: string,
   kind: ProofFileKind,
   file: SignedFileBytes,
@@ -61,7 +62,7 @@ export function renderSendRegisteredMailResponse(receipt: IssuedReceipt): Render
   return inlineOnly(payload);
 }
 
-function appendEvent(parent: Element, event: ItemEvent): void {
+function appendEvent(parent: PayloadElement, event: ItemEvent): void {
   append(parent, 'Event', (element) => {
     append(element, 'Name', event.name);
     append(element, 'Time', event.time.toISOString());

@@ -1,7 +1,7 @@
 import type { Element } from '@xmldom/xmldom';
 import type { HealthCheckType, HealthReport } from '../../domain/health-check-service';
-import { appendElement, createDocument } from '../../xml/element-builder';
 import { NS } from '../../xml/namespaces';
+import { appendPayloadElement, createPayloadElement } from '../../xml/payload-element';
 import type { RenderedResponse } from '../rendered-response';
 
 const M = NS.monitoring;
@@ -34,38 +34,36 @@ export function renderHealthCheckResponse(
   component: { name: string; version: string },
   location: ServiceLocation,
 ): RenderedResponse {
-  const document = createDocument(M, 'mon:HealthCheckResponse');
-  const payload = document.documentElement as Element;
-  payload.setAttribute('timestamp', report.at.toISOString());
-  appendElement(payload, M, 'mon:Status', (status) => {
-    appendElement(status, M, 'mon:Level', report.level);
-    appendElement(status, M, 'mon:Message', `${report.type} health check: ${report.level}`);
+  const payload = createPayloadElement(M, 'mon:HealthCheckResponse', { timestamp: report.at.toISOString() });
+  appendPayloadElement(payload, M, 'mon:Status', (status) => {
+    appendPayloadElement(status, M, 'mon:Level', report.level);
+    appendPayloadElement(status, M, 'mon:Message', `${report.type} health check: ${report.level}`);
   });
-  appendElement(payload, M, 'mon:Component', (element) => {
-    appendElement(element, M, 'mon:Name', component.name);
-    appendElement(element, M, 'mon:Version', component.version);
+  appendPayloadElement(payload, M, 'mon:Component', (element) => {
+    appendPayloadElement(element, M, 'mon:Name', component.name);
+    appendPayloadElement(element, M, 'mon:Version', component.version);
   });
-  appendElement(payload, M, 'mon:Location', (element) => {
-    appendElement(element, M, 'mon:Environment', location.environment);
-    appendElement(element, M, 'mon:Host', location.host);
-    if (location.port !== undefined) appendElement(element, M, 'mon:Port', String(location.port));
-    if (location.url !== undefined) appendElement(element, M, 'mon:URL', location.url);
+  appendPayloadElement(payload, M, 'mon:Location', (element) => {
+    appendPayloadElement(element, M, 'mon:Environment', location.environment);
+    appendPayloadElement(element, M, 'mon:Host', location.host);
+    if (location.port !== undefined) appendPayloadElement(element, M, 'mon:Port', String(location.port));
+    if (location.url !== undefined) appendPayloadElement(element, M, 'mon:URL', location.url);
   });
   for (const check of report.checks) {
-    appendElement(
+    appendPayloadElement(
       payload,
       M,
       'mon:SanityCheck',
       (element) => {
-        appendElement(element, M, 'mon:Status', (status) => {
-          appendElement(status, M, 'mon:Level', check.level);
-          if (check.message) appendElement(status, M, 'mon:Message', check.message);
+        appendPayloadElement(element, M, 'mon:Status', (status) => {
+          appendPayloadElement(status, M, 'mon:Level', check.level);
+          if (check.message) appendPayloadElement(status, M, 'mon:Message', check.message);
         });
-        appendElement(element, M, 'mon:Resource', undefined, {
+        appendPayloadElement(element, M, 'mon:Resource', undefined, {
           name: check.resource.name,
           type: check.resource.type,
         });
-        appendElement(element, M, 'mon:TimeInMillis', String(check.timeInMillis));
+        appendPayloadElement(element, M, 'mon:TimeInMillis', String(check.timeInMillis));
       },
       { id: check.id, description: check.description, type: check.type },
     );

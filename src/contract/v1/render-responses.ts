@@ -1,29 +1,25 @@
-import type { Element } from '@xmldom/xmldom';
 import type { IssuedReceipt, ItemStatusView, ProofFileKind } from '../../domain/model';
-import { appendElement, createDocument } from '../../xml/element-builder';
 import { NS } from '../../xml/namespaces';
+import { appendPayloadElement, createPayloadElement, type PayloadElement } from '../../xml/payload-element';
 import type { RenderedResponse } from '../rendered-response';
 import { fillSignedFile, type SignedFileBytes } from '../signed-file';
 import { cidUrl } from '../swa-reference';
 
 const T = NS.types;
 
-function root(qualifiedName: string, namespace: string = NS.registeredMail): Element {
-  const document = createDocument(namespace, qualifiedName);
-  const element = document.documentElement as Element;
-  element.setAttributeNS(NS.xmlns, 'xmlns:types', T);
-  return element;
+function root(qualifiedName: string): PayloadElement {
+  return createPayloadElement(NS.registeredMail, qualifiedName);
 }
 
 /** Appends a v1 `SignedFile` named `name` whose `Content` is the `cid:` of the part carrying the bytes. */
 function appendSignedFile(
-  parent: Element,
+  parent: PayloadElement,
   name: string,
   kind: ProofFileKind,
   file: SignedFileBytes,
   contentId: string,
 ): void {
-  appendElement(parent, T, `types:${name}`, (signed) =>
+  appendPayloadElement(parent, T, `types:${name}`, (signed) =>
     fillSignedFile(signed, { namespace: T, prefix: 'types' }, kind, file, cidUrl(contentId)),
   );
 }
@@ -31,9 +27,9 @@ function appendSignedFile(
 /** `SendDocumentResponse`: the receipt as a `SignedFile` whose content is the attached `Receipt.xml`. */
 export function renderSendDocumentResponse(receipt: IssuedReceipt, contentId: string): RenderedResponse {
   const payload = root('v1:SendDocumentResponse');
-  appendElement(payload, T, 'types:Receipt', (element) => {
-    appendElement(element, T, 'types:Ticket', receipt.ticket);
-    appendElement(element, T, 'types:Token', receipt.token);
+  appendPayloadElement(payload, T, 'types:Receipt', (element) => {
+    appendPayloadElement(element, T, 'types:Ticket', receipt.ticket);
+    appendPayloadElement(element, T, 'types:Token', receipt.token);
     appendSignedFile(element, 'Document', 'RECEIPT', receipt, contentId);
   });
   return { payload, attachments: [{ contentId, contentType: 'text/xml', content: receipt.content }] };
@@ -49,9 +45,9 @@ export function renderSendDocumentResponse(receipt: IssuedReceipt, contentId: st
  */
 export function renderGetStatusResponse(view: ItemStatusView, proofContentId: string): RenderedResponse {
   const payload = root('v1:GetStatusResponse');
-  appendElement(payload, T, 'types:Ticket', view.ticket);
-  appendElement(payload, T, 'types:Token', view.token);
-  appendElement(payload, T, 'types:Status', view.status);
+  appendPayloadElement(payload, T, 'types:Ticket', view.ticket);
+  appendPayloadElement(payload, T, 'types:Token', view.token);
+  appendPayloadElement(payload, T, 'types:Status', view.status);
   const proof = view.proofOfDispatch;
   if (proof === undefined) return { payload, attachments: [] };
   if (proof.kind !== 'DISPATCH') {
