@@ -62,6 +62,11 @@ export class CodePointOrderExclusiveCanonicalization extends ExclusiveCanonicali
   }
 }
 
+/** An attribute name without its leading `xmlns` and the colon after it, as `replace(/^xmlns:?/, '')`. */
+function withoutXmlnsPrefix(name: string): string {
+  return name.slice(name.charCodeAt(5) === 0x3a ? 6 : 5);
+}
+
 /**
  * The namespaces declared on the ancestors of `element`, nearest declaration first, exactly as
  * xml-crypto's `SignedXml` computes them for exclusive canonicalization (`findAncestorNsForElement`):
@@ -73,9 +78,10 @@ export function ancestorNamespaces(element: Element): NamespaceBinding[] {
   for (let parent = element.parentNode; isElement(parent); parent = parent.parentNode) {
     for (let i = 0; i < parent.attributes.length; i += 1) {
       const attribute = parent.attributes.item(i);
-      if (attribute && /^xmlns:?/.test(attribute.nodeName)) {
+      // xml-crypto's test, /^xmlns:?/, takes any name that starts with `xmlns`.
+      if (attribute && attribute.nodeName.startsWith('xmlns')) {
         nearestFirst.push({
-          prefix: attribute.nodeName.replace(/^xmlns:?/, ''),
+          prefix: withoutXmlnsPrefix(attribute.nodeName),
           namespaceURI: attribute.nodeValue ?? '',
         });
       }
@@ -84,7 +90,7 @@ export function ancestorNamespaces(element: Element): NamespaceBinding[] {
   const ownPrefixes = new Set<string>([element.prefix ?? '']);
   for (let i = 0; i < element.attributes.length; i += 1) {
     const name = element.attributes.item(i)?.nodeName ?? '';
-    if (name === 'xmlns' || name.startsWith('xmlns:')) ownPrefixes.add(name.replace(/^xmlns:?/, ''));
+    if (name === 'xmlns' || name.startsWith('xmlns:')) ownPrefixes.add(withoutXmlnsPrefix(name));
   }
   const seen = new Set<string>();
   const bindings: NamespaceBinding[] = [];

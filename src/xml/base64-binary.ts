@@ -9,11 +9,6 @@
 
 /** XML whitespace (XSD `collapse`): the only characters allowed between the base64 characters. */
 const XML_WHITESPACE = /[ \t\r\n]+/g;
-const BASE64_WITH_PADDING = /^[A-Za-z0-9+/]*(={0,2})$/;
-/** Before `=`: the last character carries 2 significant bits, the 4 others must be zero (XSD B16). */
-const BEFORE_ONE_PAD = 'AEIMQUYcgkosw048';
-/** Before `==`: the last character carries 4 significant bits, the 2 others must be zero (XSD B04). */
-const BEFORE_TWO_PADS = 'AQgw';
 
 /**
  * The bytes of an xs:base64Binary text (XML Schema 1.0 Part 2, 3.2.16): the base64 alphabet in groups
@@ -23,13 +18,10 @@ const BEFORE_TWO_PADS = 'AQgw';
 export function decodeBase64Binary(text: string): Buffer | undefined {
   const compact = text.replace(XML_WHITESPACE, '');
   if (compact.length % 4 !== 0) return undefined;
-  const match = BASE64_WITH_PADDING.exec(compact);
-  if (!match) return undefined;
-  const padding = match[1].length;
-  if (padding > 0) {
-    const last = compact[compact.length - padding - 1];
-    const allowed = padding === 1 ? BEFORE_ONE_PAD : BEFORE_TWO_PADS;
-    if (last === undefined || !allowed.includes(last)) return undefined;
-  }
-  return Buffer.from(compact, 'base64');
+  const bytes = Buffer.from(compact, 'base64');
+  // Without its whitespace, a text of the lexical space is the one canonical encoding of its bytes, and
+  // any other text is not: Node's decoder skips what it does not know, takes the URL-safe alphabet and
+  // ignores unused bits, so the text is compared with the encoding of what it decoded to (simdutf both
+  // ways: a fraction of what a regular expression over the text costs).
+  return bytes.toString('base64') === compact ? bytes : undefined;
 }
