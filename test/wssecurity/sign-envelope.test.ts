@@ -6,7 +6,7 @@ import { DOMParser, type Document, type Element } from '@xmldom/xmldom';
 import { PemFileSigner, type DocumentSigner } from '../../src/evidence/document-signer';
 import { TicketNotFoundError } from '../../src/errors/faults';
 import { buildFaultDocument } from '../../src/soap/fault-envelope';
-import { buildResponseEnvelope } from '../../src/soap/response-envelope';
+import { buildResponseEnvelope } from '../support/response-envelope';
 import { childElements, isElementNamed } from '../../src/wssecurity/dom';
 import { canonicalizeExclusive } from '../../src/wssecurity/exclusive-c14n';
 import {

@@ -1,10 +1,11 @@
 import type { Document, Element } from '@xmldom/xmldom';
-import { appendElement, createDocument } from '../xml/element-builder';
-import { NS } from '../xml/namespaces';
+import { appendElement, createDocument } from '../../src/xml/element-builder';
+import { NS } from '../../src/xml/namespaces';
 
 /**
- * Wraps a response payload element (built in any document) in a SOAP 1.1 envelope, as a DOM: the endpoint
- * adds the signed Security header to it and then serialises it once.
+ * Wraps a payload element (built in any document) in a SOAP 1.1 envelope, as a DOM, for the tests of
+ * `EnvelopeSigner.sign` (the service signs fault documents that way; its responses go through
+ * `signPayload`, which builds no DOM).
  */
 export function buildResponseEnvelope(payload: Element): Document {
   const document = createDocument(NS.soap11, 'soapenv:Envelope');
