@@ -74,12 +74,26 @@ export type RenderedNamespaces = ReadonlyMap<string, string>;
 
 const NOTHING_RENDERED: RenderedNamespaces = new Map();
 
+/** A character XML 1.0 cannot carry, not even as a reference (C0 controls but TAB, LF, CR; U+FFFE/F). */
+const NOT_XML_CHARACTER = /[^\t\n\r\u0020-\uD7FF\uE000-\uFFFD\u{10000}-\u{10FFFF}]/gu;
+/** Anything outside the Basic Multilingual Plane's XML characters, to look closer at (cheap to test). */
+const MAYBE_NOT_XML_CHARACTER = /[^\t\n\r\u0020-\uD7FF\uE000-\uFFFD]/;
+
+/**
+ * A value as XML 1.0 can carry it: every character it cannot (a control character or a lone surrogate
+ * in a stored text, such as a reason an outside service gave) becomes U+FFFD, so that a response is
+ * always well-formed.
+ */
+function xmlCharacters(value: string): string {
+  return MAYBE_NOT_XML_CHARACTER.test(value) ? value.replace(NOT_XML_CHARACTER, '\uFFFD') : value;
+}
+
 /**
  * The exclusive canonical form (Exclusive XML Canonicalization 1.0, without comments, no inclusive
  * prefixes) of `element` as the child of output ancestors that rendered `rendered`: each element
  * declares its prefix where the nearest output ancestor did not render the same binding, attributes
- * sorted by name (all are unqualified), text and attribute values escaped as C14N does, no empty-element
- * tags. Parsing the text and canonicalizing the element gives the same text back
+ * sorted by name (all are unqualified), text and attribute values escaped as C14N does (a character
+ * XML cannot carry replaced by U+FFFD), no empty-element tags. Parsing the text and canonicalizing the element gives the same text back
  * (test/xml/payload-element.test.ts checks it against the DOM canonicalizer and xmllint).
  * @param rendered the bindings in scope from the output ancestors (for a Body's payload: the Body's own)
  */
@@ -96,10 +110,12 @@ export function canonicalPayload(
   }
   const names = Object.keys(element.attributes);
   if (names.length > 1) names.sort(compareByCodePoint);
-  for (const name of names) text += ` ${name}="${escapeXmlAttribute(element.attributes[name])}"`;
+  for (const name of names) {
+    text += ` ${name}="${escapeXmlAttribute(xmlCharacters(element.attributes[name]))}"`;
+  }
   text += '>';
   for (const child of element.children) {
-    text += typeof child === 'string' ? escapeXmlText(child) : canonicalPayload(child, scope);
+    text += typeof child === 'string' ? escapeXmlText(xmlCharacters(child)) : canonicalPayload(child, scope);
   }
   return `${text}</${prefix}:${element.localName}>`;
 }

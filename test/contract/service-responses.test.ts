@@ -236,6 +236,16 @@ describe('renderGetStatusResponse', () => {
     expect(rmsText(failure, 'Detail')).toBe('e-Box refused the publication: <invalid> & "rejected"');
   });
 
+  it('answers a reason holding characters XML cannot carry (from an outside service) as well-formed XML', () => {
+    const [accepted, refused] = failed.events;
+    const withControls = { ...refused, detail: 'the e-Box said \u0000\u0007 and \ud800' };
+    const { payload } = renderGetStatusResponse({ ...failed, events: [accepted, withControls] });
+    const received = receivedPayload(payload);
+    expect(() => validator.validateElement(received)).not.toThrow();
+    const [, failure] = all(received, NS.rms, 'Event');
+    expect(rmsText(failure, 'Detail')).toBe('the e-Box said \ufffd\ufffd and \ufffd');
+  });
+
   it('leaves out an empty e-Box message id (the schema wants one character at least)', () => {
     const view: ItemHistoryView = {
       ...history,

@@ -97,6 +97,12 @@ describe('parseEnvelope', () => {
     expect(parsed.payload.childNodes.length).toBe(200);
   });
 
+  it('takes U+FFFD as the character it is (the bytes were strict UTF-8), in text and attributes', () => {
+    const parsed = parse(envelope('<p:Note xmlns:p="urn:x" reason="\uFFFD">the e-Box said \uFFFD</p:Note>'));
+    expect(parsed.payload.textContent).toBe('the e-Box said \uFFFD');
+    expect(parsed.payload.getAttribute('reason')).toBe('\uFFFD');
+  });
+
   it('refuses invalid UTF-8', () => {
     const bytes = Buffer.concat([Buffer.from(envelope('<a>x</a>').slice(0, 70)), Buffer.from([0xc3, 0x28])]);
     expect(() => parseEnvelope(bytes, limits)).toThrow(MalformedMessageError);
