@@ -46,18 +46,13 @@ function decode(bytes: Buffer): string {
  */
 let refusal: MalformedMessageError | undefined;
 
-/** What xmldom warns of, once per document, when the text holds U+FFFD. */
-const REPLACEMENT_CHARACTER_WARNING = 'Unicode replacement character detected';
-
 /** One parser for every envelope (making one per request was a few percent of a parse). */
 const envelopeParser = createDomParser({
   // No line and column on every node: nothing reads them, and tracking them is a tenth of a parse.
   locator: false,
-  onError: (level, message) => {
-    // U+FFFD is a character like any other here: the bytes were decoded as strict UTF-8 before, so it
-    // does not stand for bytes that failed to decode (which is what xmldom warns of).
-    if (level === 'warning' && String(message).startsWith(REPLACEMENT_CHARACTER_WARNING)) return;
-    // Every other warning of xmldom is a well-formedness or namespace problem: refuse them all.
+  onError: (_level, message) => {
+    // Every warning of xmldom that reaches here is a well-formedness or namespace problem (U+FFFD's is
+    // not passed on, see createDomParser): refuse them all.
     refusal ??= new MalformedMessageError(`not well-formed XML (${String(message).slice(0, 200)})`);
     throw refusal;
   },

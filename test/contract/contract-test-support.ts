@@ -1,7 +1,8 @@
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
-import { DOMParser, type Document, type Element } from '@xmldom/xmldom';
+import type { Document, Element } from '@xmldom/xmldom';
+import { createDomParser } from '../../src/xml/dom-parser';
 import { canonicalPayload, type PayloadElement } from '../../src/xml/payload-element';
 
 /** Test helpers for the contract tests: paths, fixtures, SOAP Body payloads, external tools. */
@@ -55,10 +56,8 @@ export const SERVICE_FIXTURE_FILES = [
 ] as const;
 
 export function parseXml(text: string): Document {
-  return new DOMParser({
+  return createDomParser({
     onError: (level, message) => {
-      // U+FFFD is a character like any other (xmldom warns of it in case it stands for bad bytes).
-      if (level === 'warning' && String(message).startsWith('Unicode replacement character')) return;
       throw new Error(`${level}: ${message}`);
     },
   }).parseFromString(text, 'text/xml');

@@ -173,7 +173,7 @@ describe('renderSendRegisteredMailResponse', () => {
   const received = receivedPayload(payload);
 
   it('validates against the schemas and has no attachment part', () => {
-    expect(() => validator.validateElement(receivedPayload(payload))).not.toThrow();
+    expect(() => validator.validateElement(received)).not.toThrow();
     expect(attachments).toEqual([]);
   });
 
@@ -198,10 +198,10 @@ describe('renderSendRegisteredMailResponse', () => {
 describe('renderGetStatusResponse', () => {
   it('answers the status and every event in order, each time in UTC, with the optional parts when known', () => {
     const { payload, attachments } = renderGetStatusResponse(history);
-    expect(() => validator.validateElement(receivedPayload(payload))).not.toThrow();
+    const received = receivedPayload(payload);
+    expect(() => validator.validateElement(received)).not.toThrow();
     expect(attachments).toEqual([]);
 
-    const received = receivedPayload(payload);
     expect(received.localName).toBe('GetStatusResponse');
     expect(names(received)).toEqual(['Ticket', 'Token', 'Status', 'Event', 'Event', 'Event', 'Event']);
     expect(rmsText(received, 'Status')).toBe('SENT');
@@ -227,8 +227,8 @@ describe('renderGetStatusResponse', () => {
 
   it('answers a failed item with the reason as the Detail (escaped, never concatenated)', () => {
     const { payload } = renderGetStatusResponse(failed);
-    expect(() => validator.validateElement(receivedPayload(payload))).not.toThrow();
     const received = receivedPayload(payload);
+    expect(() => validator.validateElement(received)).not.toThrow();
     expect(rmsText(received, 'Status')).toBe('ERROR');
     expect(rmsText(received, 'Token')).toBe('');
     const [, failure] = all(received, NS.rms, 'Event');
@@ -251,9 +251,9 @@ describe('renderGetStatusResponse', () => {
       ...history,
       events: [{ name: 'PUBLISHED', time: new Date(0), status: 'SENT', eboxMessageId: '' }],
     };
-    const { payload } = renderGetStatusResponse(view);
-    expect(() => validator.validateElement(receivedPayload(payload))).not.toThrow();
-    expect(names(first(receivedPayload(payload), NS.rms, 'Event'))).toEqual(['Name', 'Time', 'Status']);
+    const received = receivedPayload(renderGetStatusResponse(view).payload);
+    expect(() => validator.validateElement(received)).not.toThrow();
+    expect(names(first(received, NS.rms, 'Event'))).toEqual(['Name', 'Time', 'Status']);
   });
 
   it('refuses a history without events (the schema wants one, and an item is at least ACCEPTED)', () => {
@@ -270,10 +270,10 @@ describe('renderGetProofResponse', () => {
 
   it.each(['RECEIPT', 'DISPATCH', 'CONSULTATION'] as const)('answers the %s proof alone, valid', (kind) => {
     const { payload, attachments } = renderGetProofResponse(kind, proofs(kind));
-    expect(() => validator.validateElement(receivedPayload(payload))).not.toThrow();
+    const received = receivedPayload(payload);
+    expect(() => validator.validateElement(received)).not.toThrow();
     expect(attachments).toEqual([]);
 
-    const received = receivedPayload(payload);
     expect(received.localName).toBe('GetProofResponse');
     expect(names(received)).toEqual(['Ticket', 'Proof']);
     expect(rmsText(received, 'Ticket')).toBe(TICKET);
@@ -290,10 +290,9 @@ describe('renderGetProofResponse', () => {
   ])(
     'answers ALL with the proofs issued so far (%j), in the order RECEIPT, DISPATCH, CONSULTATION',
     (kinds) => {
-      const { payload } = renderGetProofResponse('ALL', proofs(...kinds));
-      expect(() => validator.validateElement(receivedPayload(payload))).not.toThrow();
+      const received = receivedPayload(renderGetProofResponse('ALL', proofs(...kinds)).payload);
+      expect(() => validator.validateElement(received)).not.toThrow();
 
-      const received = receivedPayload(payload);
       const rendered = all(received, NS.rms, 'Proof');
       const expectedOrder = (['RECEIPT', 'DISPATCH', 'CONSULTATION'] as const).filter((kind) =>
         kinds.includes(kind),
@@ -371,8 +370,9 @@ describe('the GetStatus and GetProof handlers', () => {
     });
     const { payload } = await GetStatus(context('GetStatus.xml'));
     expect(asked).toEqual([[SENDER, TICKET]]);
-    expect(() => validator.validateElement(receivedPayload(payload))).not.toThrow();
-    expect(all(receivedPayload(payload), NS.rms, 'Event')).toHaveLength(4);
+    const received = receivedPayload(payload);
+    expect(() => validator.validateElement(received)).not.toThrow();
+    expect(all(received, NS.rms, 'Event')).toHaveLength(4);
   });
 
   it.each([
@@ -390,8 +390,9 @@ describe('the GetStatus and GetProof handlers', () => {
     });
     const { payload } = await GetProof(context(fixture));
     expect(asked).toEqual([[SENDER, TICKET, selection]]);
-    expect(() => validator.validateElement(receivedPayload(payload))).not.toThrow();
-    expect(all(receivedPayload(payload), NS.rms, 'Kind').map((kind) => kind.textContent)).toEqual(kinds);
+    const received = receivedPayload(payload);
+    expect(() => validator.validateElement(received)).not.toThrow();
+    expect(all(received, NS.rms, 'Kind').map((kind) => kind.textContent)).toEqual(kinds);
   });
 
   it('GetProof lets the domain fault through (PROOF_B01 for a proof not issued yet)', async () => {

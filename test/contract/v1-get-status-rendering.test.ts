@@ -61,8 +61,8 @@ describe('renderGetStatusResponse', () => {
   ])('%s: Ticket, Token, Status only, valid, and no attachment', (_name, view) => {
     const { payload, attachments } = renderGetStatusResponse(view, CONTENT_ID);
 
-    expect(() => validator.validateElement(receivedPayload(payload))).not.toThrow();
     const received = receivedPayload(payload);
+    expect(() => validator.validateElement(received)).not.toThrow();
     expect(received.namespaceURI).toBe(NS.rm);
     expect(received.localName).toBe('GetStatusResponse');
     expect(childElements(received).map((e) => e.localName)).toEqual(['Ticket', 'Token', 'Status']);
@@ -76,7 +76,7 @@ describe('renderGetStatusResponse', () => {
     const proof = () => first(received, NS.types, 'ProofOfDispatch');
 
     it('validates against the service schemas', () => {
-      expect(() => validator.validateElement(receivedPayload(payload))).not.toThrow();
+      expect(() => validator.validateElement(received)).not.toThrow();
     });
 
     it('appends ProofOfDispatch after Status', () => {
@@ -175,9 +175,10 @@ describe('the getStatus handler', () => {
     const second = await answer(sent);
 
     for (const { payload, attachments } of [firstAnswer, second]) {
-      expect(() => validator.validateElement(receivedPayload(payload))).not.toThrow();
+      const received = receivedPayload(payload);
+      expect(() => validator.validateElement(received)).not.toThrow();
       expect(attachments).toHaveLength(1);
-      expect(contentIdFromCidUrl(text(receivedPayload(payload), 'Content'))).toBe(attachments[0].contentId);
+      expect(contentIdFromCidUrl(text(received, 'Content'))).toBe(attachments[0].contentId);
     }
     expect(firstAnswer.attachments[0].contentId).not.toBe(second.attachments[0].contentId);
   });
