@@ -153,6 +153,10 @@ async function main(): Promise<void> {
         run: () => processSecurityHeader(sample, { certificateTrust: trust }),
       },
       {
+        name: 'request: parse + processSecurityHeader',
+        run: () => processSecurityHeader(parseEnvelope(envelopeBytes(), LIMITS), { certificateTrust: trust }),
+      },
+      {
         name: 'request: parse + process + enforceV1Policy',
         run: async () => {
           const envelope = parseEnvelope(envelopeBytes(), LIMITS);

@@ -1,6 +1,11 @@
 import type { ProofFileKind } from '../domain/model';
 import { NS } from '../xml/namespaces';
-import { appendPayloadElement, type PayloadContent, type PayloadElement } from '../xml/payload-element';
+import {
+  appendPayloadElement,
+  Base64Text,
+  type PayloadContent,
+  type PayloadElement,
+} from '../xml/payload-element';
 
 /** A file the service signed, as issued: its bytes, their SHA-256 and the detached CMS signature. */
 export interface SignedFileBytes {
@@ -42,7 +47,7 @@ export function fillSignedFile(
   vocabulary: { namespace: string; prefix: string },
   kind: ProofFileKind,
   file: SignedFileBytes,
-  content: string,
+  content: string | Base64Text,
 ): void {
   const description = SIGNED_FILE_DESCRIPTIONS[kind];
   const append = (localName: string, value: PayloadContent) =>
@@ -51,12 +56,12 @@ export function fillSignedFile(
   append('Digest', (digest) => {
     // The Digest's own children are v1 types in both ports.
     appendPayloadElement(digest, NS.types, 'types:DigestMethod', 'SHA-256');
-    appendPayloadElement(digest, NS.types, 'types:DigestValue', file.contentSha256.toString('base64'));
+    appendPayloadElement(digest, NS.types, 'types:DigestValue', new Base64Text(file.contentSha256));
   });
   append('DownloadFileName', description.downloadFileName);
   append('MIME', 'text/xml');
   append('Type', description.type);
   append('Language', 'en');
   append('Content', content);
-  append('Signature', file.signature.toString('base64'));
+  append('Signature', new Base64Text(file.signature));
 }

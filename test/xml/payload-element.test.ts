@@ -4,6 +4,7 @@ import { canonicalizeExclusive } from '../../src/wssecurity/exclusive-c14n';
 import { createDomParser } from '../../src/xml/dom-parser';
 import {
   appendPayloadElement,
+  Base64Text,
   canonicalPayload,
   createPayloadElement,
   type PayloadElement,
@@ -107,6 +108,20 @@ describe('canonicalPayload', () => {
     );
     const parsed = parseStrictly(text);
     expect(canonicalizeExclusive(parsed, [])).toBe(text);
+  });
+
+  test('writes base64 text as the base64 of its bytes, the same as that text given as a string', () => {
+    // Bytes whose base64 holds each of the three non-alphanumeric characters, '+', '/' and '='.
+    const bytes = Buffer.from([0xfb, 0xff, 0xbf, 0x00, 0x10]);
+    const payload = createPayloadElement(A, 'a:E');
+    appendPayloadElement(payload, A, 'a:Value', new Base64Text(bytes));
+    payload.children.push(new Base64Text(Buffer.alloc(0)));
+    const text = canonicalPayload(payload);
+    expect(text).toBe('<a:E xmlns:a="urn:a"><a:Value>+/+/ABA=</a:Value></a:E>');
+    const asString = createPayloadElement(A, 'a:E');
+    appendPayloadElement(asString, A, 'a:Value', bytes.toString('base64'));
+    expect(canonicalPayload(asString)).toBe(text);
+    expect(canonicalizeExclusive(parseStrictly(text), [])).toBe(text);
   });
 
   test('refuses names it cannot write canonically (a renderer bug)', () => {

@@ -8,6 +8,7 @@ import type {
 } from '../../domain/model';
 import {
   appendPayloadElement,
+  Base64Text,
   createPayloadElement,
   type PayloadContent,
   type PayloadElement,
@@ -49,7 +50,7 @@ export function appendProofFile(
   file: SignedFileBytes,
 ): void {
   append(parent, name, (element) =>
-    fillSignedFile(element, { namespace: RMS, prefix: PREFIX }, kind, file, file.content.toString('base64')),
+    fillSignedFile(element, { namespace: RMS, prefix: PREFIX }, kind, file, new Base64Text(file.content)),
   );
 }
 
