@@ -1,13 +1,15 @@
-import { readSingleDerElement } from '../pki/der';
+import { DER_TAG, readSingleDerElement } from '../pki/der';
 import {
-  derContext,
+  contextTag,
   derObjectIdentifier,
   derOctetString,
   derSequence,
   derSmallInteger,
   derTime,
   derTlv,
+  derTree,
   sortByEncoding,
+  writeDer,
 } from '../pki/der-writer';
 import {
   CMS_ALGORITHMS,
@@ -95,15 +97,20 @@ export async function createDetachedCmsSignature(
   const signatureValue = await signer.sign(derTlv(0x31, ...signedAttributes));
 
   const unsigned = (await options.unsignedAttributes?.(signatureValue)) ?? [];
-  const signerInfo = derSequence(
+  // From here on a tree, written once: the time-stamp token and the certificates are nested deep.
+  const signerInfo = derTree(
+    DER_TAG.sequence,
     VERSION_1,
     encodings.issuerAndSerialNumber,
     CMS_ALGORITHMS.sha256,
-    derContext(0, ...signedAttributes), // [0] IMPLICIT SET OF Attribute
+    derTree(contextTag(0), ...signedAttributes), // [0] IMPLICIT SET OF Attribute
     CMS_ALGORITHMS.rsaEncryption,
     derOctetString(signatureValue),
     unsigned.length > 0
-      ? derContext(1, ...sortByEncoding(unsigned.map(({ type, values }) => encodeAttribute(type, values))))
+      ? derTree(
+          contextTag(1),
+          ...sortByEncoding(unsigned.map(({ type, values }) => encodeAttribute(type, values))),
+        )
       : Buffer.alloc(0),
   );
 
@@ -111,13 +118,14 @@ export async function createDetachedCmsSignature(
   const certificates = validation ? validation.certificates : encodings.certificates;
   const crls = validation?.crls ?? [];
   if (validation) for (const value of [...certificates, ...crls]) readSingleDerElement(value);
-  const signedData = derSequence(
+  const signedData = derTree(
+    DER_TAG.sequence,
     VERSION_1,
     DIGEST_ALGORITHMS,
     DETACHED_DATA,
-    derContext(0, ...certificates), // [0] IMPLICIT CertificateSet, in the given order
-    crls.length > 0 ? derContext(1, ...crls) : Buffer.alloc(0), // [1] IMPLICIT RevocationInfoChoices
-    derTlv(0x31, signerInfo),
+    derTree(contextTag(0), ...certificates), // [0] IMPLICIT CertificateSet, in the given order
+    crls.length > 0 ? derTree(contextTag(1), ...crls) : Buffer.alloc(0), // [1] IMPLICIT RevocationInfoChoices
+    derTree(DER_TAG.set, signerInfo),
   );
-  return derSequence(SIGNED_DATA_OID, derContext(0, signedData));
+  return writeDer(derTree(DER_TAG.sequence, SIGNED_DATA_OID, derTree(contextTag(0), signedData)));
 }

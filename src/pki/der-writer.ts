@@ -3,8 +3,10 @@
  * parts, so what is written is exactly DER (minimal lengths and integers, SET OF sorted by encoding,
  * times in UTC without trailing fraction zeros, BIT STRINGs without trailing zero bits) and parts that
  * arrive encoded (a certificate, a time-stamp token, a request's imprint) are copied byte for byte. It is
- * what the CMS signatures and the time-stamp protocol are written with: no object model, one copy of
- * the bytes per nesting level.
+ * what the CMS signatures and the time-stamp protocol are written with, with no object model: small
+ * elements are written at once (one copy of their bytes per nesting level), and the outer levels of a
+ * SignedData, where certificates and tokens of kilobytes nest five or six deep, as a {@link DerTree}
+ * written once ({@link writeDer}).
  */
 
 import { LruCache } from './lru-cache';
@@ -17,6 +19,23 @@ function lengthOctetCount(length: number): number {
   return count;
 }
 
+/** Writes the identifier and definite length octets at `offset`; returns the offset of the content. */
+function writeHeader(target: Buffer, offset: number, tag: number, contentLength: number): number {
+  const lengthOctets = lengthOctetCount(contentLength);
+  target[offset] = tag;
+  if (lengthOctets === 1) {
+    target[offset + 1] = contentLength;
+  } else {
+    target[offset + 1] = 0x80 | (lengthOctets - 1);
+    let rest = contentLength;
+    for (let index = lengthOctets; index >= 2; index -= 1) {
+      target[offset + index] = rest % 256;
+      rest = Math.floor(rest / 256);
+    }
+  }
+  return offset + 1 + lengthOctets;
+}
+
 /**
  * An element of the given identifier octet whose content is the concatenation of `parts`: one buffer,
  * its identifier and length octets written in place (no buffer of their own: a receipt and its
@@ -25,22 +44,50 @@ function lengthOctetCount(length: number): number {
 export function derTlv(tag: number, ...parts: Buffer[]): Buffer {
   let contentLength = 0;
   for (const part of parts) contentLength += part.length;
-  const lengthOctets = lengthOctetCount(contentLength);
-  const element = Buffer.allocUnsafe(1 + lengthOctets + contentLength);
-  element[0] = tag;
-  if (lengthOctets === 1) {
-    element[1] = contentLength;
-  } else {
-    element[1] = 0x80 | (lengthOctets - 1);
-    let rest = contentLength;
-    for (let index = lengthOctets; index >= 2; index -= 1) {
-      element[index] = rest % 256;
-      rest = Math.floor(rest / 256);
-    }
-  }
-  let offset = 1 + lengthOctets;
+  const element = Buffer.allocUnsafe(1 + lengthOctetCount(contentLength) + contentLength);
+  let offset = writeHeader(element, 0, tag, contentLength);
   for (const part of parts) offset += part.copy(element, offset);
   return element;
+}
+
+/**
+ * An element not written yet: its identifier octet and its content's parts, each encoded bytes or
+ * another such element. {@link writeDer} writes a tree in one buffer, each part's bytes copied once
+ * whatever its depth (written at once, a 2 KB time-stamp token nested in a SignedData was copied at
+ * each of its eight levels).
+ */
+export interface DerTree {
+  readonly tag: number;
+  readonly parts: readonly DerPart[];
+  readonly contentLength: number;
+}
+
+/** A part of a {@link DerTree}: encoded bytes (copied as they are), or an element not written yet. */
+export type DerPart = Buffer | DerTree;
+
+function encodedLength(part: DerPart): number {
+  return Buffer.isBuffer(part) ? part.length : 1 + lengthOctetCount(part.contentLength) + part.contentLength;
+}
+
+/** An element of the given identifier octet around `parts`, to be written by {@link writeDer}. */
+export function derTree(tag: number, ...parts: DerPart[]): DerTree {
+  let contentLength = 0;
+  for (const part of parts) contentLength += encodedLength(part);
+  return { tag, parts, contentLength };
+}
+
+function writePart(target: Buffer, offset: number, part: DerPart): number {
+  if (Buffer.isBuffer(part)) return offset + part.copy(target, offset);
+  let next = writeHeader(target, offset, part.tag, part.contentLength);
+  for (const child of part.parts) next = writePart(target, next, child);
+  return next;
+}
+
+/** The DER of a {@link DerTree} (or of bytes, as they are), in one new buffer. */
+export function writeDer(tree: DerPart): Buffer {
+  const target = Buffer.allocUnsafe(encodedLength(tree));
+  writePart(target, 0, tree);
+  return target;
 }
 
 /** `SEQUENCE` of already encoded elements. */
@@ -59,14 +106,22 @@ export function derSetOf(elements: readonly Buffer[]): Buffer {
 }
 
 /**
+ * The identifier octet of a context-specific constructed element `[tagNumber]` (0..30).
+ * @throws RangeError for another tag number
+ */
+export function contextTag(tagNumber: number): number {
+  if (!Number.isInteger(tagNumber) || tagNumber < 0 || tagNumber > 30)
+    throw new RangeError(`not a low tag number: ${tagNumber}`);
+  return 0xa0 | tagNumber;
+}
+
+/**
  * A context-specific constructed element `[tagNumber]` (0..30) around the concatenated `parts`: an
  * EXPLICIT tag around one element, or an IMPLICIT SET OF / SEQUENCE OF whose components are the parts
  * (sorted beforehand when it is a SET OF in DER).
  */
 export function derContext(tagNumber: number, ...parts: Buffer[]): Buffer {
-  if (!Number.isInteger(tagNumber) || tagNumber < 0 || tagNumber > 30)
-    throw new RangeError(`not a low tag number: ${tagNumber}`);
-  return derTlv(0xa0 | tagNumber, ...parts);
+  return derTlv(contextTag(tagNumber), ...parts);
 }
 
 /** A non-negative `INTEGER` from its unsigned big-endian magnitude (minimal, sign octet when needed). */

@@ -6,14 +6,16 @@ import {
   messageDigestAttribute,
 } from '../evidence/cms-encoding';
 import type { DocumentSigner } from '../evidence/document-signer';
+import { DER_TAG } from '../pki/der';
 import {
-  derContext,
+  contextTag,
   derObjectIdentifier,
   derOctetString,
-  derSequence,
   derSmallInteger,
   derTlv,
+  derTree,
   sortByEncoding,
+  writeDer,
 } from '../pki/der-writer';
 import { TSP_OIDS } from './rfc3161';
 
@@ -52,24 +54,27 @@ export async function signTimeStampToken(
   ]);
   const signature = await signer.sign(derTlv(0x31, ...signedAttributes));
 
-  const signerInfo = derSequence(
+  // A tree, written once: the certificates are nested five levels deep.
+  const signerInfo = derTree(
+    DER_TAG.sequence,
     derSmallInteger(1),
     encodings.issuerAndSerialNumber,
     CMS_ALGORITHMS.sha256,
-    derContext(0, ...signedAttributes), // [0] IMPLICIT SET OF Attribute
+    derTree(contextTag(0), ...signedAttributes), // [0] IMPLICIT SET OF Attribute
     CMS_ALGORITHMS.rsaEncryption,
     derOctetString(signature),
   );
   const certificates = includeCertificates
-    ? derContext(0, ...sortByEncoding(encodings.certificates)) // [0] IMPLICIT CertificateSet
+    ? derTree(contextTag(0), ...sortByEncoding(encodings.certificates)) // [0] IMPLICIT CertificateSet
     : Buffer.alloc(0);
   // Version 3: the encapsulated content is not id-data (RFC 5652 section 5.1).
-  const signedData = derSequence(
+  const signedData = derTree(
+    DER_TAG.sequence,
     derSmallInteger(3),
     DIGEST_ALGORITHMS,
-    derSequence(TST_INFO_OID, derContext(0, derOctetString(tstInfoDer))),
+    derTree(DER_TAG.sequence, TST_INFO_OID, derTree(contextTag(0), derOctetString(tstInfoDer))),
     certificates,
-    derTlv(0x31, signerInfo),
+    derTree(DER_TAG.set, signerInfo),
   );
-  return derSequence(SIGNED_DATA_OID, derContext(0, signedData));
+  return writeDer(derTree(DER_TAG.sequence, SIGNED_DATA_OID, derTree(contextTag(0), signedData)));
 }

@@ -1,5 +1,15 @@
 import { readSingleDerElement } from '../../src/pki/der';
-import { derContext, derSetOf, derTime, derTlv, derUtcTime, sortByEncoding } from '../../src/pki/der-writer';
+import {
+  contextTag,
+  derContext,
+  derSetOf,
+  derTime,
+  derTlv,
+  derTree,
+  derUtcTime,
+  sortByEncoding,
+  writeDer,
+} from '../../src/pki/der-writer';
 
 const hex = (value: Buffer): string => value.toString('hex');
 const ascii = (value: Buffer): string => readSingleDerElement(value).content.toString('latin1');
@@ -38,6 +48,36 @@ describe('DER writer', () => {
     expect(hex(derContext(0, Buffer.from('0500', 'hex')))).toBe('a0020500');
     expect(hex(derContext(4, Buffer.from('3000', 'hex')))).toBe('a4023000');
     expect(() => derContext(31)).toThrow(RangeError);
+    expect(contextTag(1)).toBe(0xa1);
+    expect(() => contextTag(-1)).toThrow(RangeError);
+    expect(() => contextTag(1.5)).toThrow(RangeError);
+  });
+
+  test('a tree is written as the same elements written at once, whatever the lengths at each level', () => {
+    for (const size of [0, 1, 120, 127, 128, 255, 256, 65_530, 65_536, 70_000]) {
+      const big = Buffer.alloc(size, 0x5a);
+      const small = Buffer.from('0500', 'hex');
+      const atOnce = derTlv(
+        0x30,
+        small,
+        derContext(0, derTlv(0x04, big), small),
+        derTlv(0x31, derTlv(0x30), Buffer.alloc(0)),
+        big,
+      );
+      const tree = derTree(
+        0x30,
+        small,
+        derTree(contextTag(0), derTree(0x04, big), small),
+        derTree(0x31, derTree(0x30), Buffer.alloc(0)),
+        big,
+      );
+      expect(writeDer(tree).equals(atOnce)).toBe(true);
+      expect(readSingleDerElement(writeDer(tree)).der.length).toBe(atOnce.length);
+    }
+    const bytes = Buffer.from('3003020101', 'hex');
+    const written = writeDer(bytes);
+    expect(written.equals(bytes)).toBe(true);
+    expect(written).not.toBe(bytes); // a new buffer, even for bytes alone
   });
 
   test('UTCTime: YYMMDDHHMMSSZ, milliseconds dropped, only for 1950..2049', () => {
