@@ -39,6 +39,14 @@ export interface SoapPort {
 
 const NO_XOP_REFERENCES: ReadonlyMap<Element, string> = new Map();
 
+/** How far a request got, for its answer and its log line whatever the outcome. */
+interface RequestProgress {
+  /** The request's log; with the sender once authenticated. */
+  log: Logger;
+  /** The WSDL operation, once selected. */
+  operationName: string | undefined;
+}
+
 /** Told of every answered SOAP request (metrics). */
 export interface SoapRequestObserver {
   /**
@@ -112,11 +120,49 @@ export function createSoapEndpoint(port: SoapPort, dependencies: SoapEndpointDep
     maxAttributesPerElement: config.limits.maxXmlAttributesPerElement,
   };
 
+  /**
+   * From the envelope to the operation under way: envelope parsed, sender authenticated, operation
+   * selected, payload validated, handler called (it maps the payload before it waits). The request's DOM
+   * is referenced from this frame only, which has ended when the caller waits for the operation: V8 keeps
+   * every local of a suspended async function, so a DOM held there lives (and is copied by each
+   * young-generation collection) for as long as the domain takes.
+   * @param progress what the caller's fault path needs to know: the log with the sender, the operation
+   */
+  async function startOperation(
+    incoming: IncomingSoapRequest,
+    requestId: string,
+    progress: RequestProgress,
+  ): Promise<{ rendered: Promise<RenderedResponse> }> {
+    const envelope = parseEnvelope(incoming.envelope, xmlLimits);
+    checkMustUnderstand(envelope);
+    const authenticated = await port.authenticate(envelope);
+    const log = progress.log.child({
+      sender: `${authenticated.sender.cbe}/${authenticated.sender.applicationId}`,
+    });
+    progress.log = log;
+    const operation = selectOperation(port.operations, authenticated.payload, incoming.soapAction);
+    progress.operationName = operation.name;
+    // The signature covered the Includes as sent; what is validated and mapped is the payload without them.
+    const xopReferences = incoming.xop ? extractXopIncludes(authenticated.payload) : NO_XOP_REFERENCES;
+    port.validatePayload(authenticated.payload);
+    const handler = port.handlers[operation.name];
+    // In an object: returned as it is, the operation's promise would be awaited here.
+    return {
+      rendered: handler({
+        payload: authenticated.payload,
+        sender: authenticated.sender,
+        attachments: incoming,
+        xopReferences,
+        requestId,
+        log,
+      }),
+    };
+  }
+
   return async function handleSoapRequest(request: IncomingMessage, response: ServerResponse): Promise<void> {
     const requestId = randomUUID();
     const started = performance.now();
-    let log = rootLog.child({ requestId });
-    let operationName: string | undefined;
+    const progress: RequestProgress = { log: rootLog.child({ requestId }), operationName: undefined };
     let answer: { status: number; encoded: EncodedResponse; code?: string };
     let incoming: IncomingSoapRequest | undefined;
     try {
@@ -125,24 +171,8 @@ export function createSoapEndpoint(port: SoapPort, dependencies: SoapEndpointDep
         // The fault and message a port without MTOM has always answered to an XOP package.
         throw new MalformedMessageError('multipart/related root type application/xop+xml is not supported');
       }
-      const envelope = parseEnvelope(incoming.envelope, xmlLimits);
-      checkMustUnderstand(envelope);
-      const authenticated = await port.authenticate(envelope);
-      log = log.child({ sender: `${authenticated.sender.cbe}/${authenticated.sender.applicationId}` });
-      const operation = selectOperation(port.operations, authenticated.payload, incoming.soapAction);
-      operationName = operation.name;
-      // The signature covered the Includes as sent; what is validated and mapped is the payload without them.
-      const xopReferences = incoming.xop ? extractXopIncludes(authenticated.payload) : NO_XOP_REFERENCES;
-      port.validatePayload(authenticated.payload);
-      const handler = port.handlers[operation.name];
-      const rendered = await handler({
-        payload: authenticated.payload,
-        sender: authenticated.sender,
-        attachments: incoming,
-        xopReferences,
-        requestId,
-        log,
-      });
+      const operation = await startOperation(incoming, requestId, progress);
+      const rendered = await operation.rendered;
       answer = { status: 200, encoded: await encode(rendered, responseSigner) };
     } catch (error) {
       const fault = buildFaultDocument(error, {
@@ -151,23 +181,24 @@ export function createSoapEndpoint(port: SoapPort, dependencies: SoapEndpointDep
         environment: config.environment,
         now: clock.now(),
       });
-      if (!(error instanceof ServiceError)) log.error('unexpected failure', { error: describe(error) });
+      if (!(error instanceof ServiceError))
+        progress.log.error('unexpected failure', { error: describe(error) });
       else if (error.cause !== undefined)
-        log.warn('failure cause', { code: error.code, cause: describe(error.cause) });
+        progress.log.warn('failure cause', { code: error.code, cause: describe(error.cause) });
       // Authentication failures carry an internal reason: logged, never sent.
       const reason = (error as { reason?: unknown }).reason;
-      if (typeof reason === 'string') log = log.child({ reason });
-      const body = await signedFaultBody(fault.document, responseSigner, log);
+      if (typeof reason === 'string') progress.log = progress.log.child({ reason });
+      const body = await signedFaultBody(fault.document, responseSigner, progress.log);
       answer = { status: fault.status, encoded: plainSoapResponse(body), code: fault.error.code };
     }
     const elapsedMs = performance.now() - started;
-    log.info('soap request', {
-      operation: operationName,
+    progress.log.info('soap request', {
+      operation: progress.operationName,
       outcome: answer.code ?? 'OK',
       durationMs: Math.round(elapsedMs),
     });
     requestObserver?.requestAnswered({
-      operation: operationName,
+      operation: progress.operationName,
       faultCode: answer.code,
       seconds: elapsedMs / 1000,
     });

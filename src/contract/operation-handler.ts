@@ -27,5 +27,42 @@ export interface OperationContext {
   log: Logger;
 }
 
-/** A port's adapter for one operation: maps the payload to the domain and the result back. */
+/**
+ * A port's adapter for one operation: maps the payload to the domain and the result back. It reads what
+ * it needs from `payload` and `xopReferences` before it first waits, and keeps neither afterwards: the
+ * request's DOM (some 50 KB for a sendDocument) would otherwise live as long as the request waits on the
+ * domain, to be copied by the garbage collector at each of its young-generation collections meanwhile.
+ * (V8 keeps every local of a suspended async function, used again or not: the mapping is done in a
+ * plain function, which then hands the mapped request to an async one.)
+ */
 export type OperationHandler = (context: OperationContext) => Promise<RenderedResponse>;
+
+/** What an {@link OperationHandler} still has once the payload is mapped. */
+export type MappedOperationContext = Omit<OperationContext, 'payload' | 'xopReferences'>;
+
+/**
+ * The body of an {@link OperationHandler}: `map` reads the payload, then `run` gets what it mapped and
+ * nothing of the DOM. A mapping failure is a rejected promise, as from an async function.
+ */
+export function mapThenRun<Mapped>(
+  map: () => Mapped,
+  run: (mapped: Mapped) => Promise<RenderedResponse>,
+): Promise<RenderedResponse> {
+  let mapped: Mapped;
+  try {
+    mapped = map();
+  } catch (error) {
+    return Promise.reject(error as Error);
+  }
+  return run(mapped);
+}
+
+/** The context without the payload and the map that points into it (see {@link OperationHandler}). */
+export function mappedContext({
+  sender,
+  attachments,
+  requestId,
+  log,
+}: OperationContext): MappedOperationContext {
+  return { sender, attachments, requestId, log };
+}

@@ -1,8 +1,14 @@
 import type { ItemHistoryView, ItemProofs, ProofSelection, Sender } from '../../domain/model';
 import { requiredText } from '../../xml/element-reader';
-import type { OperationHandler } from '../operation-handler';
+import {
+  mappedContext,
+  mapThenRun,
+  type MappedOperationContext,
+  type OperationHandler,
+} from '../operation-handler';
+import type { RenderedResponse } from '../rendered-response';
 import type { SendServices } from '../send-services';
-import { mapSendRegisteredMailRequest } from './map-send-registered-mail';
+import { mapSendRegisteredMailRequest, type SendRegisteredMailRequest } from './map-send-registered-mail';
 import { RMS } from './namespace';
 import {
   renderGetProofResponse,
@@ -27,36 +33,60 @@ export interface ServicePortServices extends SendServices {
 
 /** The handlers of RegisteredMailService, by WSDL operation name (wsdl/RegisteredMailService.wsdl). */
 export function createServiceHandlers(services: ServicePortServices): Record<string, OperationHandler> {
+  async function sendRegisteredMail(
+    request: SendRegisteredMailRequest,
+    { sender, attachments, requestId, log }: MappedOperationContext,
+  ): Promise<RenderedResponse> {
+    // Before any byte is staged or any part read: a refused request stages and stores nothing.
+    await services.precheck(request.command);
+    const staging = services.openStaging();
+    try {
+      const { document, annexes } = await stageFileContents(attachments, request, staging);
+      const receipt = await services.send({
+        sender,
+        command: request.command,
+        document,
+        annexes,
+        requestId,
+      });
+      log.info('registered mail accepted', { ticket: receipt.ticket });
+      return renderSendRegisteredMailResponse(receipt);
+    } finally {
+      await staging.discard();
+    }
+  }
+
+  async function getStatus(sender: Sender, ticket: string): Promise<RenderedResponse> {
+    return renderGetStatusResponse(await services.history(sender, ticket));
+  }
+
+  async function getProof(
+    sender: Sender,
+    ticket: string,
+    selection: ProofSelection,
+  ): Promise<RenderedResponse> {
+    return renderGetProofResponse(selection, await services.proofs(sender, ticket, selection));
+  }
+
+  // Each maps its payload, then waits in an async function that never sees it (see OperationHandler).
   return {
-    async SendRegisteredMail({ payload, sender, attachments, xopReferences, requestId, log }) {
-      const request = mapSendRegisteredMailRequest(payload, xopReferences);
-      // Before any byte is staged or any part read: a refused request stages and stores nothing.
-      await services.precheck(request.command);
-      const staging = services.openStaging();
-      try {
-        const { document, annexes } = await stageFileContents(attachments, request, staging);
-        const receipt = await services.send({
-          sender,
-          command: request.command,
-          document,
-          annexes,
-          requestId,
-        });
-        log.info('registered mail accepted', { ticket: receipt.ticket });
-        return renderSendRegisteredMailResponse(receipt);
-      } finally {
-        await staging.discard();
-      }
-    },
-
-    async GetStatus({ payload, sender }) {
-      return renderGetStatusResponse(await services.history(sender, requiredText(payload, RMS, 'Ticket')));
-    },
-
-    async GetProof({ payload, sender }) {
-      const selection = requiredText(payload, RMS, 'Kind') as ProofSelection;
-      const result = await services.proofs(sender, requiredText(payload, RMS, 'Ticket'), selection);
-      return renderGetProofResponse(selection, result);
-    },
+    SendRegisteredMail: (context) =>
+      mapThenRun(
+        () => mapSendRegisteredMailRequest(context.payload, context.xopReferences),
+        (request) => sendRegisteredMail(request, mappedContext(context)),
+      ),
+    GetStatus: ({ payload, sender }) =>
+      mapThenRun(
+        () => requiredText(payload, RMS, 'Ticket'),
+        (ticket) => getStatus(sender, ticket),
+      ),
+    GetProof: ({ payload, sender }) =>
+      mapThenRun(
+        () => ({
+          selection: requiredText(payload, RMS, 'Kind') as ProofSelection,
+          ticket: requiredText(payload, RMS, 'Ticket'),
+        }),
+        ({ selection, ticket }) => getProof(sender, ticket, selection),
+      ),
   };
 }

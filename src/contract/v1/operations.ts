@@ -1,13 +1,23 @@
 import { randomUUID } from 'node:crypto';
-import type { HealthCheckService } from '../../domain/health-check-service';
+import type { HealthCheckService, HealthCheckType } from '../../domain/health-check-service';
 import type { ItemStatusView, Sender } from '../../domain/model';
 import { NS } from '../../xml/namespaces';
 import { requiredText } from '../../xml/element-reader';
-import type { OperationHandler } from '../operation-handler';
+import {
+  mappedContext,
+  mapThenRun,
+  type MappedOperationContext,
+  type OperationHandler,
+} from '../operation-handler';
+import type { RenderedResponse } from '../rendered-response';
 import { mapHealthCheckRequest, renderHealthCheckResponse, type ServiceLocation } from './health-check';
 import type { SendServices } from '../send-services';
 import { stageReferencedAttachments } from '../stage-attachments';
-import { expectedAttachmentsOf, mapSendDocumentRequest } from './map-send-document';
+import {
+  expectedAttachmentsOf,
+  mapSendDocumentRequest,
+  type SendDocumentRequestV1,
+} from './map-send-document';
 import { renderGetStatusResponse, renderSendDocumentResponse } from './render-responses';
 
 /**
@@ -28,39 +38,53 @@ function newContentId(): string {
 
 /** The handlers of the RegisteredMail v1 port, by WSDL operation name. */
 export function createV1Handlers(services: V1Services): Record<string, OperationHandler> {
+  async function sendDocument(
+    request: SendDocumentRequestV1,
+    { sender, attachments, requestId, log }: MappedOperationContext,
+  ): Promise<RenderedResponse> {
+    await services.precheck(request.command);
+    const staging = services.openStaging();
+    try {
+      const [document, ...annexes] = await stageReferencedAttachments(
+        attachments,
+        expectedAttachmentsOf(request),
+        staging,
+      );
+      const receipt = await services.send({
+        sender,
+        command: request.command,
+        document,
+        annexes,
+        requestId,
+      });
+      log.info('registered mail accepted', { ticket: receipt.ticket });
+      return renderSendDocumentResponse(receipt, newContentId());
+    } finally {
+      await staging.discard();
+    }
+  }
+
+  async function getStatus(sender: Sender, ticket: string): Promise<RenderedResponse> {
+    return renderGetStatusResponse(await services.status(sender, ticket), newContentId());
+  }
+
+  async function healthCheck(request: HealthCheckType): Promise<RenderedResponse> {
+    const report = await services.health.run(request);
+    return renderHealthCheckResponse(report, services.component, services.location());
+  }
+
+  // Each maps its payload, then waits in an async function that never sees it (see OperationHandler).
   return {
-    async sendDocument({ payload, sender, attachments, requestId, log }) {
-      const request = mapSendDocumentRequest(payload);
-      await services.precheck(request.command);
-      const staging = services.openStaging();
-      try {
-        const [document, ...annexes] = await stageReferencedAttachments(
-          attachments,
-          expectedAttachmentsOf(request),
-          staging,
-        );
-        const receipt = await services.send({
-          sender,
-          command: request.command,
-          document,
-          annexes,
-          requestId,
-        });
-        log.info('registered mail accepted', { ticket: receipt.ticket });
-        return renderSendDocumentResponse(receipt, newContentId());
-      } finally {
-        await staging.discard();
-      }
-    },
-
-    async getStatus({ payload, sender }) {
-      const view = await services.status(sender, requiredText(payload, NS.types, 'Ticket'));
-      return renderGetStatusResponse(view, newContentId());
-    },
-
-    async healthCheck({ payload }) {
-      const report = await services.health.run(mapHealthCheckRequest(payload));
-      return renderHealthCheckResponse(report, services.component, services.location());
-    },
+    sendDocument: (context) =>
+      mapThenRun(
+        () => mapSendDocumentRequest(context.payload),
+        (request) => sendDocument(request, mappedContext(context)),
+      ),
+    getStatus: ({ payload, sender }) =>
+      mapThenRun(
+        () => requiredText(payload, NS.types, 'Ticket'),
+        (ticket) => getStatus(sender, ticket),
+      ),
+    healthCheck: ({ payload }) => mapThenRun(() => mapHealthCheckRequest(payload), healthCheck),
   };
 }
