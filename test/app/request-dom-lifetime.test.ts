@@ -6,7 +6,6 @@ import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import type { Element } from '@xmldom/xmldom';
 import { createSoapEndpoint, type SoapPort } from '../../src/app/soap-endpoint';
-import { ManualClock } from '../../src/clock/clock';
 import type { OperationContext, OperationHandler } from '../../src/contract/operation-handler';
 import { createServiceHandlers, type ServicePortServices } from '../../src/contract/service/operations';
 import { createV1Handlers, type V1Services } from '../../src/contract/v1/operations';
@@ -15,11 +14,10 @@ import type { ItemHistoryView, ItemStatusView } from '../../src/domain/model';
 import { createLogger } from '../../src/logging/logger';
 import { loadOperationTable } from '../../src/soap/operation-table';
 import type { ParsedEnvelope } from '../../src/soap/parse-envelope';
-import type { EnvelopeSigner, SignedEnvelopeBytes } from '../../src/wssecurity/sign-envelope';
 import { createDomParser } from '../../src/xml/dom-parser';
 import { NS } from '../../src/xml/namespaces';
-import { canonicalPayload } from '../../src/xml/payload-element';
 import { request } from '../support/raw-http';
+import { acceptedAsSent, unsignedEndpointDependencies } from '../support/unsigned-endpoint';
 
 /*
  * A request's DOM (some 50 KB for a sendDocument) must not live while the request waits on the domain
@@ -70,43 +68,11 @@ describe("a request's DOM while the domain works", () => {
       handlers: createServiceHandlers(services),
       async authenticate(envelope: ParsedEnvelope) {
         accepted = new WeakRef(envelope.payload);
-        return {
-          payload: envelope.payload,
-          sender: SENDER,
-          certificate: Buffer.alloc(0),
-          certificateChain: [],
-          replay: { signatureValue: Buffer.alloc(0), acceptableUntil: new Date('2024-07-01T09:05:00Z') },
-        };
+        return acceptedAsSent(envelope, SENDER);
       },
       validatePayload: () => undefined,
     };
-    const endpoint = createSoapEndpoint(port, {
-      config: {
-        limits: {
-          maxRequestBytes: 1024 * 1024,
-          maxParts: 16,
-          maxEnvelopeBytes: 1024 * 1024,
-          maxXmlDepth: 64,
-          maxXmlElements: 20_000,
-          maxXmlAttributes: 20_000,
-          maxXmlAttributesPerElement: 50,
-        },
-        faultNamespace: 'consumer',
-        environment: undefined,
-      },
-      clock: new ManualClock(new Date('2024-07-01T09:00:00Z')),
-      log: createLogger({ silent: true }),
-      // Unsigned answers: what is looked at is the request's memory, not the response's signature.
-      responseSigner: {
-        sign: async () => ({}) as Awaited<ReturnType<EnvelopeSigner['sign']>>,
-        signPayload: async (payload) =>
-          ({
-            envelope: Buffer.from(
-              `<soapenv:Envelope xmlns:soapenv="${NS.soap11}"><soapenv:Body>${canonicalPayload(payload)}</soapenv:Body></soapenv:Envelope>`,
-            ),
-          }) as SignedEnvelopeBytes,
-      },
-    });
+    const endpoint = createSoapEndpoint(port, unsignedEndpointDependencies());
     const server = http.createServer((incoming, response) => void endpoint(incoming, response));
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
     try {

@@ -4,20 +4,17 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import type { Element } from '@xmldom/xmldom';
-import { ManualClock } from '../../src/clock/clock';
 import type { OperationContext } from '../../src/contract/operation-handler';
 import { OWN_BINDING_NAME } from '../../src/contract/wsdl-publisher';
 import { PayloadValidator } from '../../src/contract/xsd-validator';
 import { createSoapEndpoint, type SoapPort } from '../../src/app/soap-endpoint';
-import { createLogger } from '../../src/logging/logger';
 import type { ParsedEnvelope } from '../../src/soap/parse-envelope';
 import { loadOperationTable, type OperationBinding } from '../../src/soap/operation-table';
 import { XOP_NAMESPACE } from '../../src/soap/xop-includes';
-import type { EnvelopeSigner, SignedEnvelopeBytes } from '../../src/wssecurity/sign-envelope';
-import { NS } from '../../src/xml/namespaces';
-import { canonicalPayload, createPayloadElement } from '../../src/xml/payload-element';
+import { createPayloadElement } from '../../src/xml/payload-element';
 import { expectFault } from '../support/fault-assertions';
 import { request } from '../support/raw-http';
+import { acceptedAsSent, unsignedEndpointDependencies } from '../support/unsigned-endpoint';
 import type { HttpResult } from '../support/soap-client';
 
 /*
@@ -129,44 +126,12 @@ describe('SOAP endpoint with MTOM', () => {
         includesAtAuthentication.push(
           envelope.payload.getElementsByTagNameNS(XOP_NAMESPACE, 'Include').length,
         );
-        return {
-          payload: envelope.payload,
-          sender: SENDER,
-          certificate: Buffer.alloc(0),
-          certificateChain: [],
-          replay: { signatureValue: Buffer.alloc(0), acceptableUntil: new Date('2024-07-01T09:05:00Z') },
-        };
+        return acceptedAsSent(envelope, SENDER);
       },
       validatePayload: (payload) => validator.validateElement(payload),
       ...(mtom === undefined ? {} : { mtom }),
     };
-    const endpoint = createSoapEndpoint(port, {
-      config: {
-        limits: {
-          maxRequestBytes: 8 * 1024 * 1024,
-          maxParts: 16,
-          maxEnvelopeBytes: 1024 * 1024,
-          maxXmlDepth: 64,
-          maxXmlElements: 20_000,
-          maxXmlAttributes: 20_000,
-          maxXmlAttributesPerElement: 50,
-        },
-        faultNamespace: 'consumer',
-        environment: undefined,
-      },
-      clock: new ManualClock(new Date('2024-07-01T09:00:00Z')),
-      log: createLogger({ silent: true }),
-      // Unsigned envelopes: this test is about the MTOM request path, not about response signatures.
-      responseSigner: {
-        sign: async () => ({}) as Awaited<ReturnType<EnvelopeSigner['sign']>>,
-        signPayload: async (payload) =>
-          ({
-            envelope: Buffer.from(
-              `<soapenv:Envelope xmlns:soapenv="${NS.soap11}"><soapenv:Body>${canonicalPayload(payload)}</soapenv:Body></soapenv:Envelope>`,
-            ),
-          }) as SignedEnvelopeBytes,
-      },
-    });
+    const endpoint = createSoapEndpoint(port, unsignedEndpointDependencies());
     const server = http.createServer((incoming, response) => void endpoint(incoming, response));
     servers.push(server);
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));

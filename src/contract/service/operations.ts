@@ -7,7 +7,7 @@ import {
   type OperationHandler,
 } from '../operation-handler';
 import type { RenderedResponse } from '../rendered-response';
-import type { SendServices } from '../send-services';
+import { sendStaged, type SendServices } from '../send-services';
 import { mapSendRegisteredMailRequest, type SendRegisteredMailRequest } from './map-send-registered-mail';
 import { RMS } from './namespace';
 import {
@@ -35,25 +35,15 @@ export interface ServicePortServices extends SendServices {
 export function createServiceHandlers(services: ServicePortServices): Record<string, OperationHandler> {
   async function sendRegisteredMail(
     request: SendRegisteredMailRequest,
-    { sender, attachments, requestId, log }: MappedOperationContext,
+    context: MappedOperationContext,
   ): Promise<RenderedResponse> {
-    // Before any byte is staged or any part read: a refused request stages and stores nothing.
-    await services.precheck(request.command);
-    const staging = services.openStaging();
-    try {
-      const { document, annexes } = await stageFileContents(attachments, request, staging);
-      const receipt = await services.send({
-        sender,
-        command: request.command,
-        document,
-        annexes,
-        requestId,
-      });
-      log.info('registered mail accepted', { ticket: receipt.ticket });
-      return renderSendRegisteredMailResponse(receipt);
-    } finally {
-      await staging.discard();
-    }
+    const receipt = await sendStaged(
+      services,
+      request.command,
+      (stager) => stageFileContents(context.attachments, request, stager),
+      context,
+    );
+    return renderSendRegisteredMailResponse(receipt);
   }
 
   async function getStatus(sender: Sender, ticket: string): Promise<RenderedResponse> {

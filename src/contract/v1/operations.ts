@@ -11,7 +11,7 @@ import {
 } from '../operation-handler';
 import type { RenderedResponse } from '../rendered-response';
 import { mapHealthCheckRequest, renderHealthCheckResponse, type ServiceLocation } from './health-check';
-import type { SendServices } from '../send-services';
+import { sendStaged, type SendServices } from '../send-services';
 import { stageReferencedAttachments } from '../stage-attachments';
 import {
   expectedAttachmentsOf,
@@ -40,28 +40,22 @@ function newContentId(): string {
 export function createV1Handlers(services: V1Services): Record<string, OperationHandler> {
   async function sendDocument(
     request: SendDocumentRequestV1,
-    { sender, attachments, requestId, log }: MappedOperationContext,
+    context: MappedOperationContext,
   ): Promise<RenderedResponse> {
-    await services.precheck(request.command);
-    const staging = services.openStaging();
-    try {
-      const [document, ...annexes] = await stageReferencedAttachments(
-        attachments,
-        expectedAttachmentsOf(request),
-        staging,
-      );
-      const receipt = await services.send({
-        sender,
-        command: request.command,
-        document,
-        annexes,
-        requestId,
-      });
-      log.info('registered mail accepted', { ticket: receipt.ticket });
-      return renderSendDocumentResponse(receipt, newContentId());
-    } finally {
-      await staging.discard();
-    }
+    const receipt = await sendStaged(
+      services,
+      request.command,
+      async (stager) => {
+        const [document, ...annexes] = await stageReferencedAttachments(
+          context.attachments,
+          expectedAttachmentsOf(request),
+          stager,
+        );
+        return { document, annexes };
+      },
+      context,
+    );
+    return renderSendDocumentResponse(receipt, newContentId());
   }
 
   async function getStatus(sender: Sender, ticket: string): Promise<RenderedResponse> {
