@@ -2,21 +2,21 @@ import { DER_TAG, readSingleDerElement } from '../pki/der';
 import {
   contextTag,
   derObjectIdentifier,
-  derOctetString,
   derSequence,
   derSmallInteger,
   derTime,
   derTlv,
   derTree,
   sortByEncoding,
-  writeDer,
 } from '../pki/der-writer';
 import {
-  CMS_ALGORITHMS,
   CMS_OIDS,
   cmsSignerEncodings,
   encodeAttribute,
   messageDigestAttribute,
+  SHA256_DIGEST_ALGORITHMS,
+  signedDataContentInfo,
+  signerInfoTree,
 } from './cms-encoding';
 import type { DocumentSigner } from './document-signer';
 
@@ -66,12 +66,10 @@ const CONTENT_TYPE_DATA_ATTRIBUTE = encodeAttribute(CMS_OIDS.contentType, [
   derObjectIdentifier(CMS_OIDS.data),
 ]);
 const SIGNING_TIME_OID = derObjectIdentifier(CMS_OIDS.signingTime);
-const SIGNED_DATA_OID = derObjectIdentifier(CMS_OIDS.signedData);
 /** `EncapsulatedContentInfo` of a detached signature: id-data, no eContent. */
 const DETACHED_DATA = derSequence(derObjectIdentifier(CMS_OIDS.data));
 /** Version 1: id-data content, only X.509 certificates and CRLs, issuerAndSerialNumber (RFC 5652 5.1). */
 const VERSION_1 = derSmallInteger(1);
-const DIGEST_ALGORITHMS = derTlv(0x31, CMS_ALGORITHMS.sha256);
 
 /**
  * Signs `content` and returns the DER of a ContentInfo holding a detached SignedData: no eContent
@@ -97,21 +95,11 @@ export async function createDetachedCmsSignature(
   const signatureValue = await signer.sign(derTlv(0x31, ...signedAttributes));
 
   const unsigned = (await options.unsignedAttributes?.(signatureValue)) ?? [];
-  // From here on a tree, written once: the time-stamp token and the certificates are nested deep.
-  const signerInfo = derTree(
-    DER_TAG.sequence,
-    VERSION_1,
-    encodings.issuerAndSerialNumber,
-    CMS_ALGORITHMS.sha256,
-    derTree(contextTag(0), ...signedAttributes), // [0] IMPLICIT SET OF Attribute
-    CMS_ALGORITHMS.rsaEncryption,
-    derOctetString(signatureValue),
-    unsigned.length > 0
-      ? derTree(
-          contextTag(1),
-          ...sortByEncoding(unsigned.map(({ type, values }) => encodeAttribute(type, values))),
-        )
-      : Buffer.alloc(0),
+  const signerInfo = signerInfoTree(
+    encodings,
+    signedAttributes,
+    signatureValue,
+    unsigned.map(({ type, values }) => encodeAttribute(type, values)),
   );
 
   const validation = await options.validationData?.(unsigned);
@@ -121,11 +109,11 @@ export async function createDetachedCmsSignature(
   const signedData = derTree(
     DER_TAG.sequence,
     VERSION_1,
-    DIGEST_ALGORITHMS,
+    SHA256_DIGEST_ALGORITHMS,
     DETACHED_DATA,
     derTree(contextTag(0), ...certificates), // [0] IMPLICIT CertificateSet, in the given order
     crls.length > 0 ? derTree(contextTag(1), ...crls) : Buffer.alloc(0), // [1] IMPLICIT RevocationInfoChoices
     derTree(DER_TAG.set, signerInfo),
   );
-  return writeDer(derTree(DER_TAG.sequence, SIGNED_DATA_OID, derTree(contextTag(0), signedData)));
+  return signedDataContentInfo(signedData);
 }

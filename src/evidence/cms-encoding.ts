@@ -1,12 +1,20 @@
 import { hash } from 'node:crypto';
-import { readSingleDerElement } from '../pki/der';
+import { DER_TAG, readSingleDerElement } from '../pki/der';
 import {
+  contextTag,
   derContext,
   derObjectIdentifier,
   derOctetString,
   derSequence,
   derSetOf,
   derNull,
+  derSmallInteger,
+  derTlv,
+  derTree,
+  sortByEncoding,
+  writeDer,
+  type DerPart,
+  type DerTree,
 } from '../pki/der-writer';
 import { readCertificateFields } from '../timestamping/certificate-fields';
 import type { DocumentSigner } from './document-signer';
@@ -37,6 +45,47 @@ export const CMS_ALGORITHMS = {
   /** rsaEncryption with NULL parameters (RFC 3370 section 3.2): PKCS#1 v1.5 signatures. */
   rsaEncryption: derSequence(derObjectIdentifier(CMS_OIDS.rsaEncryption), derNull()),
 } as const;
+
+/** SignedData's `digestAlgorithms`: SHA-256 alone. */
+export const SHA256_DIGEST_ALGORITHMS = derTlv(DER_TAG.set, CMS_ALGORITHMS.sha256);
+
+const SIGNED_DATA_OID = derObjectIdentifier(CMS_OIDS.signedData);
+/** SignerInfo version 1: the signer named by issuerAndSerialNumber (RFC 5652 section 5.3). */
+const SIGNER_INFO_VERSION_1 = derSmallInteger(1);
+
+/**
+ * A SignerInfo (RFC 5652 section 5.3) of `signer`'s encodings: version 1, issuerAndSerialNumber, SHA-256,
+ * the signed attributes as given (in DER order: they are what was signed), rsaEncryption, the signature
+ * value, and the unsigned attributes in DER order when there are any. A tree, for
+ * {@link signedDataContentInfo} to write once: an unsigned time-stamp token is kilobytes.
+ */
+export function signerInfoTree(
+  encodings: CmsSignerEncodings,
+  signedAttributes: readonly Buffer[],
+  signatureValue: Buffer,
+  unsignedAttributes: readonly Buffer[] = [],
+): DerTree {
+  return derTree(
+    DER_TAG.sequence,
+    SIGNER_INFO_VERSION_1,
+    encodings.issuerAndSerialNumber,
+    CMS_ALGORITHMS.sha256,
+    derTree(contextTag(0), ...signedAttributes), // [0] IMPLICIT SET OF Attribute
+    CMS_ALGORITHMS.rsaEncryption,
+    derOctetString(signatureValue),
+    unsignedAttributes.length > 0
+      ? derTree(contextTag(1), ...sortByEncoding(unsignedAttributes)) // [1] IMPLICIT SET OF Attribute
+      : Buffer.alloc(0),
+  );
+}
+
+/**
+ * The DER of a ContentInfo holding `signedData` (id-signedData, `[0] EXPLICIT`), written once: the
+ * certificates and tokens nested in it are copied a single time.
+ */
+export function signedDataContentInfo(signedData: DerPart): Buffer {
+  return writeDer(derTree(DER_TAG.sequence, SIGNED_DATA_OID, derTree(contextTag(0), signedData)));
+}
 
 /**
  * `Attribute ::= SEQUENCE { attrType OID, attrValues SET OF AttributeValue }`, values in DER order.

@@ -1,9 +1,11 @@
 import {
-  CMS_ALGORITHMS,
   CMS_OIDS,
   cmsSignerEncodings,
   encodeAttribute,
   messageDigestAttribute,
+  SHA256_DIGEST_ALGORITHMS,
+  signedDataContentInfo,
+  signerInfoTree,
 } from '../evidence/cms-encoding';
 import type { DocumentSigner } from '../evidence/document-signer';
 import { DER_TAG } from '../pki/der';
@@ -15,7 +17,6 @@ import {
   derTlv,
   derTree,
   sortByEncoding,
-  writeDer,
 } from '../pki/der-writer';
 import { TSP_OIDS } from './rfc3161';
 
@@ -32,8 +33,6 @@ const CONTENT_TYPE_TST_INFO_ATTRIBUTE = encodeAttribute(CMS_OIDS.contentType, [
   derObjectIdentifier(TSP_OIDS.tstInfo),
 ]);
 const TST_INFO_OID = derObjectIdentifier(TSP_OIDS.tstInfo);
-const SIGNED_DATA_OID = derObjectIdentifier(CMS_OIDS.signedData);
-const DIGEST_ALGORITHMS = derTlv(0x31, CMS_ALGORITHMS.sha256);
 
 /**
  * Signs a TSTInfo and returns the DER of the TimeStampToken.
@@ -54,16 +53,7 @@ export async function signTimeStampToken(
   ]);
   const signature = await signer.sign(derTlv(0x31, ...signedAttributes));
 
-  // A tree, written once: the certificates are nested five levels deep.
-  const signerInfo = derTree(
-    DER_TAG.sequence,
-    derSmallInteger(1),
-    encodings.issuerAndSerialNumber,
-    CMS_ALGORITHMS.sha256,
-    derTree(contextTag(0), ...signedAttributes), // [0] IMPLICIT SET OF Attribute
-    CMS_ALGORITHMS.rsaEncryption,
-    derOctetString(signature),
-  );
+  const signerInfo = signerInfoTree(encodings, signedAttributes, signature);
   const certificates = includeCertificates
     ? derTree(contextTag(0), ...sortByEncoding(encodings.certificates)) // [0] IMPLICIT CertificateSet
     : Buffer.alloc(0);
@@ -71,10 +61,10 @@ export async function signTimeStampToken(
   const signedData = derTree(
     DER_TAG.sequence,
     derSmallInteger(3),
-    DIGEST_ALGORITHMS,
+    SHA256_DIGEST_ALGORITHMS,
     derTree(DER_TAG.sequence, TST_INFO_OID, derTree(contextTag(0), derOctetString(tstInfoDer))),
     certificates,
     derTree(DER_TAG.set, signerInfo),
   );
-  return writeDer(derTree(DER_TAG.sequence, SIGNED_DATA_OID, derTree(contextTag(0), signedData)));
+  return signedDataContentInfo(signedData);
 }

@@ -10,16 +10,6 @@ interface NamespaceBinding {
   namespaceURI: string;
 }
 
-/** Compares two strings by Unicode code point, as C14N orders namespace and attribute nodes. */
-function compareCodePoints(left: string, right: string): number {
-  const a = Array.from(left, (character) => character.codePointAt(0) as number);
-  const b = Array.from(right, (character) => character.codePointAt(0) as number);
-  for (let i = 0; i < Math.min(a.length, b.length); i += 1) {
-    if (a[i] !== b[i]) return a[i] - b[i];
-  }
-  return a.length - b.length;
-}
-
 /**
  * xml-crypto's exclusive canonicalization renderer with the sort order that C14N prescribes (and libxml2,
  * xmlsec and Apache Santuario apply): namespace declarations by prefix, attributes by namespace URI then
@@ -34,7 +24,7 @@ function compareCodePoints(left: string, right: string): number {
  */
 export class CodePointOrderExclusiveCanonicalization extends ExclusiveCanonicalization {
   override nsCompare(a: { prefix: string }, b: { prefix: string }): number {
-    return compareCodePoints(a.prefix, b.prefix);
+    return compareByCodePoint(a.prefix, b.prefix);
   }
 
   override attrCompare(
@@ -42,8 +32,8 @@ export class CodePointOrderExclusiveCanonicalization extends ExclusiveCanonicali
     b: { namespaceURI: string | null; localName: string },
   ): 1 | 0 | -1 {
     const order =
-      compareCodePoints(a.namespaceURI ?? '', b.namespaceURI ?? '') ||
-      compareCodePoints(a.localName, b.localName);
+      compareByCodePoint(a.namespaceURI ?? '', b.namespaceURI ?? '') ||
+      compareByCodePoint(a.localName, b.localName);
     return Math.sign(order) as 1 | 0 | -1;
   }
 

@@ -1,7 +1,6 @@
 import { spawnSync } from 'node:child_process';
 import type { Element } from '@xmldom/xmldom';
 import { canonicalizeExclusive } from '../../src/wssecurity/exclusive-c14n';
-import { createDomParser } from '../../src/xml/dom-parser';
 import {
   appendPayloadElement,
   Base64Text,
@@ -9,15 +8,12 @@ import {
   createPayloadElement,
   type PayloadElement,
 } from '../../src/xml/payload-element';
+import { parseXml } from '../contract/contract-test-support';
 import { testWithTool } from '../support/external-tools';
 
+/** The document element of `xml`, parsed as the contract tests parse (any warning fails). */
 function parseStrictly(xml: string): Element {
-  const document = createDomParser({
-    onError: (level, message) => {
-      throw new Error(`${level}: ${message}`);
-    },
-  }).parseFromString(xml, 'text/xml');
-  return document.documentElement as Element;
+  return parseXml(xml).documentElement as Element;
 }
 
 const A = 'urn:a';
