@@ -7,7 +7,6 @@ import {
   derTime,
   derTlv,
   derTree,
-  sortByEncoding,
 } from '../pki/der-writer';
 import {
   CMS_OIDS,
@@ -15,6 +14,7 @@ import {
   encodeAttribute,
   messageDigestAttribute,
   SHA256_DIGEST_ALGORITHMS,
+  signAttributes,
   signedDataContentInfo,
   signerInfoTree,
 } from './cms-encoding';
@@ -85,20 +85,17 @@ export async function createDetachedCmsSignature(
   options: DetachedSignatureOptions = {},
 ): Promise<Buffer> {
   const encodings = cmsSignerEncodings(signer);
-  const signedAttributes = sortByEncoding([
+  const signed = await signAttributes(signer, [
     CONTENT_TYPE_DATA_ATTRIBUTE,
     messageDigestAttribute(content),
     derSequence(SIGNING_TIME_OID, derTlv(0x31, derTime(signingTime))),
     encodings.signingCertificateV2Attribute,
   ]);
-  // RFC 5652 section 5.4: the signature covers the attributes with the explicit SET OF tag.
-  const signatureValue = await signer.sign(derTlv(0x31, ...signedAttributes));
 
-  const unsigned = (await options.unsignedAttributes?.(signatureValue)) ?? [];
+  const unsigned = (await options.unsignedAttributes?.(signed.signatureValue)) ?? [];
   const signerInfo = signerInfoTree(
     encodings,
-    signedAttributes,
-    signatureValue,
+    signed,
     unsigned.map(({ type, values }) => encodeAttribute(type, values)),
   );
 

@@ -53,16 +53,34 @@ const SIGNED_DATA_OID = derObjectIdentifier(CMS_OIDS.signedData);
 /** SignerInfo version 1: the signer named by issuerAndSerialNumber (RFC 5652 section 5.3). */
 const SIGNER_INFO_VERSION_1 = derSmallInteger(1);
 
+/** Signed attributes in DER order, and the signature over them. */
+export interface SignedAttributes {
+  /** The attributes, sorted by encoding as a DER SET OF. */
+  attributes: Buffer[];
+  signatureValue: Buffer;
+}
+
+/**
+ * Sorts the signed attributes into DER order and signs them. The signature covers them with the explicit
+ * SET OF tag (RFC 5652 section 5.4), not with the `[0] IMPLICIT` tag they carry in the SignerInfo.
+ */
+export async function signAttributes(
+  signer: DocumentSigner,
+  attributes: readonly Buffer[],
+): Promise<SignedAttributes> {
+  const sorted = sortByEncoding(attributes);
+  return { attributes: sorted, signatureValue: await signer.sign(derTlv(DER_TAG.set, ...sorted)) };
+}
+
 /**
  * A SignerInfo (RFC 5652 section 5.3) of `signer`'s encodings: version 1, issuerAndSerialNumber, SHA-256,
- * the signed attributes as given (in DER order: they are what was signed), rsaEncryption, the signature
- * value, and the unsigned attributes in DER order when there are any. A tree, for
+ * the signed attributes and their signature ({@link signAttributes}), rsaEncryption, and the unsigned
+ * attributes in DER order when there are any. A tree, for
  * {@link signedDataContentInfo} to write once: an unsigned time-stamp token is kilobytes.
  */
 export function signerInfoTree(
   encodings: CmsSignerEncodings,
-  signedAttributes: readonly Buffer[],
-  signatureValue: Buffer,
+  signed: SignedAttributes,
   unsignedAttributes: readonly Buffer[] = [],
 ): DerTree {
   return derTree(
@@ -70,9 +88,9 @@ export function signerInfoTree(
     SIGNER_INFO_VERSION_1,
     encodings.issuerAndSerialNumber,
     CMS_ALGORITHMS.sha256,
-    derTree(contextTag(0), ...signedAttributes), // [0] IMPLICIT SET OF Attribute
+    derTree(contextTag(0), ...signed.attributes), // [0] IMPLICIT SET OF Attribute
     CMS_ALGORITHMS.rsaEncryption,
-    derOctetString(signatureValue),
+    derOctetString(signed.signatureValue),
     unsignedAttributes.length > 0
       ? derTree(contextTag(1), ...sortByEncoding(unsignedAttributes)) // [1] IMPLICIT SET OF Attribute
       : Buffer.alloc(0),

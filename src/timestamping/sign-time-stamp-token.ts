@@ -4,6 +4,7 @@ import {
   encodeAttribute,
   messageDigestAttribute,
   SHA256_DIGEST_ALGORITHMS,
+  signAttributes,
   signedDataContentInfo,
   signerInfoTree,
 } from '../evidence/cms-encoding';
@@ -14,7 +15,6 @@ import {
   derObjectIdentifier,
   derOctetString,
   derSmallInteger,
-  derTlv,
   derTree,
   sortByEncoding,
 } from '../pki/der-writer';
@@ -46,14 +46,13 @@ export async function signTimeStampToken(
   includeCertificates: boolean,
 ): Promise<Buffer> {
   const encodings = cmsSignerEncodings(signer);
-  const signedAttributes = sortByEncoding([
+  const signed = await signAttributes(signer, [
     CONTENT_TYPE_TST_INFO_ATTRIBUTE,
     messageDigestAttribute(tstInfoDer),
     encodings.signingCertificateV2Attribute,
   ]);
-  const signature = await signer.sign(derTlv(0x31, ...signedAttributes));
 
-  const signerInfo = signerInfoTree(encodings, signedAttributes, signature);
+  const signerInfo = signerInfoTree(encodings, signed);
   const certificates = includeCertificates
     ? derTree(contextTag(0), ...sortByEncoding(encodings.certificates)) // [0] IMPLICIT CertificateSet
     : Buffer.alloc(0);
