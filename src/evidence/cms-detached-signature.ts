@@ -4,8 +4,8 @@ import {
   derObjectIdentifier,
   derSequence,
   derSmallInteger,
+  derSetOf,
   derTime,
-  derTlv,
   derTree,
 } from '../pki/der-writer';
 import {
@@ -88,7 +88,7 @@ export async function createDetachedCmsSignature(
   const signed = await signAttributes(signer, [
     CONTENT_TYPE_DATA_ATTRIBUTE,
     messageDigestAttribute(content),
-    derSequence(SIGNING_TIME_OID, derTlv(0x31, derTime(signingTime))),
+    derSequence(SIGNING_TIME_OID, derSetOf([derTime(signingTime)])),
     encodings.signingCertificateV2Attribute,
   ]);
 
